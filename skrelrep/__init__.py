@@ -1,0 +1,12 @@
+"""skrelrep: relative representations as scikit-learn estimators.
+
+Relative representations (Moschella et al., ICLR 2023) re-express every sample by its
+similarity to a set of anchor samples, which makes latent spaces learned by different
+models comparable and lets a decoder trained on one encoder run on another.
+"""
+
+from ._relative import RelativeTransformer
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["RelativeTransformer", "__version__"]
