@@ -214,6 +214,10 @@ class RelativeTransformer(
         self : object
             Fitted transformer.
         """
+        if _is_dask_collection(X):
+            from ._dask import fit_dask
+
+            return fit_dask(self, X, y)
         X = self._validate_input(X, reset=True)
         xp, _, _ = get_namespace_and_device(X)
         n_samples = X.shape[0]
@@ -241,6 +245,10 @@ class RelativeTransformer(
             ``X`` (float32 stays float32; integers become float64).
         """
         check_is_fitted(self)
+        if _is_dask_collection(X):
+            from ._dask import transform_dask
+
+            return transform_dask(self, X)
         X = self._validate_input(X, reset=False)
         xp, _, device = get_namespace_and_device(X)
         anchors = to_namespace(self.anchors_, xp, device)
@@ -361,3 +369,8 @@ def _take_rows(X, indices, xp):
         return X[indices]
     _, _, device = get_namespace_and_device(X)
     return xp.take(X, xp.asarray(indices, device=device), axis=0)
+
+
+def _is_dask_collection(X):
+    """True for dask arrays (checked by module name: dask is an optional extra)."""
+    return type(X).__module__.split(".", 1)[0] == "dask"
