@@ -7,10 +7,12 @@ of ``X`` (so on the GPU for CUDA tensors); k-means runs on the host with scikit-
 """
 
 import numbers
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import pairwise_distances_argmin_min
 
 from ._compat import is_numpy_namespace, to_numpy
@@ -62,7 +64,7 @@ def _fps(X, y, n_anchors, rng, xp):
     nearest = None
     for _ in range(1, n_anchors):
         index = chosen[-1]
-        anchor = X[index : index + 1]
+        anchor = X[index : index + 1, :]
         if sp.issparse(anchor):
             anchor = anchor.toarray()
         anchor = anchor[0, :] * scale[index]
@@ -81,11 +83,17 @@ def _fps(X, y, n_anchors, rng, xp):
 def _kmeans(X, y, n_anchors, rng, xp):
     """The row nearest each k-means centroid, clustering unit-norm rows (cosine)."""
     unit = normalize_rows(to_numpy(X), np)
-    kmeans = KMeans(
-        n_clusters=n_anchors,
-        n_init=1,
-        random_state=rng.randint(np.iinfo(np.int32).max),
-    ).fit(unit)
+    with warnings.catch_warnings():
+        # Fewer distinct rows than anchors: handled below by taking the nearest
+        # unused rows, so k-means' warning about it would only be noise.
+        warnings.filterwarnings(
+            "ignore", "Number of distinct clusters", category=ConvergenceWarning
+        )
+        kmeans = KMeans(
+            n_clusters=n_anchors,
+            n_init=1,
+            random_state=rng.randint(np.iinfo(np.int32).max),
+        ).fit(unit)
     labels = kmeans.labels_
     chosen = np.empty(n_anchors, dtype=np.intp)
     taken = np.zeros(unit.shape[0], dtype=bool)

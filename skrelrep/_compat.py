@@ -9,6 +9,15 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import _fit_context
 from sklearn.utils._array_api import get_namespace_and_device
+
+try:  # scikit-learn >= 1.8
+    from sklearn.utils._array_api import check_same_namespace
+except ImportError:  # pragma: no cover - older scikit-learn does not check
+
+    def check_same_namespace(X, estimator, *, attribute, method):
+        """No-op: older scikit-learn has no namespace consistency check."""
+
+
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 
 __all__ = [
@@ -16,6 +25,7 @@ __all__ = [
     "RealNotInt",
     "StrOptions",
     "_fit_context",
+    "check_same_namespace",
     "get_namespace_and_device",
     "is_numpy_namespace",
     "to_namespace",

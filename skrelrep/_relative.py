@@ -24,6 +24,7 @@ from ._compat import (
     RealNotInt,
     StrOptions,
     _fit_context,
+    check_same_namespace,
     get_namespace_and_device,
     is_numpy_namespace,
     to_namespace,
@@ -33,7 +34,7 @@ from ._similarity import cosine_projection, normalize_rows
 
 __all__ = ["RelativeTransformer"]
 
-_ARRAY_ATTRIBUTES = ("anchors_", "anchor_mean_")
+_ARRAY_ATTRIBUTES = ("anchors_", "anchor_mean_", "anchor_indices_")
 
 
 class RelativeTransformer(
@@ -95,8 +96,9 @@ class RelativeTransformer(
 
     Attributes
     ----------
-    anchor_indices_ : ndarray of shape (n_anchors_,)
-        Rows of the ``X`` given to ``fit`` that became anchors, in anchor order.
+    anchor_indices_ : array of shape (n_anchors_,)
+        Rows of the ``X`` given to ``fit`` that became anchors, in anchor order (an
+        integer array in the namespace of that ``X``).
 
     anchors_ : array of shape (n_anchors_, n_features_in_)
         The anchor embeddings prepared for projection: centred (if ``center``) and
@@ -131,9 +133,13 @@ class RelativeTransformer(
 
     Array API inputs (for example torch tensors on a GPU) are projected in their own
     namespace and on their own device when ``sklearn.set_config(array_api_dispatch=True)``
-    is set. Pickling stores the fitted arrays as NumPy arrays, so a transformer fitted on
-    a GPU loads on a machine without one; ``transform`` moves the anchors to the input's
-    namespace and device on the fly (a copy of ``n_anchors_ × n_features_in_`` values).
+    is set; as in scikit-learn, ``transform`` then needs the namespace and device used
+    in ``fit``. Pickling stores the fitted arrays as NumPy arrays, so a transformer
+    fitted on a GPU loads on a machine without one and transforms NumPy input there. To
+    use an unpickled transformer on a GPU again, move it as scikit-learn's own
+    estimators are moved: ``xp, _, device = get_namespace_and_device(X)`` then
+    ``move_estimator_to(transformer, xp, device)`` (both in
+    ``sklearn.utils._array_api``, scikit-learn >= 1.8), or refit it.
 
     References
     ----------
@@ -219,15 +225,16 @@ class RelativeTransformer(
 
             return fit_dask(self, X, y)
         X = self._validate_input(X, reset=True)
-        xp, _, _ = get_namespace_and_device(X)
+        xp, _, device = get_namespace_and_device(X)
         n_samples = X.shape[0]
         if y is not None:
             check_consistent_length(X, y)
         n_anchors = self._resolve_n_anchors(n_samples)
         rng = check_random_state(self.random_state)
         indices = select_anchors(X, y, n_anchors, self.anchor_selection, rng, xp)
-        self.anchor_indices_ = indices
         self._set_anchors(_take_rows(X, indices, xp))
+        # Like every fitted array, the indices live in the namespace of X.
+        self.anchor_indices_ = to_namespace(indices, xp, device)
         return self
 
     def transform(self, X):
@@ -250,6 +257,7 @@ class RelativeTransformer(
 
             return transform_dask(self, X)
         X = self._validate_input(X, reset=False)
+        check_same_namespace(X, self, attribute="anchors_", method="transform")
         xp, _, device = get_namespace_and_device(X)
         anchors = to_namespace(self.anchors_, xp, device)
         mean = to_namespace(getattr(self, "anchor_mean_", None), xp, device)
@@ -331,8 +339,8 @@ class RelativeTransformer(
         if self.center:
             if anchors.shape[0] < 2:
                 raise ValueError(
-                    "center=True needs at least 2 anchors: the only anchor minus the "
-                    "anchor mean is the zero vector."
+                    "center=True needs at least 2 anchors, got n_samples=1 anchor "
+                    "row: the only anchor minus the anchor mean is the zero vector."
                 )
             self.anchor_mean_ = xp.mean(anchors, axis=0)
             anchors = anchors - self.anchor_mean_

@@ -100,14 +100,14 @@ def cosine_projection(X, anchors, xp, *, mean=None, batch_size=None, device=None
         out = xp.empty((n_samples, n_anchors), dtype=X.dtype, device=device)
     anchors_t = anchors.T
     for rows in gen_batches(n_samples, chunk):
-        block = X[rows]
+        block = X[rows, :]
         if mean is not None:
             if sp.issparse(block):
                 block = block.toarray()
             block = block - mean
         scale = inverse_norms(row_norms(block, xp), xp)
         if not numpy_namespace:
-            out[rows, ...] = (block @ anchors_t) * scale[:, None]
+            out[rows, :] = (block @ anchors_t) * scale[:, None]
             continue
         if sp.issparse(block):
             out[rows] = block @ anchors_t
