@@ -1,0 +1,32 @@
+"""Neural encoders, decoders and end-to-end relative nets (optional: torch, skorch).
+
+Everything here is a torch module or a skorch net that behaves as a scikit-learn
+estimator: the nets clone, pickle (a net trained on a GPU loads on a CPU), take part in
+pipelines and grid searches, and expose the encoder's latent code through ``transform``.
+"""
+
+try:
+    import skorch  # noqa: F401
+    import torch  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised without the extra
+    raise ImportError(
+        "skrelrep.neural needs PyTorch and skorch, which are optional. Install them "
+        "with: pip install torch==2.13.0 skrelrep[torch]"
+    ) from exc
+
+from ._modules import CNNEncoderModule, MLPDecoderModule, MLPEncoderModule
+from ._nets import AutoEncoder, NeuralEncoder
+from ._relative_layer import RelativeProjection, relative_projection
+from ._relative_nets import RelativeAutoEncoder, RelativeClassifier
+
+__all__ = [
+    "AutoEncoder",
+    "CNNEncoderModule",
+    "MLPDecoderModule",
+    "MLPEncoderModule",
+    "NeuralEncoder",
+    "RelativeAutoEncoder",
+    "RelativeClassifier",
+    "RelativeProjection",
+    "relative_projection",
+]

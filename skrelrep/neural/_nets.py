@@ -1,0 +1,431 @@
+"""skorch nets whose ``transform`` returns the encoder's latent code.
+
+:class:`NeuralEncoder` trains an encoder through a classification head;
+:class:`AutoEncoder` trains it through a decoder that reconstructs the input. Either
+can be the ``encoder`` step of a pipeline followed by a
+:class:`~skrelrep.RelativeTransformer`.
+"""
+
+import numpy as np
+import torch
+from sklearn.base import (
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+from sklearn.utils import check_array
+from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNet
+
+from ._base import ClassifierNetMixin, NetMixin
+from ._modules import MLPDecoderModule, MLPEncoderModule
+
+__all__ = ["AutoEncoder", "NeuralEncoder"]
+
+_SKORCH_PARAMETERS = """
+    criterion : type of torch.nn.Module, default={criterion}
+        Loss; with ``criterion__*`` parameters.
+
+    optimizer : type of torch.optim.Optimizer, default=torch.optim.Adam
+        Optimizer; with ``optimizer__*`` parameters.
+
+    lr : float, default=1e-3
+        Learning rate.
+
+    max_epochs : int, default=20
+        Epochs per call to ``fit``.
+
+    batch_size : int, default=128
+        Samples per batch, for training and for inference.
+
+    train_split : callable or None, default=None
+        skorch's internal validation split (for example ``skorch.dataset.ValidSplit(5)``);
+        ``None`` trains on all the data, as scikit-learn estimators do.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the shuffling of batches and dropout (through a
+        forked torch RNG, so the global torch RNG is left as it was). Two nets with
+        different seeds differ; the same int reproduces a net exactly on the same
+        hardware. ``None`` draws from torch's global RNG.
+
+    verbose : int, default=0
+        skorch's epoch log is printed when positive.
+
+    **kwargs : dict
+        Any other :class:`skorch.NeuralNet` parameter (``device``, ``callbacks``,
+        ``warm_start``, ...) and the prefixed parameters ``module__*``, ``{other}__*``,
+        ``optimizer__*``, ``iterator_train__*``, ... For example
+        ``module__n_components=16`` or ``device="cuda"``.
+"""
+
+
+class NeuralEncoder(
+    ClassifierNetMixin,
+    NetMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    ClassifierMixin,
+    TransformerMixin,
+    NeuralNet,
+):
+    """Encoder trained as a classifier; ``transform`` returns its latent code.
+
+    A skorch net with two modules: the encoder ``module_`` and a classification head
+    ``head_`` on its code, trained together with cross-entropy. ``predict`` and
+    ``predict_proba`` use both; ``transform`` runs the encoder alone, so a fitted
+    ``NeuralEncoder`` is the encoder step of a stitching pipeline. Input sizes are
+    read from the data: ``module__n_features`` (or ``module__in_channels`` for
+    images), and the head's ``n_components`` and ``n_outputs``.
+
+    Parameters
+    ----------
+    module : type of torch.nn.Module or torch.nn.Module, default=MLPEncoderModule
+        The encoder, configured with ``module__*`` parameters. It must map a batch to
+        codes of shape ``(n, n_components)`` and should expose ``n_components``.
+
+    head : type of torch.nn.Module or torch.nn.Module, default=MLPDecoderModule
+        The classification head on the codes, returning logits; configured with
+        ``head__*`` parameters (``head__hidden_units=()`` for a linear head).
+    {parameters}
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained encoder.
+
+    head_ : torch.nn.Module
+        The trained head.
+
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+    input_shape_ : tuple of int
+        Shape of one input sample seen in ``fit``.
+
+    n_features_in_ : int
+        Number of features (or channels, for images) seen in ``fit``.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``, for DataFrame input with string column
+        names.
+
+    history_ : skorch.history.History
+        Training history (losses per epoch).
+
+    See Also
+    --------
+    AutoEncoder : Encoder trained by reconstruction, without labels.
+    RelativeClassifier : Encoder and head trained end to end through a relative layer.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skrelrep.neural import NeuralEncoder
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = X[:300] / 16
+    >>> net = NeuralEncoder(module__n_components=8, max_epochs=3, random_state=0)
+    >>> net.fit(X, y[:300]).transform(X).shape
+    (300, 8)
+    >>> net.predict(X[:4]).shape
+    (4,)
+
+    The same seed gives the same net; another seed gives another one:
+
+    >>> same = NeuralEncoder(module__n_components=8, max_epochs=3, random_state=0)
+    >>> bool((same.fit(X, y[:300]).transform(X) == net.transform(X)).all())
+    True
+    """
+
+    __doc__ = __doc__.format(
+        parameters=_SKORCH_PARAMETERS.format(
+            criterion="torch.nn.CrossEntropyLoss", other="head"
+        )
+    )
+
+    def __init__(
+        self,
+        module=MLPEncoderModule,
+        *,
+        head=MLPDecoderModule,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        max_epochs=20,
+        batch_size=128,
+        train_split=None,
+        random_state=None,
+        verbose=0,
+        **kwargs,
+    ):
+        # Set before skorch's __init__: afterwards skorch refuses module attributes.
+        self.head = head
+        self.random_state = random_state
+        super().__init__(
+            module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            verbose=verbose,
+            **kwargs,
+        )
+
+    def initialize_module(self):
+        """Build the encoder ``module_`` and the head ``head_``."""
+        self.module_ = self._component("module", **self._input_defaults())
+        self.head_ = self._component(
+            "head",
+            n_components=getattr(self.module_, "n_components", None),
+            n_outputs=_n_classes(self),
+        )
+        return self
+
+    def _forward(self, x):
+        return self.head_(self.module_(x).flatten(1))
+
+    def transform(self, X):
+        """Latent codes of the encoder.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_samples, ...)
+            Inputs in the format seen in ``fit``.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_components)
+            float32 codes.
+        """
+        return self.encode(X)
+
+    @property
+    def _n_features_out(self):
+        return _code_width(self)
+
+
+class AutoEncoder(
+    NetMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet
+):
+    """Encoder trained by reconstruction; ``transform`` returns its latent code.
+
+    A skorch net with two modules: the encoder ``module_`` and a decoder ``decoder_``
+    that reconstructs the (flattened) input from the code, trained together with the
+    mean squared error. No labels are needed. ``transform`` runs the encoder,
+    ``inverse_transform`` the decoder.
+
+    Parameters
+    ----------
+    module : type of torch.nn.Module or torch.nn.Module, default=MLPEncoderModule
+        The encoder, configured with ``module__*`` parameters.
+
+    decoder : type of torch.nn.Module or torch.nn.Module, default=MLPDecoderModule
+        Maps codes to flat reconstructions; configured with ``decoder__*`` parameters
+        (for example ``decoder__output_activation=torch.nn.Sigmoid`` for inputs in
+        ``[0, 1]``).
+    {parameters}
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained encoder.
+
+    decoder_ : torch.nn.Module
+        The trained decoder.
+
+    input_shape_ : tuple of int
+        Shape of one input sample seen in ``fit``.
+
+    n_features_in_ : int
+        Number of features (or channels, for images) seen in ``fit``.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``, for DataFrame input with string column
+        names.
+
+    history_ : skorch.history.History
+        Training history.
+
+    See Also
+    --------
+    NeuralEncoder : Encoder trained through a classification head.
+    RelativeAutoEncoder : Autoencoder with a relative layer between its two halves.
+
+    Notes
+    -----
+    skorch's ``predict`` is kept: it returns the flattened reconstructions.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skrelrep.neural import AutoEncoder
+    >>> X = load_digits().data[:300] / 16
+    >>> ae = AutoEncoder(module__n_components=8, max_epochs=3, random_state=0)
+    >>> codes = ae.fit_transform(X)
+    >>> codes.shape, codes.dtype
+    ((300, 8), dtype('float32'))
+    >>> ae.inverse_transform(codes).shape
+    (300, 64)
+    """
+
+    __doc__ = __doc__.format(
+        parameters=_SKORCH_PARAMETERS.format(
+            criterion="torch.nn.MSELoss", other="decoder"
+        )
+    )
+
+    def __init__(
+        self,
+        module=MLPEncoderModule,
+        *,
+        decoder=MLPDecoderModule,
+        criterion=torch.nn.MSELoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        max_epochs=20,
+        batch_size=128,
+        train_split=None,
+        random_state=None,
+        verbose=0,
+        **kwargs,
+    ):
+        self.decoder = decoder
+        self.random_state = random_state
+        super().__init__(
+            module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            verbose=verbose,
+            **kwargs,
+        )
+
+    def initialize_module(self):
+        """Build the encoder ``module_`` and the decoder ``decoder_``."""
+        self.module_ = self._component("module", **self._input_defaults())
+        self.decoder_ = self._component(
+            "decoder",
+            n_components=getattr(self.module_, "n_components", None),
+            n_outputs=self._input_defaults().get("n_features"),
+        )
+        return self
+
+    def _forward(self, x):
+        return self.decoder_(self.module_(x).flatten(1))
+
+    def fit(self, X, y=None, **fit_params):
+        """Train encoder and decoder to reconstruct ``X``.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_samples, ...)
+            Training inputs.
+
+        y : None
+            Ignored.
+
+        **fit_params : dict
+            Passed on to skorch.
+
+        Returns
+        -------
+        self : object
+            The fitted net.
+        """
+        X = self._validate_X(X, reset=True)
+        return self._fit_validated(X, _flat(X), **fit_params)
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Train for ``max_epochs`` more epochs without re-initialising.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_samples, ...)
+            Training inputs.
+
+        y, classes : None
+            Ignored.
+
+        **fit_params : dict
+            Passed on to skorch.
+
+        Returns
+        -------
+        self : object
+            The fitted net.
+        """
+        X = self._validate_X(X, reset=not self.initialized_)
+        return super().partial_fit(X, _flat(X), **fit_params)
+
+    def transform(self, X):
+        """Latent codes of the encoder.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_samples, ...)
+            Inputs in the format seen in ``fit``.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_components)
+            float32 codes.
+        """
+        return self.encode(X)
+
+    def inverse_transform(self, X):
+        """Decode latent codes back to the input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Latent codes.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, *input_shape_)
+            Reconstructions, float32.
+        """
+        check_is_fitted(self)
+        codes = _as_float32_2d(X)
+        decoded = self._map_batches(self.decoder_, codes)
+        return decoded.reshape(decoded.shape[0], *self.input_shape_)
+
+    @property
+    def _n_features_out(self):
+        return _code_width(self)
+
+
+def _n_classes(net):
+    """Number of head outputs: the classes seen in fit, unless set explicitly."""
+    if hasattr(net, "classes_"):
+        return len(net.classes_)
+    if "n_outputs" in net.get_params_for("head") or isinstance(
+        net.head, torch.nn.Module
+    ):
+        return None
+    raise ValueError(
+        f"{type(net).__name__} sizes its head from the classes seen in fit: call "
+        "fit(X, y) (or partial_fit with classes=), or set head__n_outputs."
+    )
+
+
+def _code_width(net):
+    width = getattr(net.module_, "n_components", None)
+    if width is None:
+        raise AttributeError(
+            f"The encoder {type(net.module_).__name__} does not expose n_components, "
+            "so the number of output features is unknown."
+        )
+    return width
+
+
+def _flat(X):
+    """Reconstruction targets: one flat row per sample (a view, not a copy)."""
+    return X.reshape(X.shape[0], -1)
+
+
+def _as_float32_2d(X):
+    if isinstance(X, torch.Tensor):
+        return X.to(torch.float32)
+    return check_array(X, dtype=np.float32)

@@ -1,0 +1,196 @@
+"""The relative layer: end-to-end relative training as in Moschella et al. (2023).
+
+Every forward pass embeds the anchor inputs with the same encoder as the batch, so the
+anchors move with the encoder while it trains and gradients flow through both paths.
+The cosine follows the convention of :func:`skrelrep._similarity.cosine_projection`
+(centre by the anchors' mean, a zero row projects to zero); the tests check the two
+against each other.
+"""
+
+import copy
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+__all__ = ["RelativeProjection", "relative_projection"]
+
+NORMALIZATIONS = ("layernorm", None)
+
+
+def relative_projection(codes, anchor_codes, *, center=False):
+    """Cosine similarity of each code to each anchor code, differentiable.
+
+    Parameters
+    ----------
+    codes : torch.Tensor of shape (n_samples, n_components)
+        Latent codes of the batch.
+
+    anchor_codes : torch.Tensor of shape (n_anchors, n_components)
+        Latent codes of the anchors, from the same encoder.
+
+    center : bool, default=False
+        Subtract the anchor codes' mean from both sides first.
+
+    Returns
+    -------
+    similarities : torch.Tensor of shape (n_samples, n_anchors)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skrelrep.neural import relative_projection
+    >>> codes = torch.tensor([[1.0, 0.0], [0.0, 0.0]])
+    >>> anchors = torch.tensor([[2.0, 0.0], [1.0, 1.0]])
+    >>> relative_projection(codes, anchors)
+    tensor([[1.0000, 0.7071],
+            [0.0000, 0.0000]])
+    """
+    if center:
+        mean = anchor_codes.mean(dim=0)
+        codes = codes - mean
+        anchor_codes = anchor_codes - mean
+    # F.normalize divides by max(norm, eps): a zero row stays zero, as in the core.
+    return F.normalize(codes, dim=1) @ F.normalize(anchor_codes, dim=1).T
+
+
+class RelativeProjection(nn.Module):
+    """Encoder followed by the relative projection onto its own anchor embeddings.
+
+    The anchor *inputs* are a registered buffer: they follow the module across devices
+    (``.to(device)``) and into its ``state_dict``. Each forward pass encodes the batch
+    and the anchors with ``encoder``, takes the cosine of every code to every anchor
+    code (after centring on the anchors' mean when ``center``), then normalises the
+    result with a :class:`torch.nn.LayerNorm`, as the paper's relative heads do.
+
+    Everything after the encoder (the anchors, the normalisation and what follows it)
+    depends on the encoder only through angles between codes, so another encoder
+    trained independently on the same task can replace it: see :meth:`with_encoder`.
+
+    Parameters
+    ----------
+    encoder : torch.nn.Module
+        Maps a batch of inputs to codes of shape ``(n, n_components)`` (codes with more
+        dimensions are flattened).
+
+    anchors : array-like or torch.Tensor of shape (n_anchors, ...)
+        Anchor inputs, in the input format of ``encoder``. Stored as float32.
+
+    center : bool, default=False
+        Subtract the anchor codes' mean from codes and anchor codes before the cosine.
+
+    normalization : {"layernorm"} or None, default="layernorm"
+        Normalisation of the similarities before they leave the layer. ``None`` returns
+        the raw cosines.
+
+    Attributes
+    ----------
+    anchors : torch.Tensor of shape (n_anchors, ...)
+        The anchor inputs (a buffer).
+
+    n_anchors : int
+        Number of anchors, the width of the output.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skrelrep.neural import MLPEncoderModule, RelativeProjection
+    >>> _ = torch.manual_seed(0)
+    >>> encoder = MLPEncoderModule(n_features=4, n_components=3)
+    >>> layer = RelativeProjection(encoder, torch.randn(6, 4))
+    >>> layer(torch.randn(2, 4)).shape
+    torch.Size([2, 6])
+
+    The output does not change when the codes are rotated:
+
+    >>> Q, _ = torch.linalg.qr(torch.randn(3, 3))
+    >>> rotated = torch.nn.Sequential(encoder, torch.nn.Linear(3, 3, bias=False))
+    >>> with torch.no_grad():
+    ...     _ = rotated[1].weight.copy_(Q)
+    ...     x = torch.randn(2, 4)
+    ...     same = torch.allclose(
+    ...         layer.similarities(x), layer.with_encoder(rotated).similarities(x),
+    ...         atol=1e-6)
+    >>> same
+    True
+    """
+
+    def __init__(self, encoder, anchors, *, center=False, normalization="layernorm"):
+        super().__init__()
+        if normalization not in NORMALIZATIONS:
+            raise ValueError(
+                f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}."
+            )
+        anchors = torch.as_tensor(anchors, dtype=torch.float32)
+        if anchors.ndim < 2 or anchors.shape[0] == 0:
+            raise ValueError(
+                "anchors must hold at least one anchor input per row, got shape "
+                f"{tuple(anchors.shape)}."
+            )
+        if center and anchors.shape[0] < 2:
+            raise ValueError("center=True needs at least 2 anchors.")
+        self.encoder = encoder
+        self.register_buffer("anchors", anchors.clone())
+        self.center = center
+        self.normalization = normalization
+        self.norm = (
+            nn.LayerNorm(anchors.shape[0]) if normalization == "layernorm" else None
+        )
+
+    @property
+    def n_anchors(self):
+        return self.anchors.shape[0]
+
+    def similarities(self, x):
+        """Cosine of each code of ``x`` to each anchor code, before normalisation."""
+        codes = self.encoder(x).flatten(1)
+        anchor_codes = self.encoder(self.anchors).flatten(1)
+        return relative_projection(codes, anchor_codes, center=self.center)
+
+    def forward(self, x):
+        similarities = self.similarities(x)
+        return similarities if self.norm is None else self.norm(similarities)
+
+    def with_encoder(self, encoder, anchors=None):
+        """Return a copy that uses ``encoder`` (and optionally other anchor inputs).
+
+        The normalisation parameters are copied; ``encoder`` is used as given, not
+        copied. ``anchors`` must be the same anchor items in ``encoder``'s input format
+        (parallel anchors), in the same order.
+
+        Parameters
+        ----------
+        encoder : torch.nn.Module
+            The new encoder.
+
+        anchors : array-like or torch.Tensor of shape (n_anchors, ...), default=None
+            Anchor inputs for the new encoder; by default the current ones.
+
+        Returns
+        -------
+        layer : RelativeProjection
+        """
+        if anchors is not None:
+            anchors = torch.as_tensor(anchors, dtype=torch.float32)
+            if anchors.shape[0] != self.n_anchors:
+                raise ValueError(
+                    f"Expected one input per anchor: got {anchors.shape[0]} rows for "
+                    f"{self.n_anchors} anchors."
+                )
+        original = self.encoder
+        # Detach the current encoder so that deepcopy does not copy its weights.
+        self._modules["encoder"] = None
+        try:
+            new = copy.deepcopy(self)
+        finally:
+            self._modules["encoder"] = original
+        new.encoder = encoder
+        if anchors is not None:
+            new.anchors = anchors.to(self.anchors.device).clone()
+        return new
+
+    def extra_repr(self):
+        return (
+            f"n_anchors={self.n_anchors}, center={self.center}, "
+            f"normalization={self.normalization!r}"
+        )
