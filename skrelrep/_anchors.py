@@ -34,17 +34,22 @@ def _stratified(X, y, n_anchors, rng, xp):
     y = np.asarray(to_numpy(y))
     classes, y_encoded = np.unique(y, return_inverse=True)
     members = [np.flatnonzero(y_encoded == k) for k in range(len(classes))]
+    sizes = np.array([len(m) for m in members])
     quota = np.zeros(len(classes), dtype=int)
     remaining = n_anchors
-    # Fill classes round-robin, in a random class order, skipping exhausted ones.
-    order = rng.permutation(len(classes))
+    open_classes = np.arange(len(classes))
+    # Water-filling: equal shares, a class that runs out hands its share to the
+    # others; the last few anchors go one each to randomly chosen classes.
     while remaining > 0:
-        open_classes = [k for k in order if quota[k] < len(members[k])]
-        share, extra = divmod(remaining, len(open_classes))
-        for position, k in enumerate(open_classes):
-            take = min(share + (position < extra), len(members[k]) - quota[k])
-            quota[k] += take
-            remaining -= take
+        share = remaining // len(open_classes)
+        if share == 0:
+            quota[rng.choice(open_classes, size=remaining, replace=False)] += 1
+            break
+        take = np.minimum(share, sizes[open_classes] - quota[open_classes])
+        quota[open_classes] += take
+        remaining -= int(take.sum())
+        open_classes = open_classes[quota[open_classes] < sizes[open_classes]]
+    order = rng.permutation(len(classes))
     picks = [
         rng.choice(members[k], size=quota[k], replace=False) for k in order if quota[k]
     ]

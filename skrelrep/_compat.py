@@ -30,12 +30,25 @@ __all__ = [
     "is_numpy_namespace",
     "to_namespace",
     "to_numpy",
+    "to_numpy_if_tensor",
 ]
 
 
 def is_numpy_namespace(xp):
     """True for NumPy and its array-api-compat wrapper."""
-    return xp.__name__ in {"numpy", "array_api_compat.numpy", "numpy.array_api"}
+    # scikit-learn vendors array-api-compat, so its wrapper may live under sklearn.
+    return xp.__name__ == "numpy" or xp.__name__.endswith("array_api_compat.numpy")
+
+
+def to_numpy_if_tensor(X):
+    """Host NumPy copy of an Array API array (torch, array-api-strict, CuPy); else ``X``.
+
+    Without array API dispatch scikit-learn treats such arrays as array-likes and
+    upcasts float32 to float64; converting them first keeps their dtype.
+    """
+    if hasattr(X, "__dlpack__") and not isinstance(X, np.ndarray):
+        return to_numpy(X)
+    return X
 
 
 def to_numpy(array):

@@ -5,6 +5,7 @@ import numbers
 import warnings
 
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -29,6 +30,7 @@ from ._compat import (
     is_numpy_namespace,
     to_namespace,
     to_numpy,
+    to_numpy_if_tensor,
 )
 from ._similarity import cosine_projection, normalize_rows
 
@@ -300,6 +302,8 @@ class RelativeTransformer(
         return new
 
     def _validate_input(self, X, *, reset):
+        if not get_config()["array_api_dispatch"]:
+            X = to_numpy_if_tensor(X)
         xp, _, _ = get_namespace_and_device(X)
         return validate_data(
             self,
@@ -357,7 +361,7 @@ class RelativeTransformer(
     def __getstate__(self):
         # Fitted arrays are pickled as NumPy so that an estimator fitted on a GPU loads
         # on any machine; transform moves them back to the input's device.
-        state = super().__getstate__()
+        state = dict(super().__getstate__())
         for name in _ARRAY_ATTRIBUTES:
             if name in state:
                 state[name] = to_numpy(state[name])
