@@ -1,0 +1,12 @@
+# The two commands of the README. Each installs what it needs first.
+.PHONY: demo test lint
+
+demo:  ## the main job: a stitching experiment on shipped data, report in ./skrelrep-report
+	bash scripts/install.sh demo
+	.venv/bin/skrelrep demo --out skrelrep-report
+
+test:  ## install everything, then lint and run the default test suite
+	bash scripts/install.sh all
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/python -m pytest -q -n 2 --durations=15
