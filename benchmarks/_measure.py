@@ -1,0 +1,227 @@
+"""One measurement: time and peak memory of one method (or selection) on one shape.
+
+Run by ``run.py`` in a fresh process per measurement (``python -m
+benchmarks._measure '<json spec>'``) so that each peak is the method's own; it can
+also run in-process (the smoke test does), where peaks are only indicative.
+"""
+
+import functools
+import gc
+import json
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+from ._data import anchor_indices, make_embeddings, make_labels
+from ._methods import METHODS
+
+__all__ = ["measure"]
+
+_MiB = 2**20
+# Rows on which every method's output is checked against a float64 reference.
+_CHECK_ROWS = 256
+# Rows on which an anchor set's coverage (distance to the nearest anchor) is measured.
+_COVERAGE_ROWS = 4096
+
+
+def _proc_status_kib(field):
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(field)
+
+
+def _reset_peak():
+    """Reset the kernel's high-water mark of resident memory (Linux >= 4.0)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _memory_mib():
+    """Resident and peak resident memory of this process, in MiB."""
+    try:
+        return _proc_status_kib("VmRSS") / 1024, _proc_status_kib("VmHWM") / 1024
+    except (OSError, KeyError):  # not Linux: peak since process start only
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return peak, peak
+
+
+def _timed_call(function):
+    """Call ``function``; return its result, wall time and extra peak memory (MiB)."""
+    gc.collect()
+    _reset_peak()
+    rss_before, _ = _memory_mib()
+    start = time.perf_counter()
+    result = function()
+    elapsed = time.perf_counter() - start
+    _, peak = _memory_mib()
+    return result, elapsed, max(0.0, peak - rss_before)
+
+
+@functools.cache
+def _blas_info():
+    from threadpoolctl import threadpool_info
+
+    info = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    if not info:
+        return {}
+    blas = info[0]
+    return {
+        "blas": blas.get("internal_api"),
+        "blas_kernel": blas.get("architecture"),
+        "blas_threads": blas.get("num_threads"),
+    }
+
+
+def _skrelrep_chunk_rows(n_samples, n_features, n_anchors, dtype):
+    """Rows per chunk that ``RelativeTransformer.transform`` uses by default."""
+    from skrelrep._similarity import chunk_n_rows
+
+    itemsize = np.dtype(dtype).itemsize
+    return chunk_n_rows(n_samples, itemsize * (n_features + n_anchors))
+
+
+def _max_error(output, X, A):
+    """Largest deviation of the first rows of ``output`` from a float64 cosine."""
+    rows = min(_CHECK_ROWS, X.shape[0])
+    X64, A64 = X[:rows].astype(np.float64), A.astype(np.float64)
+    X64 /= np.linalg.norm(X64, axis=1, keepdims=True)
+    A64 /= np.linalg.norm(A64, axis=1, keepdims=True)
+    return float(
+        np.max(np.abs(np.asarray(output[:rows], dtype=np.float64) - X64 @ A64.T))
+    )
+
+
+def _measure_transform(spec):
+    """Time ``spec["method"]`` and, interleaved with it, the GEMM of the same data.
+
+    On a shared machine the load drifts; pairing each run of the method with a GEMM
+    run in the same process, alternating which goes first, gives a ratio that drifts
+    far less than times taken minutes apart.
+    """
+    n, d, k, dtype = spec["n"], spec["d"], spec["k"], spec["dtype"]
+    prepare, _, cosine_output = METHODS[spec["method"]]
+    X = make_embeddings(n, d, dtype, seed=spec.get("seed", 0))
+    A = np.ascontiguousarray(X[anchor_indices(n, k, seed=spec.get("seed", 0))])
+    project = prepare(X, A)
+    paired = spec["method"] != "gemm"
+    gemm = METHODS["gemm"][0](X, A) if paired else None
+    result = {"peak_reset": _reset_peak()}
+    project()  # warm-up: thread pools, lazy imports, first-touch of library state
+    if paired:
+        gemm()
+    times, gemm_times, peaks = [], [], []
+    budget_s = spec.get("budget_s", 300)
+    for repeat in range(spec["repeats"]):
+        if paired and repeat % 2 == 1:
+            gemm_times.append(_timed_call(gemm)[1])
+        output, elapsed, peak = _timed_call(project)
+        times.append(elapsed)
+        peaks.append(peak)
+        if repeat == 0:
+            result["out_dtype"] = str(output.dtype)
+            result["max_error"] = _max_error(output, X, A) if cosine_output else None
+        del output
+        if paired and repeat % 2 == 0:
+            gemm_times.append(_timed_call(gemm)[1])
+        if sum(times) + sum(gemm_times) > budget_s:
+            break
+    itemsize = np.dtype(dtype).itemsize
+    median = statistics.median(times)
+    result.update(
+        times=times,
+        time_s=median,
+        min_time_s=min(times),
+        gflops=2 * n * d * k / median / 1e9,
+        input_mib=n * d * itemsize / _MiB,
+        output_mib=n * k * itemsize / _MiB,
+        peak_extra_mib=max(peaks),
+    )
+    if paired:
+        result["gemm_time_s"] = statistics.median(gemm_times)
+        result["ratio_to_gemm"] = statistics.median(
+            t / g for t, g in zip(times, gemm_times, strict=False)
+        )
+    else:
+        result["gemm_time_s"] = median
+        result["ratio_to_gemm"] = 1.0
+    if spec["method"] == "skrelrep":
+        result["chunk_rows"] = _skrelrep_chunk_rows(n, d, k, dtype)
+    if spec["method"] in ("torch", "latentis"):
+        import torch
+
+        result["torch_threads"] = torch.get_num_threads()
+    return result
+
+
+def _coverage(X, anchors_unit, seed):
+    """Mean cosine distance from a sample of rows to their nearest anchor."""
+    rows = np.random.default_rng(seed + 3).choice(
+        X.shape[0], min(_COVERAGE_ROWS, X.shape[0]), replace=False
+    )
+    sample = X[rows].astype(np.float64)
+    sample /= np.linalg.norm(sample, axis=1, keepdims=True)
+    return float(
+        np.mean(1 - np.max(sample @ anchors_unit.astype(np.float64).T, axis=1))
+    )
+
+
+def _measure_selection(spec):
+    """Time ``fit`` with one selection strategy against one GEMM of the same shape."""
+    from skrelrep import RelativeTransformer
+
+    n, d, k, dtype = spec["n"], spec["d"], spec["k"], spec["dtype"]
+    seed = spec.get("seed", 0)
+    X = make_embeddings(n, d, dtype, seed=seed)
+    y = make_labels(n, seed=seed)
+    gemm = METHODS["gemm"][0](X, X[anchor_indices(n, k, seed)])
+    gemm()  # warm-up
+    gemm_times = [_timed_call(gemm)[1] for _ in range(spec.get("gemm_repeats", 3))]
+    del gemm  # frees its normalised copy of X before the fit is measured
+
+    def fit():
+        return RelativeTransformer(
+            n_anchors=k, anchor_selection=spec["strategy"], random_state=seed
+        ).fit(X, y)
+
+    times, peaks = [], []
+    for _ in range(spec["repeats"]):
+        relative, elapsed, peak = _timed_call(fit)
+        times.append(elapsed)
+        peaks.append(peak)
+        if sum(times) > spec.get("budget_s", 120):
+            break
+    gemm_time = statistics.median(gemm_times)
+    return {
+        "times": times,
+        "time_s": statistics.median(times),
+        "gemm_time_s": gemm_time,
+        "ratio_to_gemm": statistics.median(times) / gemm_time,
+        "coverage": _coverage(X, np.asarray(relative.anchors_), seed),
+        "peak_extra_mib": max(peaks),
+        "peak_reset": _reset_peak(),
+    }
+
+
+def measure(spec):
+    """Run the measurement described by ``spec`` (a dict) and return a result dict."""
+    kind = spec["kind"]
+    result = (_measure_transform if kind == "transform" else _measure_selection)(spec)
+    result.update(_blas_info())  # scanning loaded libraries is slow: cached
+    return {**spec, **result}
+
+
+if __name__ == "__main__":
+    outcome = measure(json.loads(sys.argv[1]))
+    outcome["pid"] = os.getpid()
+    print("RESULT " + json.dumps(outcome))

@@ -1,0 +1,338 @@
+"""Benchmark the relative projection against the GEMM limit and its peers.
+
+Usage, from the repository root (see benchmarks/README.md)::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python -m benchmarks.run --quick
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python -m benchmarks.run --full
+
+Each measurement runs in a fresh Python process, one after another, so that every
+method's peak memory is its own and all methods of a shape see the same machine state.
+Results go to ``benchmarks/results/<preset>/``: ``transform.csv``, ``selection.csv``,
+``scaling.csv``, ``results.md`` and ``results.png``.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+from . import _report
+from ._methods import available_methods
+
+ROOT = Path(__file__).resolve().parent.parent
+STRATEGIES = ("random", "stratified", "fps", "kmeans")
+
+PRESETS = {
+    # About a minute: small shapes, latentis left out (its import alone takes ~20 s).
+    "quick": {
+        "shapes": [(10_000, 512, 300)],
+        "dtypes": ["float32", "float64"],
+        "repeats": 3,
+        "skip_methods": {"latentis": "left out of --quick (its import takes ~20 s)"},
+        "selection": (20_000, 256, 200),
+        "selection_repeats": 1,
+        "scaling": ((128, 256), [10_000, 100_000]),
+    },
+    "full": {
+        "shapes": [(10_000, 512, 300), (100_000, 768, 1000), (1_000_000, 128, 256)],
+        "dtypes": ["float32", "float64"],
+        "repeats": 5,
+        "skip_methods": {},
+        "selection": (100_000, 768, 1000),
+        "selection_repeats": 3,
+        "scaling": ((128, 256), [10_000, 30_000, 100_000, 300_000, 1_000_000]),
+    },
+    # Tiny shapes for the test suite: checks the harness runs, not the machine.
+    "smoke": {
+        "shapes": [(300, 16, 8)],
+        "dtypes": ["float32", "float64"],
+        "repeats": 1,
+        "skip_methods": {"latentis": "left out of the smoke run"},
+        "selection": (400, 16, 10),
+        "selection_repeats": 1,
+        "scaling": ((16, 8), [200, 400]),
+    },
+}
+
+
+def _run_one(spec, *, isolate, timeout):
+    """One measurement, in a fresh process unless ``isolate`` is False."""
+    if not isolate:
+        from ._measure import measure
+
+        try:
+            return measure(spec)
+        except Exception as error:  # reported in the table
+            return {**spec, "error": repr(error)}
+    command = [sys.executable, "-m", "benchmarks._measure", json.dumps(spec)]
+    # A fixed mmap threshold stops glibc from keeping a freed output in its heap
+    # after the warm-up run, which would hide the next run's output from the peak.
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": str(2**17)}
+    try:
+        completed = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        return {**spec, "error": f"timed out after {timeout} s"}
+    for line in completed.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT ") :])
+    tail = (completed.stderr or completed.stdout).strip().splitlines()[-1:]
+    return {**spec, "error": tail[0] if tail else f"exit code {completed.returncode}"}
+
+
+def _progress(row):
+    name = row.get("method") or row.get("strategy")
+    shape = f"({row['n']},{row['d']},{row['k']}) {row['dtype']}"
+    if "error" in row:
+        print(f"  {shape:28} {name:15} FAILED: {row['error']}", flush=True)
+        return
+    memory = row.get("peak_extra_mib", float("nan"))
+    print(
+        f"  {shape:28} {name:15} {row['time_s']:9.4f} s  peak +{memory:8.1f} MiB",
+        flush=True,
+    )
+
+
+def _machine():
+    import numpy as np
+    from threadpoolctl import threadpool_info
+
+    model = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next(
+                line.split(":", 1)[1].strip()
+                for line in cpuinfo
+                if line.startswith("model name")
+            )
+    except (OSError, StopIteration):
+        pass
+    memory = ""
+    try:
+        memory = f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB"
+    except (ValueError, OSError):
+        pass
+    blas = next((i for i in threadpool_info() if i.get("user_api") == "blas"), {})
+    return {
+        "cpu": f"{model}, {os.cpu_count()} cores, {memory}",
+        "blas": f"{blas.get('internal_api')} {blas.get('version')}, kernel "
+        f"{blas.get('architecture')}, {blas.get('num_threads')} threads",
+        "OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE": f"{os.environ.get('OPENBLAS_CORETYPE', 'unset')}"
+        f" / {os.environ.get('OPENBLAS_L2_SIZE', 'unset')}",
+        "python / numpy": f"{platform.python_version()} / {np.__version__}",
+    }
+
+
+def _versions():
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in ("scikit-learn", "scipy", "torch", "latentis"):
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} not installed")
+    return ", ".join(found)
+
+
+def _commit():
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "skrelrep"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return head + (" (skrelrep/ has uncommitted changes)" if dirty else "")
+
+
+def run_benchmarks(
+    preset="quick",
+    *,
+    out_dir=None,
+    isolate=True,
+    methods=None,
+    parts=None,
+    repeats=None,
+    timeout=900,
+    plot=True,
+):
+    """Run the benchmarks of ``preset`` and write the result files; return the rows.
+
+    Parameters
+    ----------
+    preset : {"quick", "full", "smoke"}
+    out_dir : path, default=benchmarks/results/<preset>
+    isolate : bool, default=True
+        One fresh process per measurement (honest peaks); False runs in-process.
+    methods : list of str, default=None
+        Projection methods to compare (default: all available).
+    parts : set of {"transform", "selection", "scaling"}, default=None (all)
+    repeats : int, default=None
+        Timed repeats per measurement (the median is reported); default per preset.
+    timeout : float
+        Seconds one measurement may take before it is reported as timed out.
+    plot : bool
+        Whether to draw ``results.png`` (needs matplotlib).
+    """
+    config = PRESETS[preset]
+    parts = set(parts or ("transform", "selection", "scaling"))
+    repeats = repeats or config["repeats"]
+    out_dir = Path(out_dir or ROOT / "benchmarks" / "results" / preset)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    skipped = {name: why for name, why in available_methods().items() if why}
+    skipped.update(config["skip_methods"])
+    chosen = [m for m in (methods or available_methods()) if m not in skipped]
+    if "gemm" not in chosen:
+        chosen.insert(0, "gemm")  # every ratio is to it
+    meta = {
+        "preset": preset,
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        **_machine(),
+        "packages": _versions(),
+        "commit": _commit(),
+        "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "isolation": "one process per measurement"
+        if isolate
+        else "in-process (peaks only indicative)",
+        "repeats": f"median of {repeats} timed runs after one warm-up run",
+        "skipped methods": "; ".join(f"{k}: {v}" for k, v in skipped.items()) or "none",
+    }
+    for key, value in meta.items():
+        print(f"{key}: {value}")
+    run = lambda spec: _run_one(spec, isolate=isolate, timeout=timeout)  # noqa: E731
+    transform, selection, scaling = [], [], []
+    if "transform" in parts:
+        print("projection:")
+        for n, d, k in config["shapes"]:
+            for dtype in config["dtypes"]:
+                for method in chosen:
+                    spec = dict(
+                        kind="transform",
+                        method=method,
+                        n=n,
+                        d=d,
+                        k=k,
+                        dtype=dtype,
+                        repeats=repeats,
+                    )
+                    transform.append(run(spec))
+                    _progress(transform[-1])
+        _report.add_ratios(transform)
+    if "selection" in parts:
+        print("anchor selection (fit):")
+        n, d, k = config["selection"]
+        for strategy in STRATEGIES:
+            spec = dict(
+                kind="selection",
+                strategy=strategy,
+                n=n,
+                d=d,
+                k=k,
+                dtype="float32",
+                repeats=config["selection_repeats"],
+            )
+            selection.append(run(spec))
+            _progress(selection[-1])
+    if "scaling" in parts:
+        print("scaling in n:")
+        (d, k), sizes = config["scaling"]
+        for n in sizes:
+            for method in ("gemm", "skrelrep"):
+                spec = dict(
+                    kind="transform",
+                    method=method,
+                    n=n,
+                    d=d,
+                    k=k,
+                    dtype="float32",
+                    repeats=repeats,
+                )
+                scaling.append(run(spec))
+                _progress(scaling[-1])
+        _report.add_ratios(scaling)
+    meta["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    for name, rows in (
+        ("transform", transform),
+        ("selection", selection),
+        ("scaling", scaling),
+    ):
+        if rows:
+            _report.write_csv(rows, out_dir / f"{name}.csv")
+    _report.write_markdown(out_dir / "results.md", meta, transform, selection, scaling)
+    if plot and (transform or scaling):
+        _report.plot(out_dir / "results.png", transform, scaling)
+    print(f"\nresults written to {out_dir}")
+    for target, measured, verdict in _report.check_targets(
+        transform, selection, scaling
+    ):
+        print(
+            f"  [{ {True: 'met', False: 'NOT MET', None: 'info'}[verdict]:7}] {target}: {measured}"
+        )
+    return {
+        "meta": meta,
+        "transform": transform,
+        "selection": selection,
+        "scaling": scaling,
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--quick",
+        dest="preset",
+        action="store_const",
+        const="quick",
+        help="small shapes, about a minute",
+    )
+    group.add_argument(
+        "--full",
+        dest="preset",
+        action="store_const",
+        const="full",
+        help="issue 5's grid (tens of minutes)",
+    )
+    group.add_argument("--preset", choices=sorted(PRESETS))
+    parser.add_argument("--methods", nargs="+", help="projection methods to compare")
+    parser.add_argument(
+        "--parts", nargs="+", choices=["transform", "selection", "scaling"]
+    )
+    parser.add_argument("--repeats", type=int, help="timed runs per measurement")
+    parser.add_argument("--out", help="output folder")
+    parser.add_argument(
+        "--in-process", action="store_true", help="no subprocess per measurement"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=900, help="seconds per measurement"
+    )
+    parser.add_argument("--no-plot", action="store_true")
+    args = parser.parse_args(argv)
+    run_benchmarks(
+        args.preset or "quick",
+        out_dir=args.out,
+        isolate=not args.in_process,
+        methods=args.methods,
+        parts=args.parts,
+        repeats=args.repeats,
+        timeout=args.timeout,
+        plot=not args.no_plot,
+    )
+
+
+if __name__ == "__main__":
+    main()
