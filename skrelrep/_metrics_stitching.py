@@ -36,11 +36,12 @@ def _for_pair(value, encoder, decoder):
 
 
 def _default_stitch():
+    # Imported when first needed, so that the metrics never depend on it otherwise.
     try:
-        from . import stitch
-    except ImportError as exc:  # the stitching module has not been installed or built
+        from ._stitching import stitch
+    except ImportError as exc:
         raise ImportError(
-            "stitching_matrix needs skrelrep.stitch, which is not available; pass "
+            "stitching_matrix needs skrelrep.stitch, which cannot be imported; pass "
             "stitch=<callable> or score=<callable> instead."
         ) from exc
     return stitch

@@ -1,5 +1,6 @@
 """Tests for skrelrep.metrics: hand-computed cases, brute-force references, invariances."""
 
+import sys
 import tracemalloc
 
 import numpy as np
@@ -11,7 +12,6 @@ from scipy.stats import ortho_group
 from sklearn.metrics import f1_score
 from sklearn.neighbors import NearestNeighbors
 
-import skrelrep
 from skrelrep.metrics import (
     cosine_agreement,
     jaccard_at_k,
@@ -531,13 +531,52 @@ def test_stitching_matrix_with_a_score_callable():
 
 
 def test_stitching_matrix_uses_skrelrep_stitch_by_default(monkeypatch):
+    from skrelrep import _stitching
+
     calls = []
-    monkeypatch.setattr(skrelrep, "stitch", _fake_stitch(calls), raising=False)
+    monkeypatch.setattr(_stitching, "stitch", _fake_stitch(calls))
     frame = stitching_matrix({"a": _Model(1)}, X=np.zeros(1), y=np.zeros(1))
     assert frame.score.tolist() == [11.0]
-    monkeypatch.delattr(skrelrep, "stitch")
+    monkeypatch.setitem(sys.modules, "skrelrep._stitching", None)
     with pytest.raises(ImportError, match="pass stitch="):
         stitching_matrix({"a": _Model(1)}, X=np.zeros(1), y=np.zeros(1))
+
+
+def test_stitching_matrix_with_real_stitched_pipelines():
+    from sklearn.datasets import load_digits
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LogisticRegression
+
+    from skrelrep import RelativeTransformer
+    from skrelrep._stitching import StitchedPipeline
+
+    X, y = load_digits(return_X_y=True)
+    X_test, y_test = X[1200:], y[1200:]
+
+    def fitted(relative, rows):
+        return StitchedPipeline(
+            PCA(n_components=16, random_state=0),
+            relative,
+            LogisticRegression(max_iter=500),
+        ).fit(X[rows], y[rows])
+
+    for relative in (RelativeTransformer(n_anchors=60, random_state=0), "passthrough"):
+        models = {
+            "a": fitted(relative, slice(0, 600)),
+            "b": fitted(relative, slice(600, 1200)),
+        }
+        frame = stitching_matrix(models, X=X_test, y=y_test)
+        # The diagonal is each model as it is.
+        for name, model in models.items():
+            own = frame[(frame.encoder == name) & (frame.decoder == name)].score
+            assert own.item() == pytest.approx(model.score(X_test, y_test))
+        assert frame.stitched.sum() == 2
+        matrix = pivot_stitching_matrix(frame)
+        if relative == "passthrough":
+            # PCA on different halves: the axes differ, absolute stitching suffers.
+            assert matrix.loc["a", "b"] < matrix.loc["b", "b"] - 0.1
+        else:
+            assert matrix.loc["a", "b"] > matrix.loc["b", "b"] - 0.1
 
 
 def test_stitching_matrix_bad_arguments():
