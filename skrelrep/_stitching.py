@@ -439,25 +439,38 @@ class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        encoder_tags = get_tags(self.encoder)
-        decoder_tags = get_tags(self.decoder)
-        # Inputs are what the encoder reads; targets and estimator type are the
-        # decoder's.
-        tags.input_tags = encoder_tags.input_tags
-        tags.estimator_type = decoder_tags.estimator_type
-        tags.target_tags = decoder_tags.target_tags
-        tags.classifier_tags = decoder_tags.classifier_tags
-        tags.regressor_tags = decoder_tags.regressor_tags
-        tags.non_deterministic = (
-            encoder_tags.non_deterministic or decoder_tags.non_deterministic
-        )
-        # transform returns the relative codes: float dtypes kept by both steps.
-        preserved = _preserved_dtypes(encoder_tags)
-        if not _is_passthrough(self.relative):
-            kept = _preserved_dtypes(get_tags(self.relative))
-            preserved = [dtype for dtype in preserved if dtype in kept]
-        tags.transformer_tags = TransformerTags(preserves_dtype=preserved)
+        # Invalid steps are reported by fit's parameter validation, not here.
+        encoder_tags = _tags_or_none(self.encoder)
+        decoder_tags = _tags_or_none(self.decoder)
+        relative_tags = _tags_or_none(self.relative)
+        if encoder_tags is not None:
+            # The inputs are what the encoder reads.
+            tags.input_tags = encoder_tags.input_tags
+            tags.non_deterministic |= encoder_tags.non_deterministic
+            # transform returns the relative codes: float dtypes kept by both steps.
+            preserved = _preserved_dtypes(encoder_tags)
+            if relative_tags is not None:
+                kept = _preserved_dtypes(relative_tags)
+                preserved = [dtype for dtype in preserved if dtype in kept]
+            tags.transformer_tags = TransformerTags(preserves_dtype=preserved)
+        if decoder_tags is not None:
+            # Targets and estimator type are the decoder's.
+            tags.estimator_type = decoder_tags.estimator_type
+            tags.target_tags = decoder_tags.target_tags
+            tags.classifier_tags = decoder_tags.classifier_tags
+            tags.regressor_tags = decoder_tags.regressor_tags
+            tags.non_deterministic |= decoder_tags.non_deterministic
         return tags
+
+
+def _tags_or_none(step):
+    """The tags of a step; None for "passthrough" or anything that is no estimator."""
+    if _is_passthrough(step):
+        return None
+    try:
+        return get_tags(step)
+    except (AttributeError, TypeError, ValueError):
+        return None
 
 
 def _preserved_dtypes(tags):
@@ -583,12 +596,12 @@ def stitch(encoder_from, decoder_from, anchor_inputs=None):
         else:
             anchors = anchor_inputs
             _check_domain(encoder, anchors, hint="")
-        n_rows = _n_rows(anchors)
-        if n_rows != relative.n_anchors_:
+        n_rows, n_anchors = _n_rows(anchors), len(decoder_from.anchor_indices_)
+        if n_rows != n_anchors:
             raise ValueError(
                 f"anchor_inputs must hold one row per anchor of decoder_from, in "
                 f"anchor order (decoder_from.anchor_indices_): expected "
-                f"{relative.n_anchors_} rows, got {n_rows}."
+                f"{n_anchors} rows, got {n_rows}."
             )
         new_relative = relative.reanchor(encoder.transform(anchors))
         code_width = getattr(new_relative, "n_features_in_", code_width)

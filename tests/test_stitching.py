@@ -499,5 +499,8 @@ def test_absolute_stitching_checks_widths(fitted, small_digits):
 )
 def test_invalid_parameters(small_digits, params, name):
     X, y = small_digits
+    pipe = _pca_pipeline().set_params(**params)
+    # Tags stay readable (GridSearchCV reads them before fit), fit names the culprit.
+    assert is_classifier(pipe) == (name != "decoder")
     with pytest.raises(InvalidParameterError, match=f"'{name}' parameter"):
-        _pca_pipeline().set_params(**params).fit(X, y)
+        pipe.fit(X, y)
