@@ -9,10 +9,13 @@ import textwrap
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy.stats import ortho_group
 from sklearn.datasets import make_classification
+from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from skrelrep import RelativeTransformer
 
@@ -24,6 +27,7 @@ ParallelPostFit = pytest.importorskip("dask_ml.wrappers").ParallelPostFit
 import joblib  # noqa: E402  (joblib's dask backend needs distributed, checked above)
 
 from skrelrep import _dask  # noqa: E402
+from skrelrep._stitching import StitchedPipeline  # noqa: E402
 
 # Results agree with the NumPy path up to BLAS rounding (a block of rows may take a
 # different GEMM path than the whole array, as with batch_size in NumPy).
@@ -321,6 +325,42 @@ def test_parallel_post_fit_predicts_on_dask_arrays(client):
     assert isinstance(predicted, da.Array) and isinstance(proba, da.Array)
     assert_array_equal(predicted.compute(), model.estimator.predict(X))
     assert_allclose(proba.compute(), model.estimator.predict_proba(X), rtol=1e-10)
+
+
+_ROTATION = ortho_group.rvs(6, random_state=0)
+
+
+def _rotate(codes):
+    return 2.0 * codes @ _ROTATION
+
+
+def test_stitched_pipeline_under_parallel_post_fit(client):
+    X, y = _data(n_samples=400, n_features=10)
+    X_dask = da.from_array(X, chunks=(100, 10))
+
+    def fitted(encoder):
+        pipeline = StitchedPipeline(
+            encoder, RelativeTransformer(20, random_state=0), LogisticRegression()
+        )
+        return ParallelPostFit(pipeline).fit(X, y)
+
+    model_a = fitted(PCA(6, svd_solver="full"))
+    # Encoder B's codes are A's, rotated and rescaled: relative codes are the same.
+    model_b = fitted(
+        make_pipeline(PCA(6, svd_solver="full"), FunctionTransformer(_rotate))
+    )
+    stitched = ParallelPostFit(model_a.estimator.stitch(encoder_from=model_b.estimator))
+
+    expected = model_a.estimator.predict(X)
+    for model in (model_a, stitched):
+        predicted = model.predict(X_dask)
+        assert isinstance(predicted, da.Array)
+        assert_array_equal(predicted.compute(), expected)
+    assert_allclose(
+        stitched.predict_proba(X_dask).compute(),
+        model_a.estimator.predict_proba(X),
+        atol=1e-8,
+    )
 
 
 def test_grid_search_on_the_dask_backend_matches_local(client):
