@@ -23,8 +23,6 @@ experiment on Fashion-MNIST when the data set is installed.
 # :class:`~sklearn.frozen.FrozenEstimator` keeps each trained encoder as it is when a
 # pipeline is fitted, so the absolute and relative pipelines below share the same
 # four encoders.
-import os
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -34,6 +32,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 from skrelrep import MLPEncoder, RelativeTransformer, StitchedPipeline, stitch
+from skrelrep.datasets import DataNotInstalledError, load_fashion_mnist
 
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(
@@ -166,20 +165,12 @@ print(pd.DataFrame(rows).set_index("domain").round(3))
 # Fashion-MNIST
 # -------------
 # The same experiment on a harder data set, when the Debian package
-# ``dataset-fashion-mnist`` is installed (a subset keeps it fast).
-FASHION = "/usr/share/datasets/fashion-mnist"
-
-
-def read_idx(name, offset):
-    import gzip
-
-    with gzip.open(os.path.join(FASHION, name)) as file:
-        return np.frombuffer(file.read(), dtype=np.uint8, offset=offset)
-
-
-if os.path.isdir(FASHION):
-    images = read_idx("train-images-idx3-ubyte.gz", 16).reshape(-1, 784)[:4000] / 255
-    labels = read_idx("train-labels-idx1-ubyte.gz", 8)[:4000]
+# ``dataset-fashion-mnist`` is installed (4,000 images keep it fast).
+try:
+    images, labels = load_fashion_mnist(n_samples=4000, return_X_y=True)
+except DataNotInstalledError as error:
+    print(f"Fashion-MNIST skipped: {error}")
+else:
     F_train, F_test, f_train, f_test = train_test_split(
         images, labels, test_size=1000, stratify=labels, random_state=0
     )
@@ -200,7 +191,5 @@ if os.path.isdir(FASHION):
     for kind, matrix in fashion.items():
         print(f"Fashion-MNIST, {kind} ({summary(matrix)}):\n{matrix.round(3)}\n")
     plot_matrices(fashion, "Fashion-MNIST: stitching every encoder with every decoder")
-else:
-    print(f"Fashion-MNIST not found in {FASHION}: skipped.")
 
 plt.show()
