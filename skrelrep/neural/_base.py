@@ -108,7 +108,13 @@ class NetMixin:
         return super().get_dataset(X, y)
 
     def _validate_X(self, X, *, reset):
-        """float32 NumPy array or torch tensor with a fixed per-sample shape."""
+        """float32 NumPy array or torch tensor with a fixed per-sample shape.
+
+        ``reset=True`` marks the start of training: the parameters are validated
+        first, before anything (the anchors) is chosen from the data.
+        """
+        if reset:
+            BaseEstimator._validate_params(self)
         if is_dataset(X):
             return X
         if isinstance(X, torch.Tensor):

@@ -1,4 +1,4 @@
-"""Doctest settings for skrelrep.neural: one torch thread.
+"""Doctest settings for skrelrep.neural: one thread for torch and for BLAS.
 
 The doctests train tiny nets, for which thread start-up costs more than it saves, and
 several threads slow to a crawl on a machine whose cores are busy.
@@ -6,11 +6,13 @@ several threads slow to a crawl on a machine whose cores are busy.
 
 import pytest
 import torch
+from threadpoolctl import threadpool_limits
 
 
 @pytest.fixture(autouse=True)
-def _one_torch_thread():
+def _one_thread():
     n_threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    yield
+    with threadpool_limits(1):
+        yield
     torch.set_num_threads(n_threads)
