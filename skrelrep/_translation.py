@@ -1,0 +1,569 @@
+"""Latent space translation: map one encoder's space onto another's with anchors.
+
+:class:`LatentTranslator` estimates, from parallel anchors (the same items embedded by
+two encoders), a closed-form map from the source space to the target space (Maiorca et
+al., 2023): orthogonal (Procrustes), linear or affine least squares, after standard
+scaling of each space on its anchors. :func:`stitch_by_translation` uses it to run a
+decoder on another encoder's codes: the alternative to relative stitching.
+"""
+
+import warnings
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import Pipeline
+from sklearn.utils import check_array
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._compat import StrOptions, _fit_context, to_numpy_if_tensor
+
+__all__ = ["LatentTranslator", "stitch_by_translation"]
+
+
+class LatentTranslator(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
+    """Translate embeddings from a source latent space into a target latent space.
+
+    ``fit(X, y)`` takes parallel anchors: row ``i`` of ``X`` (source space) and row
+    ``i`` of ``y`` (target space) are the same item seen by two encoders. Each space is
+    standardised on its own anchors, the smaller one is zero-padded to the width of the
+    larger, and a map between the standardised anchors is estimated in closed form
+    (Maiorca et al., 2023). ``transform`` maps source embeddings into the target space:
+    standardise, apply the map, de-standardise with the target anchors' statistics and
+    keep the target's width. A decoder trained on the target encoder can then read the
+    translated embeddings, with no training: stitching by translation.
+
+    Parameters
+    ----------
+    method : {"orthogonal", "linear", "affine"}, default="orthogonal"
+        The map between the standardised spaces:
+
+        - ``"orthogonal"``: the orthogonal matrix ``R`` minimising
+          ``||X R - Y||_F`` (orthogonal Procrustes, solved with one SVD), on the
+          zero-padded spaces. An isometry: it preserves angles and distances.
+        - ``"linear"``: the least-squares matrix ``W`` minimising ``||X W - Y||_F``
+          (:func:`numpy.linalg.lstsq`).
+        - ``"affine"``: least squares with a bias, ``||X W + b - Y||_F``. With
+          ``scaling`` other than None both spaces are centred on their anchors, so the
+          bias is zero and the result equals ``"linear"``; the bias matters when
+          ``scaling=None``.
+
+        Whatever the method, the whole map from raw source to raw target coordinates is
+        affine and is exposed as ``coef_`` and ``intercept_``.
+
+    scaling : {"isotropic", "per_feature"} or None, default="isotropic"
+        Standard scaling of each space on its anchors before the map is estimated:
+        subtract the anchors' mean, then divide by
+
+        - ``"isotropic"``: one scalar per space, the standard deviation of all entries
+          of the centred anchors zero-padded to the common width (the root mean
+          squared distance of the anchors to their mean, divided by the square root of
+          the common width). A scalar preserves angles, so an orthogonal map between
+          the spaces up to translation and uniform rescaling is recovered exactly, even
+          between spaces of different widths.
+        - ``"per_feature"``: the standard deviation of each feature, as the authors'
+          reference code does (``StandardScaling`` in their ``latentis`` library; its
+          ``n - 1`` denominator changes both spaces alike and so not the map). It
+          distorts angles differently in each space, so ``"orthogonal"`` no longer
+          recovers an exact rotation; ``"linear"`` and ``"affine"`` are unaffected by
+          the choice of scaling.
+        - ``None``: no centring, no scaling: the map passes through the origin.
+
+        A standard deviation of zero (a constant space or feature) is stored as 0
+        and divides as 1; a constant target feature stays constant after translation.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features_out_, n_features_in_)
+        The linear part of the whole map in raw coordinates:
+        ``transform(X) = X @ coef_.T + intercept_``.
+
+    intercept_ : ndarray of shape (n_features_out_,)
+        The constant part of the whole map in raw coordinates.
+
+    rotation_ : ndarray of shape (n_padded, n_padded)
+        The orthogonal matrix between the standardised, zero-padded spaces, applied as
+        ``X_std @ rotation_`` (``n_padded = max(n_features_in_, n_features_out_)``).
+        Only with ``method="orthogonal"``.
+
+    source_mean_ : ndarray of shape (n_features_in_,)
+        Mean of the source anchors (zeros with ``scaling=None``).
+
+    source_scale_ : ndarray of shape (n_features_in_,)
+        Standard deviation of the source anchors, per feature (all equal with
+        ``scaling="isotropic"``; ones with ``scaling=None``).
+
+    target_mean_ : ndarray of shape (n_features_out_,)
+        Mean of the target anchors.
+
+    target_scale_ : ndarray of shape (n_features_out_,)
+        Standard deviation of the target anchors, per feature, restored by
+        ``transform``.
+
+    n_features_in_ : int
+        Width of the source space, seen during :term:`fit`.
+
+    n_features_out_ : int
+        Width of the target space: the number of output features.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    stitch_by_translation : Run a decoder on another encoder's codes by translation.
+    RelativeTransformer : The alternative: compare spaces through anchor similarities.
+    scipy.linalg.orthogonal_procrustes : The orthogonal problem, without scaling.
+
+    Notes
+    -----
+    ``inverse_transform`` maps target embeddings back into the source space with the
+    Moore-Penrose pseudo-inverse of the map between the standardised spaces (for
+    ``"orthogonal"`` its transpose). It inverts ``transform`` exactly when the map is
+    invertible (same widths, full-rank ``"linear"``/``"affine"`` map, or
+    ``"orthogonal"`` from a narrower into a wider space); otherwise it returns the
+    least-squares, minimum-norm preimage in standardised source coordinates.
+
+    The least-squares methods need more anchors than source features
+    (``n_features_in_ + 1``; ``n_features_in_`` suffice for ``"linear"`` with
+    ``scaling=None``). With fewer, the map is not determined by the anchors: ``fit``
+    warns (:class:`UserWarning`) and keeps the minimum-norm least-squares solution,
+    which fits the anchors exactly but is arbitrary off their span. Anchors that are
+    numerous but collinear (for instance codes with dead, constant units) also get
+    the minimum-norm solution, silently: a constant feature carries no information to
+    map. The orthogonal map is likewise determined only on the span of the anchors,
+    but it cannot overfit them (it keeps every norm and angle), so it does not warn.
+
+    Fitting computes in float64; fitted arrays and ``transform``'s output take the
+    dtype of the ``X`` given (float32 stays float32).
+
+    References
+    ----------
+    .. [1] V. Maiorca, L. Moschella, A. Norelli, M. Fumero, F. Locatello and E. Rodolà,
+       "Latent Space Translation via Semantic Alignment", NeurIPS 2023.
+       https://arxiv.org/abs/2311.00664
+    .. [2] P. H. Schönemann, "A generalized solution of the orthogonal Procrustes
+       problem", Psychometrika 31, 1966.
+
+    Examples
+    --------
+    Two spaces of the same items, related by a rotation, a rescaling and a shift:
+
+    >>> import numpy as np
+    >>> from scipy.stats import ortho_group
+    >>> from skrelrep import LatentTranslator
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 8))
+    >>> Q = ortho_group.rvs(8, random_state=0)
+    >>> Y = 3.0 * X @ Q + 1.0
+    >>> translator = LatentTranslator().fit(X[:50], Y[:50])
+    >>> bool(np.allclose(translator.transform(X[50:]), Y[50:]))
+    True
+    >>> bool(np.allclose(translator.inverse_transform(Y[50:]), X[50:]))
+    True
+
+    Spaces of different widths: the 8-d space is embedded isometrically in 12-d.
+
+    >>> Q12 = ortho_group.rvs(12, random_state=1)[:8]
+    >>> translator = LatentTranslator().fit(X[:50], X[:50] @ Q12)
+    >>> translator.n_features_out_
+    12
+    >>> bool(np.allclose(translator.transform(X[50:]), X[50:] @ Q12))
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "method": [StrOptions({"orthogonal", "linear", "affine"})],
+        "scaling": [StrOptions({"isotropic", "per_feature"}), None],
+    }
+
+    def __init__(self, method="orthogonal", *, scaling="isotropic"):
+        self.method = method
+        self.scaling = scaling
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Estimate the map from parallel anchors.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_anchors, n_features_in)
+            The anchors in the source space.
+
+        y : array-like of shape (n_anchors, n_features_out) or (n_anchors,)
+            The same anchors, in the same order, in the target space. A 1-D ``y`` is a
+            target space of one feature.
+
+        Returns
+        -------
+        self : object
+            Fitted translator.
+        """
+        X, Y = validate_data(
+            self,
+            to_numpy_if_tensor(X),
+            to_numpy_if_tensor(y),
+            dtype=[np.float64, np.float32],
+            multi_output=True,
+            y_numeric=True,
+            ensure_min_samples=2,
+        )
+        dtype = X.dtype
+        X = X.astype(np.float64, copy=False)
+        Y = np.asarray(Y, dtype=np.float64)
+        if Y.ndim == 1:
+            Y = Y[:, None]
+        n_source, n_target = X.shape[1], Y.shape[1]
+        n_padded = max(n_source, n_target)
+        source_mean, source_scale = self._scaling_stats(X, n_padded)
+        target_mean, target_scale = self._scaling_stats(Y, n_padded)
+        # Divide by the scale where it is positive; multiply by the true one, so that
+        # a constant target feature stays constant after translation.
+        source_divisor, target_divisor = _divisor(source_scale), _divisor(target_scale)
+        X_std = (X - source_mean) / source_divisor
+        Y_std = (Y - target_mean) / target_divisor
+
+        if self.method == "orthogonal":
+            rotation = _procrustes(_pad(X_std, n_padded), _pad(Y_std, n_padded))
+            weights = rotation[:n_source, :n_target]
+            bias = np.zeros(n_target)
+            # W has orthonormal rows or columns: its pseudo-inverse is its transpose.
+            inverse_weights = weights.T
+            self.rotation_ = rotation.astype(dtype, copy=False)
+        else:
+            weights, bias = self._least_squares(X_std, Y_std)
+            inverse_weights = np.linalg.pinv(weights)
+            if hasattr(self, "rotation_"):
+                del self.rotation_
+
+        # The whole map in raw coordinates: x -> ((x - m_s) / s_s) W + b) s_t + m_t.
+        coef = weights / source_divisor[:, None] * target_scale
+        self.coef_ = coef.T.astype(dtype, copy=False)
+        self.intercept_ = (
+            target_mean + bias * target_scale - source_mean @ coef
+        ).astype(dtype, copy=False)
+        inverse_coef = inverse_weights / target_divisor[:, None] * source_scale
+        self._inverse_coef = inverse_coef.astype(dtype, copy=False)
+        self._inverse_intercept = (
+            source_mean
+            - (target_mean / target_divisor + bias) @ inverse_weights * source_scale
+        ).astype(dtype, copy=False)
+        self.source_mean_ = source_mean.astype(dtype, copy=False)
+        self.source_scale_ = source_scale.astype(dtype, copy=False)
+        self.target_mean_ = target_mean.astype(dtype, copy=False)
+        self.target_scale_ = target_scale.astype(dtype, copy=False)
+        self.n_features_out_ = n_target
+        return self
+
+    def transform(self, X):
+        """Map source embeddings into the target space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in_)
+            Embeddings in the source space.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features_out_)
+            The embeddings translated into the target space, in the floating dtype of
+            ``X``.
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self, to_numpy_if_tensor(X), reset=False, dtype=[np.float64, np.float32]
+        )
+        coef = self.coef_.astype(X.dtype, copy=False)
+        return X @ coef.T + self.intercept_.astype(X.dtype, copy=False)
+
+    def inverse_transform(self, X):
+        """Map target embeddings back into the source space.
+
+        Exact for an invertible map; otherwise the least-squares, minimum-norm preimage
+        in standardised source coordinates (see Notes).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_out_)
+            Embeddings in the target space.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_)
+            The embeddings in the source space, in the floating dtype of ``X``.
+        """
+        check_is_fitted(self)
+        X = check_array(
+            to_numpy_if_tensor(X), dtype=[np.float64, np.float32], input_name="X"
+        )
+        if X.shape[1] != self.n_features_out_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but inverse_transform expects "
+                f"{self.n_features_out_} (the width of the target space)."
+            )
+        coef = self._inverse_coef.astype(X.dtype, copy=False)
+        return X @ coef + self._inverse_intercept.astype(X.dtype, copy=False)
+
+    def _scaling_stats(self, A, n_padded):
+        """Mean and per-feature scale of one space's anchors (see ``scaling``)."""
+        n_features = A.shape[1]
+        if self.scaling is None:
+            return np.zeros(n_features), np.ones(n_features)
+        mean = A.mean(axis=0)
+        centred = A - mean
+        if self.scaling == "per_feature":
+            scale = centred.std(axis=0)
+        else:
+            # Zero-padded columns have no variance: the pooled variance over the common
+            # width keeps both spaces' scalars comparable whatever their widths.
+            pooled = np.sum(centred**2) / (A.shape[0] * n_padded)
+            scale = np.full(n_features, np.sqrt(pooled))
+        # Rounding leaves a constant feature a tiny spread: call it zero.
+        tiny = 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean))
+        return mean, np.where(scale <= tiny, 0.0, scale)
+
+    def _least_squares(self, X_std, Y_std):
+        """Least-squares weights (and bias, for "affine"); warns on too few anchors."""
+        n_anchors, n_source = X_std.shape
+        # Centring (or the bias) uses up one anchor's worth of equations.
+        needed = n_source + int(self.method == "affine" or self.scaling is not None)
+        if n_anchors < needed:
+            warnings.warn(
+                f"{n_anchors} anchors cannot determine a {self.method} map from "
+                f"{n_source} source features (at least {needed} are needed): using the "
+                "minimum-norm least-squares solution, which fits the anchors but is "
+                "arbitrary off their span. Give more anchors, or use "
+                'method="orthogonal".',
+                UserWarning,
+                stacklevel=3,
+            )
+        design = X_std
+        if self.method == "affine":
+            design = np.hstack([X_std, np.ones((n_anchors, 1))])
+        solution = np.linalg.lstsq(design, Y_std, rcond=None)[0]
+        if self.method == "affine":
+            return solution[:-1], solution[-1]
+        return solution, np.zeros(Y_std.shape[1])
+
+    @property
+    def _n_features_out(self):
+        """Number of transformed output features (used by get_feature_names_out)."""
+        return self.n_features_out_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # y is the second view of the anchors: required, and usually 2-D.
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+def _divisor(scale):
+    """The scale, with zeros (constant features or spaces) replaced by 1."""
+    return np.where(scale == 0, 1.0, scale)
+
+
+def _pad(A, width):
+    """``A`` with zero columns appended up to ``width``."""
+    if A.shape[1] == width:
+        return A
+    return np.hstack([A, np.zeros((A.shape[0], width - A.shape[1]))])
+
+
+def _procrustes(A, B):
+    """The orthogonal ``R`` minimising ``||A R - B||_F``: ``U V^T`` of ``A^T B``."""
+    U, _, Vt = np.linalg.svd(A.T @ B)
+    return U @ Vt
+
+
+def stitch_by_translation(
+    encoder_from,
+    decoder_from,
+    anchor_inputs=None,
+    *,
+    target_anchor_inputs=None,
+    method="orthogonal",
+    scaling="isotropic",
+):
+    """Join one encoder to another pipeline's decoder through a latent translation.
+
+    The alternative to relative stitching (:func:`stitch`): instead of re-expressing
+    the decoder's anchors in the new encoder's space, a :class:`LatentTranslator`
+    fitted on parallel anchors maps the new encoder's codes into the space of the
+    encoder the decoder was trained with. The result runs
+
+    ``encoder_from's encoder -> translator -> decoder_from's relative step -> decoder``
+
+    where the relative step is ``decoder_from``'s own fitted projection, unchanged: a
+    decoder trained on relative codes reads relative codes, and the translated codes
+    live in the space its anchors were embedded in. With a passthrough (absolute)
+    ``decoder_from`` there is no relative step and the decoder reads the translated
+    codes directly. Nothing but the translator is fitted.
+
+    Parameters
+    ----------
+    encoder_from : StitchedPipeline or transformer
+        A fitted :class:`StitchedPipeline`, whose encoder is used, or a fitted encoder.
+
+    decoder_from : StitchedPipeline
+        A fitted pipeline, relative or passthrough, whose decoder is used.
+
+    anchor_inputs : array-like of shape (n_anchors, ...), default=None
+        The anchor items as ``encoder_from`` reads them, row ``i`` being the item of
+        row ``i`` of the target anchors (below). By default, the target anchors
+        themselves: both encoders read the same domain.
+
+    target_anchor_inputs : array-like of shape (n_anchors, ...), default=None
+        The same items as ``decoder_from``'s encoder reads them. By default,
+        ``decoder_from.anchor_inputs_`` for a relative pipeline (the anchors its
+        decoder was trained against, so that both stitching methods use the same
+        items) and ``anchor_inputs`` for a passthrough pipeline, which stores no
+        anchors.
+
+    method : {"orthogonal", "linear", "affine"}, default="orthogonal"
+        The translation's ``method``, see :class:`LatentTranslator`.
+
+    scaling : {"isotropic", "per_feature"} or None, default="isotropic"
+        The translation's ``scaling``, see :class:`LatentTranslator`.
+
+    Returns
+    -------
+    stitched : Pipeline
+        A fitted :class:`~sklearn.pipeline.Pipeline` with steps ``"encoder"``,
+        ``"translator"``, ``"relative"`` (relative ``decoder_from`` only) and
+        ``"decoder"``. Every step is wrapped in :class:`~sklearn.frozen.FrozenEstimator`:
+        the stitched model is assembled, not trained, so ``fit``, ``clone`` and
+        cross-validation keep it as it is (refitting would otherwise fit the
+        translator to the task's labels). The steps are shared with the sources, not
+        copied; read them with ``stitched.named_steps[name].estimator``.
+
+    Raises
+    ------
+    NotFittedError
+        If either source is not fitted.
+    ValueError
+        If no anchors are given for a passthrough ``decoder_from``, or if the two
+        views of the anchors have different numbers of rows.
+
+    See Also
+    --------
+    stitch : Relative stitching, through the decoder's anchors.
+    LatentTranslator : The translation.
+
+    References
+    ----------
+    .. [1] V. Maiorca, L. Moschella, A. Norelli, M. Fumero, F. Locatello and E. Rodolà,
+       "Latent Space Translation via Semantic Alignment", NeurIPS 2023.
+       https://arxiv.org/abs/2311.00664
+
+    Examples
+    --------
+    Two absolute pipelines on the digits, whose encoders are PCAs of the images and of
+    the same images rotated by 180 degrees (pixel order reversed):
+
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.decomposition import PCA
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skrelrep import StitchedPipeline, stitch_by_translation
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X_rotated = X[:, ::-1]
+    >>> def fitted_pipeline(X):
+    ...     return StitchedPipeline(
+    ...         PCA(n_components=20, random_state=0),
+    ...         "passthrough",
+    ...         LogisticRegression(max_iter=1000),
+    ...     ).fit(X[:1000], y[:1000])
+    >>> upright, rotated = fitted_pipeline(X), fitted_pipeline(X_rotated)
+
+    Decode the rotated encoder's codes with the upright decoder, translating on 100
+    parallel anchors:
+
+    >>> stitched = stitch_by_translation(
+    ...     rotated, upright, X_rotated[:100], target_anchor_inputs=X[:100]
+    ... )
+    >>> list(stitched.named_steps)
+    ['encoder', 'translator', 'decoder']
+    >>> accuracy = stitched.score(X_rotated[1000:], y[1000:])
+    >>> bool(abs(accuracy - upright.score(X[1000:], y[1000:])) < 0.02)
+    True
+    """
+    from ._stitching import StitchedPipeline
+
+    if not isinstance(decoder_from, StitchedPipeline):
+        raise TypeError(
+            "decoder_from must be a fitted StitchedPipeline, got "
+            f"{type(decoder_from).__name__}."
+        )
+    _require_fitted(decoder_from, "decoder_from")
+    if isinstance(encoder_from, StitchedPipeline):
+        _require_fitted(encoder_from, "encoder_from")
+        encoder = encoder_from.pipeline_[0]
+    elif hasattr(encoder_from, "transform"):
+        _require_fitted(encoder_from, "encoder_from")
+        encoder = encoder_from
+    else:
+        raise TypeError(
+            "encoder_from must be a fitted StitchedPipeline or a fitted transformer, "
+            f"got {type(encoder_from).__name__}."
+        )
+
+    steps = decoder_from.pipeline_.named_steps
+    relative = steps["relative"]
+    absolute = isinstance(relative, str) and relative == "passthrough"
+    if target_anchor_inputs is None:
+        target_anchor_inputs = (
+            anchor_inputs if absolute else decoder_from.anchor_inputs_
+        )
+    if target_anchor_inputs is None:
+        raise ValueError(
+            "A passthrough (absolute) decoder_from stores no anchors: pass "
+            "anchor_inputs (and target_anchor_inputs when the encoders read "
+            "different domains), the items the translation is fitted on."
+        )
+    if anchor_inputs is None:
+        anchor_inputs = target_anchor_inputs
+    n_source, n_target = _n_rows(anchor_inputs), _n_rows(target_anchor_inputs)
+    if n_source != n_target:
+        raise ValueError(
+            "anchor_inputs and target_anchor_inputs must be two views of the same "
+            f"items, row by row; got {n_source} and {n_target} rows."
+        )
+
+    translator = LatentTranslator(method=method, scaling=scaling).fit(
+        encoder.transform(anchor_inputs),
+        steps["encoder"].transform(target_anchor_inputs),
+    )
+    parts = [("encoder", encoder), ("translator", translator)]
+    if not absolute:
+        parts.append(("relative", relative))
+    parts.append(("decoder", steps["decoder"]))
+    return Pipeline([(name, _frozen(step)) for name, step in parts])
+
+
+def _frozen(estimator):
+    if isinstance(estimator, FrozenEstimator):
+        return estimator
+    return FrozenEstimator(estimator)
+
+
+def _require_fitted(estimator, name):
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError as error:
+        raise NotFittedError(
+            f"{name} is not fitted: fit it before stitching. {error}"
+        ) from None
+
+
+def _n_rows(X):
+    shape = getattr(X, "shape", None)
+    return shape[0] if shape is not None else len(X)
