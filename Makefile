@@ -9,4 +9,5 @@ test:  ## install everything, then lint and run the default test suite
 	bash scripts/install.sh all
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/python -m pytest -q -n 2 --durations=15
+	# One BLAS thread per test worker: two workers already use both cores.
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 .venv/bin/python -m pytest -q -n 2 --durations=15

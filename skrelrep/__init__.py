@@ -5,8 +5,16 @@ similarity to a set of anchor samples, which makes latent spaces learned by diff
 models comparable and lets a decoder trained on one encoder run on another.
 """
 
+from ._mlp_encoder import MLPEncoder
 from ._relative import RelativeTransformer
+from ._stitching import StitchedPipeline, stitch
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["RelativeTransformer", "__version__"]
+__all__ = [
+    "MLPEncoder",
+    "RelativeTransformer",
+    "StitchedPipeline",
+    "__version__",
+    "stitch",
+]

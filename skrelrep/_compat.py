@@ -18,9 +18,10 @@ except ImportError:  # pragma: no cover - older scikit-learn does not check
         """No-op: older scikit-learn has no namespace consistency check."""
 
 
-from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 
 __all__ = [
+    "HasMethods",
     "Interval",
     "RealNotInt",
     "StrOptions",

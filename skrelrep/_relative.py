@@ -151,7 +151,8 @@ class RelativeTransformer(
 
     Examples
     --------
-    >>>     >>> from scipy.stats import ortho_group
+    >>> import numpy as np
+    >>> from scipy.stats import ortho_group
     >>> from skrelrep import RelativeTransformer
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(100, 8))

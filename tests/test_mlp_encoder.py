@@ -10,7 +10,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skrelrep._mlp_encoder import MLPEncoder
+from skrelrep import MLPEncoder
 
 # Briefly trained nets are the point of these tests: their convergence is not.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -22,9 +22,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skrelrep import RelativeTransformer
-from skrelrep._mlp_encoder import MLPEncoder
-from skrelrep._stitching import StitchedPipeline, stitch
+from skrelrep import MLPEncoder, RelativeTransformer, StitchedPipeline, stitch
 
 # MLP encoders are trained briefly on purpose; their convergence is not under test.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
