@@ -67,51 +67,55 @@ def _check_batch_size(batch_size):
         check_scalar(batch_size, "batch_size", numbers.Integral, min_val=1)
 
 
-def _kth_largest(similarities, k):
-    """The k-th largest value of each row, exactly, without partitioning whole rows.
+def _candidates(similarities, k):
+    """Each row's values that may be among its ``k`` largest, with their columns.
 
-    The k-th largest value of a strided sample of a row's columns is a lower bound of
-    the row's k-th largest, so only the few values above it need partitioning.
+    The k-th largest value of a strided sample of a row is a lower bound of the row's
+    k-th largest, so only the values reaching it are kept: left-aligned in a narrow
+    block, in increasing column order, padded with ``-inf``. Short rows, or rows the
+    bound does not thin out (heavy ties), are returned whole.
     """
     n_rows, n_samples = similarities.shape
     step = n_samples // max(8 * k, n_samples // 16)
-    if step < 2:  # short rows: partitioning them whole is as cheap
-        return np.partition(similarities, n_samples - k, axis=1)[:, n_samples - k]
-    sample = similarities[:, ::step]
-    n_sampled = sample.shape[1]
-    bound = np.partition(sample, n_sampled - k, axis=1)[:, n_sampled - k, None]
-    candidates = similarities >= bound
-    counts = np.count_nonzero(candidates, axis=1)
-    width = counts.max()
-    if 2 * width > n_samples:  # heavy ties: the bound filters out too little
-        return np.partition(similarities, n_samples - k, axis=1)[:, n_samples - k]
-    # Gather each row's candidates, left-aligned, into a narrow padded block.
-    starts = np.cumsum(counts) - counts
-    positions = np.arange(counts.sum()) - np.repeat(starts, counts)
-    padded = np.full((n_rows, width), -np.inf, dtype=similarities.dtype)
-    padded[np.repeat(np.arange(n_rows), counts), positions] = similarities.ravel()[
-        np.flatnonzero(candidates)
-    ]
-    return np.partition(padded, width - k, axis=1)[:, width - k]
+    if step >= 2:
+        sample = similarities[:, ::step]
+        n_sampled = sample.shape[1]
+        bound = np.partition(sample, n_sampled - k, axis=1)[:, n_sampled - k, None]
+        candidates = similarities >= bound
+        counts = np.count_nonzero(candidates, axis=1)
+        width = counts.max()
+        if 2 * width <= n_samples:
+            starts = np.cumsum(counts) - counts
+            in_rows = np.repeat(np.arange(n_rows), counts)
+            positions = np.arange(counts.sum()) - np.repeat(starts, counts)
+            flat = np.flatnonzero(candidates)
+            values = np.full((n_rows, width), -np.inf, dtype=similarities.dtype)
+            values[in_rows, positions] = similarities.ravel()[flat]
+            columns = np.zeros((n_rows, width), dtype=np.intp)
+            columns[in_rows, positions] = flat % n_samples
+            return values, columns
+    return similarities, np.broadcast_to(np.arange(n_samples), similarities.shape)
 
 
-def _top_k_mask(similarities, k, rows):
-    """Boolean mask of each row's ``k`` most similar columns, the row itself excluded.
+def _top_k(similarities, k, rows):
+    """Columns of each row's ``k`` most similar other rows, shape ``(n_rows, k)``.
 
     ``similarities`` holds the chunk ``rows`` against all rows and is overwritten.
     Columns tied at the k-th place enter in increasing index order.
     """
     n_rows = similarities.shape[0]
     similarities[np.arange(n_rows), np.arange(rows.start, rows.stop)] = -np.inf
-    kth = _kth_largest(similarities, k)[:, None]
-    mask = similarities > kth
-    needed = k - np.count_nonzero(mask, axis=1)
-    tied = similarities == kth
-    mask |= tied
+    values, columns = _candidates(similarities, k)
+    width = values.shape[1]
+    kth = np.partition(values, width - k, axis=1)[:, width - k, None]
+    take = values > kth
+    needed = k - np.count_nonzero(take, axis=1)
+    tied = values == kth
+    take |= tied
     # Rare (duplicate or zero rows): more columns tie at the k-th place than fit.
     for row in np.flatnonzero(np.count_nonzero(tied, axis=1) > needed):
-        mask[row, np.flatnonzero(tied[row])[needed[row] :]] = False
-    return mask
+        take[row, np.flatnonzero(tied[row])[needed[row] :]] = False
+    return columns[take].reshape(n_rows, k)
 
 
 def jaccard_at_k(A, B, k=10, *, batch_size=None):
@@ -188,15 +192,18 @@ def jaccard_at_k(A, B, k=10, *, batch_size=None):
         )
     _check_batch_size(batch_size)
     A, B = normalize_rows(A, np), normalize_rows(B, np)
-    # Per row of a chunk: a row of similarities and up to six boolean masks.
-    chunk = chunk_n_rows(n_samples, n_samples * (A.itemsize + 6), batch_size)
+    # Per row of a chunk: a row of similarities, a boolean mask over it and the
+    # gathered candidates (more only where ties defeat the candidate bound).
+    chunk = chunk_n_rows(n_samples, n_samples * (A.itemsize + 2), batch_size)
     total = 0.0
     for rows in gen_batches(n_samples, chunk):
-        in_a = _top_k_mask(A[rows] @ A.T, k, rows)
-        in_b = _top_k_mask(B[rows] @ B.T, k, rows)
-        shared = np.count_nonzero(in_a & in_b, axis=1)
+        neighbours = np.hstack(
+            [_top_k(A[rows] @ A.T, k, rows), _top_k(B[rows] @ B.T, k, rows)]
+        )
+        # Each set holds distinct rows: a row in both appears twice, side by side.
+        neighbours.sort(axis=1)
+        shared = np.count_nonzero(neighbours[:, 1:] == neighbours[:, :-1], axis=1)
         total += np.sum(shared / (2 * k - shared))
-        del in_a, in_b  # free this chunk before the next one is computed
     return float(total / n_samples)
 
 
