@@ -14,6 +14,8 @@ import math
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.utils import assert_all_finite, check_array
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_consistent_length,
@@ -21,12 +23,13 @@ from sklearn.utils.validation import (
     column_or_1d,
     validate_data,
 )
+from skorch import NeuralNet
 from skorch.dataset import unpack_data
 from skorch.utils import is_dataset, to_device, to_tensor
 
 from ._seeding import draw_seed, offset_seed, seeded
 
-__all__ = ["ClassifierNetMixin", "NetMixin"]
+__all__ = ["AutoEncoderMixin", "ClassifierNetMixin", "NetMixin"]
 
 
 class NetMixin:
@@ -37,6 +40,20 @@ class NetMixin:
     """
 
     _parameter_constraints: dict = {"random_state": ["random_state"]}
+
+    def _get_param_names(self):
+        # skorch lists its bookkeeping set `_params_to_validate` among the parameters;
+        # its __init__ rebuilds that set from the prefixed parameters, so clone and
+        # set_params need not (and must not) see it.
+        return [
+            name for name in super()._get_param_names() if name != "_params_to_validate"
+        ]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if tags.transformer_tags is not None:
+            tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
 
     # -- initialisation and training -------------------------------------------------
     def initialize(self):
@@ -302,8 +319,12 @@ class ClassifierNetMixin:
 
     def _validate_y(self, X, y):
         if y is None:
-            raise ValueError(f"{type(self).__name__} needs class labels y to fit.")
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is "
+                "None: it needs class labels to fit."
+            )
         y = column_or_1d(y, warn=True)
+        assert_all_finite(y, input_name="y")
         check_classification_targets(y)
         check_consistent_length(X, y)
         return y
@@ -340,7 +361,91 @@ class ClassifierNetMixin:
         y_pred : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)  # first: it checks that the net is fitted
+        return self.classes_[proba.argmax(axis=1)]
+
+
+def _unavailable(net):
+    return False
+
+
+class AutoEncoderMixin:
+    """Reconstruction training for the autoencoders: the target is the input itself."""
+
+    def fit(self, X, y=None, **fit_params):
+        """Train encoder and decoder to reconstruct ``X``, re-initialising the net.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_samples, ...)
+            Training inputs.
+
+        y : array-like of shape (n_samples,), default=None
+            Not a target. Relative autoencoders use it only to choose anchors with
+            ``anchor_selection="stratified"``; otherwise ignored.
+
+        **fit_params : dict
+            Passed on to skorch.
+
+        Returns
+        -------
+        self : object
+            The fitted net.
+        """
+        X = self._validate_X(X, reset=True)
+        self._prepare_fit(X, y)
+        return self._fit_validated(X, _flat(X), **fit_params)
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Train for ``max_epochs`` more epochs without re-initialising.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_samples, ...)
+            Training inputs.
+
+        y : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`, and only on the first call.
+
+        classes : None
+            Ignored.
+
+        **fit_params : dict
+            Passed on to skorch.
+
+        Returns
+        -------
+        self : object
+            The fitted net.
+        """
+        first_call = not self.initialized_
+        X = self._validate_X(X, reset=first_call)
+        if first_call:
+            self._prepare_fit(X, y)
+        return super().partial_fit(X, _flat(X), **fit_params)
+
+    def _prepare_fit(self, X, y):
+        """Hook for what must exist before the modules are built (anchors)."""
+
+    def _decode(self, X, decoder):
+        """Run ``decoder`` on codes in batches; reshape to the input format."""
+        check_is_fitted(self)
+        if isinstance(X, torch.Tensor):
+            X = X.to(torch.float32)
+        else:
+            X = check_array(X, dtype=np.float32)
+        decoded = self._map_batches(decoder, X)
+        return decoded.reshape(decoded.shape[0], *self.input_shape_)
+
+    # skorch's predict and predict_proba would return flat reconstructions; an
+    # autoencoder is a transformer here (inverse_transform decodes).
+    predict = available_if(_unavailable)(NeuralNet.predict)
+    predict_proba = available_if(_unavailable)(NeuralNet.predict_proba)
+
+
+def _flat(X):
+    """Reconstruction targets: one flat row per sample (a view, not a copy)."""
+    return X.reshape(X.shape[0], -1)
 
 
 def _encoder_module(encoder):

@@ -6,18 +6,15 @@ can be the ``encoder`` step of a pipeline followed by a
 :class:`~skrelrep.RelativeTransformer`.
 """
 
-import numpy as np
 import torch
 from sklearn.base import (
     ClassifierMixin,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
-from sklearn.utils import check_array
-from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 
-from ._base import ClassifierNetMixin, NetMixin
+from ._base import AutoEncoderMixin, ClassifierNetMixin, NetMixin
 from ._modules import MLPDecoderModule, MLPEncoderModule
 
 __all__ = ["AutoEncoder", "NeuralEncoder"]
@@ -204,7 +201,11 @@ class NeuralEncoder(
 
 
 class AutoEncoder(
-    NetMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet
+    AutoEncoderMixin,
+    NetMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    NeuralNet,
 ):
     """Encoder trained by reconstruction; ``transform`` returns its latent code.
 
@@ -251,7 +252,8 @@ class AutoEncoder(
 
     Notes
     -----
-    skorch's ``predict`` is kept: it returns the flattened reconstructions.
+    skorch's ``predict`` and ``predict_proba`` are not offered: reconstruct with
+    ``inverse_transform(transform(X))``.
 
     Examples
     --------
@@ -314,50 +316,6 @@ class AutoEncoder(
     def _forward(self, x):
         return self.decoder_(self.module_(x).flatten(1))
 
-    def fit(self, X, y=None, **fit_params):
-        """Train encoder and decoder to reconstruct ``X``.
-
-        Parameters
-        ----------
-        X : array-like or torch.Tensor of shape (n_samples, ...)
-            Training inputs.
-
-        y : None
-            Ignored.
-
-        **fit_params : dict
-            Passed on to skorch.
-
-        Returns
-        -------
-        self : object
-            The fitted net.
-        """
-        X = self._validate_X(X, reset=True)
-        return self._fit_validated(X, _flat(X), **fit_params)
-
-    def partial_fit(self, X, y=None, classes=None, **fit_params):
-        """Train for ``max_epochs`` more epochs without re-initialising.
-
-        Parameters
-        ----------
-        X : array-like or torch.Tensor of shape (n_samples, ...)
-            Training inputs.
-
-        y, classes : None
-            Ignored.
-
-        **fit_params : dict
-            Passed on to skorch.
-
-        Returns
-        -------
-        self : object
-            The fitted net.
-        """
-        X = self._validate_X(X, reset=not self.initialized_)
-        return super().partial_fit(X, _flat(X), **fit_params)
-
     def transform(self, X):
         """Latent codes of the encoder.
 
@@ -386,10 +344,7 @@ class AutoEncoder(
         X_original : ndarray of shape (n_samples, *input_shape_)
             Reconstructions, float32.
         """
-        check_is_fitted(self)
-        codes = _as_float32_2d(X)
-        decoded = self._map_batches(self.decoder_, codes)
-        return decoded.reshape(decoded.shape[0], *self.input_shape_)
+        return self._decode(X, self.decoder_)
 
     @property
     def _n_features_out(self):
@@ -418,14 +373,3 @@ def _code_width(net):
             "so the number of output features is unknown."
         )
     return width
-
-
-def _flat(X):
-    """Reconstruction targets: one flat row per sample (a view, not a copy)."""
-    return X.reshape(X.shape[0], -1)
-
-
-def _as_float32_2d(X):
-    if isinstance(X, torch.Tensor):
-        return X.to(torch.float32)
-    return check_array(X, dtype=np.float32)

@@ -19,15 +19,15 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_consistent_length, check_is_fitted
 from skorch import NeuralNet
 from skorch.utils import is_dataset
 
 from .._anchors import STRATEGIES, select_anchors
 from .._compat import Interval, RealNotInt, StrOptions, to_numpy
-from ._base import ClassifierNetMixin, NetMixin
+from ._base import AutoEncoderMixin, ClassifierNetMixin, NetMixin
 from ._modules import MLPDecoderModule, MLPEncoderModule
-from ._nets import _SKORCH_PARAMETERS, _as_float32_2d, _flat
+from ._nets import _SKORCH_PARAMETERS
 from ._relative_layer import RelativeProjection
 
 __all__ = ["RelativeAutoEncoder", "RelativeClassifier"]
@@ -105,6 +105,8 @@ class _RelativeNetMixin:
                 "pass an array or tensor, not a skorch Dataset."
             )
         rows = to_numpy(X)
+        if y is not None:
+            check_consistent_length(rows, y)
         flat = rows.reshape(rows.shape[0], -1)
         rng = check_random_state(self.random_state)
         indices = select_anchors(
@@ -364,6 +366,7 @@ class RelativeClassifier(
 
 class RelativeAutoEncoder(
     _RelativeNetMixin,
+    AutoEncoderMixin,
     NetMixin,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
@@ -468,57 +471,6 @@ class RelativeAutoEncoder(
     def _forward(self, x):
         return self.decoder_(self.relative_(x))
 
-    def fit(self, X, y=None, **fit_params):
-        """Choose the anchors, then train encoder and decoder to reconstruct ``X``.
-
-        Parameters
-        ----------
-        X : array-like or torch.Tensor of shape (n_samples, ...)
-            Training inputs.
-
-        y : array-like of shape (n_samples,), default=None
-            Class labels, used only by ``anchor_selection="stratified"``.
-
-        **fit_params : dict
-            Passed on to skorch.
-
-        Returns
-        -------
-        self : object
-            The fitted net.
-        """
-        X = self._validate_X(X, reset=True)
-        self._prepare_fit(X, None if y is None else np.asarray(y))
-        return self._fit_validated(X, _flat(X), **fit_params)
-
-    def partial_fit(self, X, y=None, classes=None, **fit_params):
-        """Train for ``max_epochs`` more epochs (choosing anchors on the first call).
-
-        Parameters
-        ----------
-        X : array-like or torch.Tensor of shape (n_samples, ...)
-            Training inputs.
-
-        y : array-like of shape (n_samples,), default=None
-            Class labels, used only for stratified anchors on the first call.
-
-        classes : None
-            Ignored.
-
-        **fit_params : dict
-            Passed on to skorch.
-
-        Returns
-        -------
-        self : object
-            The fitted net.
-        """
-        first_call = not self.initialized_
-        X = self._validate_X(X, reset=first_call)
-        if first_call:
-            self._prepare_fit(X, None if y is None else np.asarray(y))
-        return super().partial_fit(X, _flat(X), **fit_params)
-
     def inverse_transform(self, X):
         """Decode relative representations (as returned by ``transform``).
 
@@ -535,9 +487,8 @@ class RelativeAutoEncoder(
         check_is_fitted(self)
         norm = self.relative_.norm
         if norm is None:
-            norm = torch.nn.Identity()
-        decoded = self._map_batches(lambda r: self.decoder_(norm(r)), _as_float32_2d(X))
-        return decoded.reshape(decoded.shape[0], *self.input_shape_)
+            return self._decode(X, self.decoder_)
+        return self._decode(X, lambda r: self.decoder_(norm(r)))
 
 
 def _as_float32_array(X):
