@@ -9,8 +9,9 @@ that scores every encoder against every decoder (the stitching matrix).
 Cosine similarities between all pairs of rows are computed a chunk of rows at a time,
 so no ``n_samples x n_samples`` matrix is ever held whole: the chunk size follows
 scikit-learn's ``working_memory`` setting (see :func:`sklearn.config_context`) unless
-``batch_size`` is given. ``float32`` input is computed in ``float32``. A row whose norm
-is zero has cosine similarity 0 with every row, so no metric returns NaN.
+``batch_size`` is given. ``float32`` input is computed in ``float32`` (linear CKA
+accumulates its cross-products in ``float64``). A row whose norm is zero has cosine
+similarity 0 with every row, so no metric returns NaN.
 """
 
 import numbers
@@ -125,8 +126,8 @@ def jaccard_at_k(A, B, k=10, *, batch_size=None):
     cosine similarity to ``A[i]``, row ``i`` itself excluded, and ``N_B(i)`` the same
     in ``B``. The score is the mean over rows of
     ``|N_A(i) & N_B(i)| / |N_A(i) | N_B(i)|``. It is 1 when every item keeps the same
-    neighbours and near ``k / n_samples`` for unrelated spaces. Only the neighbour
-    structure of each space matters, so the two spaces may have different widths.
+    neighbours and about ``k / (2 n_samples)`` for unrelated spaces. Only the
+    neighbour structure of each space matters, so the spaces may differ in width.
 
     Ties are broken deterministically: among rows tied at the k-th place, the ones
     with the lowest indices are taken. A zero row has cosine similarity 0 with every
