@@ -78,7 +78,7 @@ def load_word_corpus(
       SWORD module; it takes a few seconds, after which it is cached. Install with
       ``apt-get install -y --no-install-recommends sword-text-kjv diatheke``.
     - ``"fortunes"``: the English fortunes (:func:`load_fortunes`), one sentence per
-      entry (about 15,000 entries and 500,000 words).
+      entry (about 15,000 entries and 430,000 words).
 
     Words are runs of letters with inner apostrophes (``"don't"``); digits and
     punctuation are dropped. Sentences left without words are dropped.
