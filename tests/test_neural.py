@@ -302,6 +302,18 @@ def test_neural_encoder_transform_is_the_encoders_code(small_digits):
     )
 
 
+def test_tensor_inputs_give_what_arrays_give(small_digits):
+    X, y = small_digits
+    params = dict(SMALL, n_anchors=20, random_state=0)
+    from_array = RelativeClassifier(**params).fit(X, y)
+    from_tensor = RelativeClassifier(**params).fit(torch.as_tensor(X).double(), y)
+    assert from_tensor.n_features_in_ == 64 and from_tensor.input_shape_ == (64,)
+    np.testing.assert_array_equal(from_tensor.anchor_inputs_, from_array.anchor_inputs_)
+    np.testing.assert_array_equal(
+        from_tensor.transform(torch.as_tensor(X[:9])), from_array.transform(X[:9])
+    )
+
+
 def test_classifier_labels_round_trip(small_digits):
     X, y = small_digits
     labels = np.array(list("abcdefghij"))[y]
@@ -405,6 +417,8 @@ def test_nets_validate_parameters_and_inputs(small_digits):
         net.transform(X[:, :10])
     with pytest.raises(ValueError, match="call fit"):
         RelativeClassifier().initialize()
+    with pytest.raises(TypeError, match=r"Could not build module .* module__<arg"):
+        NeuralEncoder(module=torch.nn.Linear).fit(X, y)
     with pytest.warns(UserWarning, match="every sample becomes an anchor"):
         RelativeAutoEncoder(n_anchors=50, max_epochs=1).fit(X[:20])
 

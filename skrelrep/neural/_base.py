@@ -103,7 +103,13 @@ class NetMixin:
         for key, value in defaults.items():
             if key in accepted and key not in kwargs and value is not None:
                 kwargs[key] = value
-        return spec(**kwargs)
+        try:
+            return spec(**kwargs)
+        except TypeError as exc:
+            raise TypeError(
+                f"Could not build {name} from {getattr(spec, '__name__', spec)!r}: "
+                f"{exc}. Pass its arguments as {name}__<argument>=..."
+            ) from exc
 
     def _input_defaults(self):
         """Constructor arguments of an encoder class that the input format fixes."""
@@ -180,7 +186,7 @@ class NetMixin:
         Returns
         -------
         codes : ndarray of shape (n_samples, n_components)
-            float32 codes, on the CPU.
+            Codes (float32), on the CPU.
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)

@@ -36,8 +36,9 @@ _SKORCH_PARAMETERS = """
         Samples per batch, for training and for inference.
 
     train_split : callable or None, default=None
-        skorch's internal validation split (for example ``skorch.dataset.ValidSplit(5)``);
-        ``None`` trains on all the data, as scikit-learn estimators do.
+        Internal validation split of skorch (for example
+        ``skorch.dataset.ValidSplit(5)``); ``None`` trains on all the data, as
+        scikit-learn estimators do.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the shuffling of batches and dropout (through a
@@ -46,7 +47,7 @@ _SKORCH_PARAMETERS = """
         hardware. ``None`` draws from torch's global RNG.
 
     verbose : int, default=0
-        skorch's epoch log is printed when positive.
+        Print skorch's epoch log when positive.
 
     **kwargs : dict
         Any other :class:`skorch.NeuralNet` parameter (``device``, ``callbacks``,
@@ -191,7 +192,7 @@ class NeuralEncoder(
         Returns
         -------
         codes : ndarray of shape (n_samples, n_components)
-            float32 codes.
+            Codes (float32).
         """
         return self.encode(X)
 
@@ -327,7 +328,7 @@ class AutoEncoder(
         Returns
         -------
         codes : ndarray of shape (n_samples, n_components)
-            float32 codes.
+            Codes (float32).
         """
         return self.encode(X)
 

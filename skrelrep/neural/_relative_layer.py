@@ -142,7 +142,18 @@ class RelativeProjection(nn.Module):
         return self.anchors.shape[0]
 
     def similarities(self, x):
-        """Cosine of each code of ``x`` to each anchor code, before normalisation."""
+        """Cosine of each code of ``x`` to each anchor code, before normalisation.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, ...)
+            A batch of inputs for the encoder.
+
+        Returns
+        -------
+        similarities : torch.Tensor of shape (n_samples, n_anchors)
+            The raw cosines (what :meth:`forward` normalises).
+        """
         codes = self.encoder(x).flatten(1)
         anchor_codes = self.encoder(self.anchors).flatten(1)
         return relative_projection(codes, anchor_codes, center=self.center)

@@ -173,7 +173,7 @@ class _RelativeNetMixin:
         Returns
         -------
         R : ndarray of shape (n_samples, n_anchors_)
-            float32 similarities.
+            Similarities (float32).
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
