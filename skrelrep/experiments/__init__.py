@@ -1,0 +1,36 @@
+"""Reproductions of the paper's experiments.
+
+Each ``run_*`` function takes ``quick`` (a scaled-down run for tests and smoke checks),
+``random_state`` and ``show_progress``, and returns an :class:`ExperimentResult`:
+tidy tables, figures, and the paper's claims checked on the numbers. Experiments use
+only skrelrep's public API, as a user would. Optional data sets and encoders that are
+not installed are skipped with a note naming the install command.
+"""
+
+import importlib
+
+from ._result import ExperimentResult, Finding
+
+__all__ = ["EXPERIMENTS", "ExperimentResult", "Finding", "get_experiment"]
+
+# name -> (module, function); imported on demand so that heavy optional
+# dependencies load only for the experiment that needs them.
+EXPERIMENTS = {
+    "demo": ("vision", "run_demo"),
+    "vision": ("vision", "run_vision"),
+    "anchors": ("anchors", "run_anchors"),
+    "latent": ("latent", "run_latent"),
+    "words": ("words", "run_words"),
+    "text": ("text", "run_text"),
+    "crosslingual": ("text", "run_crosslingual"),
+}
+
+
+def get_experiment(name):
+    """The ``run_*`` function of experiment ``name`` (a key of ``EXPERIMENTS``)."""
+    if name not in EXPERIMENTS:
+        raise ValueError(
+            f"Unknown experiment {name!r}; choose from {sorted(EXPERIMENTS)}."
+        )
+    module, function = EXPERIMENTS[name]
+    return getattr(importlib.import_module(f"{__name__}.{module}"), function)
