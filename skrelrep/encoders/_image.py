@@ -146,9 +146,15 @@ class EfficientNetLiteEncoder(FrozenEncoder):
         return modules
 
     def _check_input(self, X):
-        X = to_numpy(X) if hasattr(X, "detach") else X
-        X = np.asarray(X)
         name = type(self).__name__
+        X = to_numpy(X) if hasattr(X, "detach") else X
+        try:
+            X = np.asarray(X)
+        except ValueError as exc:  # ragged lists of images
+            raise ValueError(
+                f"{name} expects images of one shape (they are resized together "
+                f"batch by batch); resize them first: {exc}"
+            ) from None
         if X.dtype.kind not in "uif" or X.dtype == np.float16:
             raise TypeError(
                 f"{name} expects images of integer or float32/64 pixels, got dtype "
@@ -196,6 +202,10 @@ class EfficientNetLiteEncoder(FrozenEncoder):
     def _value_range(self, dtype):
         if self.value_range is None:
             return (0.0, 255.0) if dtype.kind in "ui" else (0.0, 1.0)
+        if len(self.value_range) != 2:
+            raise ValueError(
+                f"value_range must be (black, white), got {self.value_range}."
+            )
         low, high = (float(v) for v in self.value_range)
         if not high > low:
             raise ValueError(

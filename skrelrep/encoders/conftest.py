@@ -4,7 +4,13 @@ import importlib.util
 
 
 def _missing(*modules):
-    return any(importlib.util.find_spec(module) is None for module in modules)
+    for module in modules:
+        try:
+            if importlib.util.find_spec(module) is None:
+                return True
+        except (ImportError, ValueError):  # ValueError: blocked in sys.modules
+            return True
+    return False
 
 
 collect_ignore = [
