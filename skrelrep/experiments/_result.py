@@ -4,7 +4,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-__all__ = ["ExperimentResult", "Finding"]
+from ..datasets import DataNotInstalledError
+
+__all__ = ["MISSING", "ExperimentResult", "Finding"]
+
+# What an optional data set or encoder raises when it is not installed: experiments
+# skip that part, with the message (which names the install command) in the report.
+MISSING = (ImportError, DataNotInstalledError)
 
 
 @dataclass

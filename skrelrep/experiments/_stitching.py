@@ -8,6 +8,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import FunctionTransformer
 
 from .._mlp_encoder import MLPEncoder
 from .._progress import progress
@@ -51,7 +52,6 @@ def stitching_experiment(
     *,
     relative,
     decoder=None,
-    anchor_inputs=None,
     scoring=None,
     show_progress=True,
 ):
@@ -59,17 +59,19 @@ def stitching_experiment(
 
     Parameters
     ----------
-    encoders : dict of str to fitted transformer
+    encoders : dict of str to fitted transformer, or None
         Trained (or pretrained) encoders by name; they are frozen, not refitted.
-    X_train, y_train : training data for the decoders (a dict of arrays by encoder
-        name gives each encoder its own domain, e.g. its language).
-    X_test, y_test : test data, likewise.
+        ``None`` means the inputs are already embedded: ``X_train`` and ``X_test``
+        are then dicts of each encoder's codes of the same items (row ``i`` is the
+        same item in every dict entry), and stitching uses parallel anchors: encoder
+        ``e``'s codes of the decoder's anchor items. Embedding once is how slow
+        pretrained encoders and encoders of different domains (languages) are run.
+    X_train, y_train : training data for the decoders.
+    X_test, y_test : test data.
     relative : RelativeTransformer
         The relative projection of the relative pipelines.
     decoder : estimator, default=None
         By default :func:`default_decoder`.
-    anchor_inputs : passed to :func:`skrelrep.metrics.stitching_matrix` (parallel
-        anchors when the encoders read different domains).
     scoring : str, default=None
         Scorer name; by default accuracy (the decoder's ``score``).
     show_progress : bool, default=True
@@ -81,23 +83,34 @@ def stitching_experiment(
         ``score``, ``stitched``.
     """
     decoder = default_decoder() if decoder is None else decoder
+    embedded = encoders is None
+    names = list(X_train) if embedded else list(encoders)
     frames = []
     for space, projection in [("absolute", "passthrough"), ("relative", relative)]:
         pipelines = {}
         for name in progress(
-            encoders, description=f"decoders ({space})", enabled=show_progress
+            names, description=f"decoders ({space})", enabled=show_progress
         ):
-            X_fit = X_train[name] if isinstance(X_train, dict) else X_train
+            encoder = (
+                FunctionTransformer() if embedded else FrozenEstimator(encoders[name])
+            )
             pipelines[name] = StitchedPipeline(
-                FrozenEstimator(encoders[name]),
+                encoder,
                 projection if isinstance(projection, str) else clone(projection),
                 clone(decoder),
-            ).fit(X_fit, y_train)
+            ).fit(X_train[name] if embedded else X_train, y_train)
+
+        def parallel_anchors(encoder_name, decoder_name, pipelines=pipelines):
+            indices = pipelines[decoder_name].anchor_indices_
+            return X_train[encoder_name][np.asarray(indices)]
+
         frame = stitching_matrix(
             pipelines,
             X=X_test,
             y=y_test,
-            anchor_inputs=anchor_inputs if space == "relative" else None,
+            anchor_inputs=parallel_anchors
+            if embedded and space == "relative"
+            else None,
             stitch=stitch,
             scoring=scoring,
         )

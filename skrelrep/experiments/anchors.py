@@ -15,7 +15,7 @@ from sklearn.model_selection import train_test_split
 from .._progress import progress
 from .._relative import RelativeTransformer
 from .._stitching import StitchedPipeline, stitch
-from ._result import ExperimentResult, Finding
+from ._result import MISSING, ExperimentResult, Finding
 from ._stitching import default_decoder, train_encoder
 
 __all__ = ["anchor_sweep", "run_anchors"]
@@ -179,7 +179,7 @@ def _data(*, quick, random_state):
             return_X_y=True,
         )
         return X.reshape(len(X), -1) / 255.0, y, "Fashion-MNIST"
-    except ImportError:
+    except MISSING:
         from sklearn.datasets import load_digits
 
         X, y = load_digits(return_X_y=True)

@@ -12,7 +12,7 @@ from sklearn.model_selection import train_test_split
 
 from .._progress import progress
 from .._relative import RelativeTransformer
-from ._result import ExperimentResult, Finding
+from ._result import MISSING, ExperimentResult, Finding
 from ._stitching import (
     chance_level,
     stitching_experiment,
@@ -162,7 +162,7 @@ def run_vision(*, quick=False, random_state=0, show_progress=True):
                 show_progress=show_progress,
             )
         )
-    except ImportError as exc:
+    except MISSING as exc:
         notes.append(f"Fashion-MNIST skipped: {exc}")
     try:
         frames.append(
@@ -170,7 +170,7 @@ def run_vision(*, quick=False, random_state=0, show_progress=True):
                 quick=quick, random_state=random_state, show_progress=show_progress
             )
         )
-    except ImportError as exc:
+    except MISSING as exc:
         notes.append(f"EfficientNet stitching skipped: {exc}")
     description = (
         "MLP encoders (one tanh hidden layer of 64 units, 100 epochs) trained with "
@@ -195,24 +195,23 @@ def _pretrained_stitching(*, quick, random_state, show_progress):
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.3, stratify=y, random_state=random_state
     )
-    encoders = {
-        name: EfficientNetLiteEncoder(
-            variant=variant, image_size=96, progress=show_progress
-        ).fit(X_train)
-        for name, variant in [
-            ("EfficientNet-Lite0", "lite0"),
-            ("EfficientNet-Lite2", "lite2"),
-        ]
-    }
-    # Embed once: the frozen encoders are slow, the stitching runs on cached codes.
-    from ..encoders import PrecomputedEncoder
-
-    cached = {name: PrecomputedEncoder(encoder) for name, encoder in encoders.items()}
+    # Embed once: the pretrained encoders are slow; stitching then runs on the codes,
+    # with each encoder's codes of the anchor images as parallel anchors.
+    codes_train, codes_test = {}, {}
+    for name, variant in [
+        ("EfficientNet-Lite0", "lite0"),
+        ("EfficientNet-Lite2", "lite2"),
+    ]:
+        encoder = EfficientNetLiteEncoder(
+            variant=variant, image_size=96, verbose=show_progress
+        )
+        codes_train[name] = encoder.transform(X_train)
+        codes_test[name] = encoder.transform(X_test)
     frame = stitching_experiment(
-        cached,
-        X_train,
+        None,
+        codes_train,
         y_train,
-        X_test,
+        codes_test,
         y_test,
         relative=RelativeTransformer(300, center=True, random_state=random_state),
         show_progress=show_progress,

@@ -1,0 +1,117 @@
+"""The command line end to end (quick path) and the report writer."""
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from skrelrep.cli import main
+from skrelrep.experiments import EXPERIMENTS, ExperimentResult, Finding, get_experiment
+from skrelrep.report import markdown_table, write_report
+
+
+def test_demo_quick_writes_a_report(tmp_path, capsys):
+    assert main(["demo", "--quick", "--out", str(tmp_path), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "relative" in printed and "absolute" in printed
+    report = (tmp_path / "report.md").read_text()
+    assert "## The paper's claims, checked" in report
+    assert "| demo | digits: relative stitching keeps most" in report
+    assert "**no**" not in report  # both claims hold on the quick run
+    assert (tmp_path / "demo_digits_matrix.png").stat().st_size > 10_000
+    results = pd.read_csv(tmp_path / "demo_results.csv")
+    assert set(results["space"]) == {"absolute", "relative"}
+    # 3 seeds: a 3 x 3 matrix per space.
+    assert len(results) == 2 * 9
+    relative = results[(results["space"] == "relative") & results["stitched"]]["score"]
+    absolute = results[(results["space"] == "absolute") & results["stitched"]]["score"]
+    assert relative.min() > 0.85 > 0.35 > absolute.max()
+
+
+def test_reproduce_latent_quick_as_a_module(tmp_path):
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "skrelrep",
+            "reproduce",
+            "latent",
+            "--quick",
+            "--out",
+            str(tmp_path),
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "Report:" in out.stdout
+    report = (tmp_path / "report.md").read_text()
+    assert "Latent similarity across seeds" in report
+    assert (tmp_path / "latent_pictures.png").exists()
+
+
+@pytest.mark.slow
+def test_reproduce_all_quick(tmp_path):
+    assert (
+        main(["reproduce", "all", "--quick", "--out", str(tmp_path), "--no-progress"])
+        == 0
+    )
+    report = (tmp_path / "report.md").read_text()
+    for name in ["words", "vision", "text", "crosslingual", "anchors", "latent"]:
+        assert f"| {name} |" in report
+
+
+def test_bad_arguments_exit_with_usage(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["reproduce", "everything"])
+    assert exit_info.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_every_experiment_is_importable():
+    for name in EXPERIMENTS:
+        assert callable(get_experiment(name))
+    with pytest.raises(ValueError, match="Unknown experiment 'nope'"):
+        get_experiment("nope")
+
+
+def test_markdown_table_formats_and_escapes():
+    frame = pd.DataFrame(
+        {"name": ["a|b", "c"], "score": [0.12345, float("nan")], "n": [1, 2]}
+    )
+    assert markdown_table(frame).splitlines() == [
+        "| name | score | n |",
+        "| --- | --- | --- |",
+        "| a\\|b | 0.123 | 1 |",
+        "| c |  | 2 |",
+    ]
+    assert "1 more rows" in markdown_table(frame, max_rows=1)
+
+
+def test_write_report_with_published_numbers_and_failed_claims(tmp_path):
+    import matplotlib.pyplot as plt
+
+    figure, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    result = ExperimentResult(
+        name="toy",
+        title="A toy experiment",
+        description="Made up.",
+        tables={
+            "results": pd.DataFrame({"x": [1, 2]}),
+            "summary": pd.DataFrame({"m": [0.5]}),
+        },
+        published=pd.DataFrame({"m": [0.7]}),
+        figures={"toy_plot": figure},
+        findings=[Finding("the toy works", False, "m=0.5 < 0.7")],
+    )
+    path = write_report([result], tmp_path, command="skrelrep toy", elapsed=3.2)
+    text = path.read_text()
+    assert "`skrelrep toy`" in text and "3 s" in text
+    assert "| toy | the toy works | **no** | m=0.5 < 0.7 |" in text
+    assert "**Published**" in text and "| 0.700 |" in text
+    assert "![toy_plot](toy_plot.png)" in text
+    assert (tmp_path / "toy_plot.png").exists()
+    assert pd.read_csv(tmp_path / "toy_results.csv")["x"].tolist() == [1, 2]
