@@ -356,6 +356,23 @@ BAD_TEXTS = [
 ]
 
 
+def test_grid_search_over_a_pipeline_with_a_frozen_encoder(l3):
+    """Clones share the loaded model; the encoder needs no refitting per fold."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
+
+    texts, topics = SENTENCES[:12], np.arange(12) // 3
+    pipe = make_pipeline(
+        clone(l3[0]),
+        RelativeTransformer(random_state=0),
+        LogisticRegression(),
+    )
+    search = GridSearchCV(pipe, {"relativetransformer__n_anchors": [4, 8]}, cv=3)
+    search.fit(texts, topics)
+    assert search.best_score_ > 0.5  # chance is 0.25
+    assert search.predict(texts).shape == (12,)
+
+
 @pytest.mark.parametrize("X, error, match", BAD_TEXTS)
 @pytest.mark.parametrize("Encoder", [MiniLML6Encoder, MiniLML3Encoder, E5SmallEncoder])
 def test_text_encoders_reject_what_is_not_a_list_of_strings(Encoder, X, error, match):

@@ -119,8 +119,8 @@ class FrozenEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     """Base class of the pretrained encoders: ``fit`` trains nothing.
 
     Subclasses set ``_embedding_dim`` (int or property) and ``_requirements`` (module
-    name → extra), and implement ``_check_input(X)`` (returns the validated input,
-    indexable by a slice), ``_model_key()``, ``_load_model()`` and
+    name → extra), and implement ``_check_input(X)`` (returns the validated input as a
+    list or an array), ``_model_key()``, ``_load_model()`` and
     ``_embed(model, batch)`` (returns float32 rows). ``_order(X)`` may return a
     permutation that makes batches cheaper (texts of similar length together); the
     output is put back in input order.
