@@ -31,6 +31,13 @@ from ._seeding import draw_seed, offset_seed, seeded
 
 __all__ = ["AutoEncoderMixin", "ClassifierNetMixin", "NetMixin"]
 
+# skorch with metadata routing (skorch-dev/skorch#1139) tells partial_fit which
+# method's metadata requests apply; older versions would hand the keyword to the
+# module's forward.
+_SKORCH_ROUTES_FIT = (
+    "_routing_method" in inspect.signature(NeuralNet.fit_loop).parameters
+)
+
 
 class NetMixin:
     """Seeding, float32 inputs, batched encoding and encoder swapping for skorch nets.
@@ -82,7 +89,9 @@ class NetMixin:
         """skorch's ``fit`` on inputs that ``fit`` has already validated."""
         if not self.warm_start or not self.initialized_:
             self.initialize()
-        super().partial_fit(X, y, _routing_method="fit", **fit_params)
+        if _SKORCH_ROUTES_FIT:  # metadata routing: these are fit's, not partial_fit's
+            fit_params["_routing_method"] = "fit"
+        super().partial_fit(X, y, **fit_params)
         return self
 
     def _component(self, name, **defaults):
