@@ -260,9 +260,10 @@ class _MeanReciprocalRank:
         diagonal = np.arange(n_rows)
         for chunk in gen_batches(n_candidates, _chunk(n_rows)):
             a, b = columns_a[:, chunk].T, columns_b[:, chunk].T  # (c, n_rows)
-            cross = self.cross + a[:, :, None] * b[:, None, :]
-            scale = inverse_norms(np.sqrt(self.norm_b + b**2), np)
-            similarities = cross * scale[:, None, :]
+            # In place: the (c, n, n) arrays are the whole cost of a step.
+            similarities = a[:, :, None] * b[:, None, :]
+            similarities += self.cross
+            similarities *= inverse_norms(np.sqrt(self.norm_b + b**2), np)[:, None, :]
             own = similarities[:, diagonal, diagonal]
             ranks = 1 + np.count_nonzero(similarities > own[:, :, None], axis=2)
             out[chunk] = np.mean(1.0 / ranks, axis=1)
@@ -298,12 +299,15 @@ class _JaccardAtK:
     def _neighbours(self, gram, columns):
         """Boolean masks (c, n, n) of each row's k nearest rows, itself excluded."""
         n_rows = gram.shape[0]
-        grams = gram + columns[:, :, None] * columns[:, None, :]
+        # Negated similarities, so that argpartition's smallest are the nearest.
+        similarities = columns[:, :, None] * -columns[:, None, :]
+        similarities -= gram
         diagonal = np.arange(n_rows)
-        scale = inverse_norms(np.sqrt(grams[:, diagonal, diagonal]), np)
-        similarities = grams * scale[:, None, :]
-        similarities[:, diagonal, diagonal] = -np.inf
-        top = np.argpartition(-similarities, self.k - 1, axis=2)[:, :, : self.k]
+        similarities *= inverse_norms(
+            np.sqrt(-similarities[:, diagonal, diagonal]), np
+        )[:, None, :]
+        similarities[:, diagonal, diagonal] = np.inf
+        top = np.argpartition(similarities, self.k - 1, axis=2)[:, :, : self.k]
         mask = np.zeros(similarities.shape, dtype=bool)
         np.put_along_axis(mask, top, True, axis=2)
         return mask
