@@ -8,8 +8,6 @@ independently (:meth:`with_encoder`): zero-shot stitching, end to end.
 """
 
 import math
-import numbers
-import warnings
 
 import numpy as np
 import torch
@@ -18,13 +16,12 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_consistent_length, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from skorch.utils import is_dataset
 
-from .._anchors import STRATEGIES, select_anchors
-from .._compat import Interval, RealNotInt, StrOptions, to_numpy
+from .._compat import StrOptions, to_numpy
+from .._relative import RelativeTransformer
 from ._base import AutoEncoderMixin, ClassifierNetMixin, NetMixin
 from ._modules import MLPDecoderModule, MLPEncoderModule
 from ._nets import _SKORCH_PARAMETERS
@@ -33,16 +30,18 @@ from ._relative_layer import RelativeProjection
 __all__ = ["RelativeAutoEncoder", "RelativeClassifier"]
 
 _RELATIVE_PARAMETERS = """
-    n_anchors : int or float, default=300
+    n_anchors : int, float or None, default=300
         Number of anchors chosen among the training rows; a float in ``(0, 1]`` is a
-        fraction of them. When larger than the number of rows, every row becomes an
-        anchor (with a warning). Ignored when ``anchor_selection`` gives indices.
+        fraction of them and ``None`` makes every row an anchor. When larger than the
+        number of rows, every row becomes an anchor (with a warning). Ignored when
+        ``anchor_selection`` gives indices.
 
     anchor_selection : {{"random", "stratified", "fps", "kmeans"}}, array-like or \
 callable, default="random"
-        How anchors are chosen among the training rows, as in
-        :class:`~skrelrep.RelativeTransformer` (FPS and k-means run on the flattened
-        inputs; ``"stratified"`` needs ``y``).
+        How anchors are chosen among the training rows: by a
+        :class:`~skrelrep.RelativeTransformer` with these ``n_anchors``,
+        ``anchor_selection`` and ``random_state``, fitted on the flattened inputs
+        (so FPS and k-means compare raw inputs; ``"stratified"`` needs ``y``).
 
     center : bool, default=False
         Centre codes and anchor codes on the anchor codes' mean before the cosine.
@@ -86,13 +85,14 @@ _RELATIVE_ATTRIBUTES = """
 class _RelativeNetMixin:
     """Anchor selection, the relative layer and encoder swapping with parallel anchors."""
 
+    # The anchors are chosen exactly as RelativeTransformer chooses them (it does
+    # the choosing, in _prepare_fit), so its constraints apply as they are.
     _parameter_constraints: dict = {
         **NetMixin._parameter_constraints,
-        "n_anchors": [
-            Interval(numbers.Integral, 1, None, closed="left"),
-            Interval(RealNotInt, 0, 1, closed="right"),
+        "n_anchors": RelativeTransformer._parameter_constraints["n_anchors"],
+        "anchor_selection": RelativeTransformer._parameter_constraints[
+            "anchor_selection"
         ],
-        "anchor_selection": [StrOptions(set(STRATEGIES)), "array-like", callable],
         "center": ["boolean"],
         "normalization": [StrOptions({"layernorm"}), None],
     }
@@ -105,39 +105,15 @@ class _RelativeNetMixin:
                 "pass an array or tensor, not a skorch Dataset."
             )
         rows = to_numpy(X)
-        if y is not None:
-            check_consistent_length(rows, y)
-        flat = rows.reshape(rows.shape[0], -1)
-        rng = check_random_state(self.random_state)
-        indices = select_anchors(
-            flat,
-            y,
-            self._resolve_n_anchors(flat.shape[0]),
-            self.anchor_selection,
-            rng,
-            np,
+        selection = RelativeTransformer(
+            n_anchors=self.n_anchors,
+            anchor_selection=self.anchor_selection,
+            random_state=self.random_state,
+        ).fit(rows.reshape(rows.shape[0], -1), y)
+        self.anchor_indices_ = selection.anchor_indices_
+        self.anchor_inputs_ = np.ascontiguousarray(
+            rows[selection.anchor_indices_], dtype=np.float32
         )
-        self.anchor_indices_ = indices
-        self.anchor_inputs_ = np.ascontiguousarray(rows[indices], dtype=np.float32)
-
-    def _resolve_n_anchors(self, n_samples):
-        if not isinstance(self.anchor_selection, str) and not callable(
-            self.anchor_selection
-        ):
-            return None
-        if isinstance(self.n_anchors, numbers.Integral):
-            n_anchors = int(self.n_anchors)
-        else:
-            n_anchors = max(1, math.ceil(self.n_anchors * n_samples))
-        if n_anchors > n_samples:
-            warnings.warn(
-                f"n_anchors={n_anchors} is larger than n_samples={n_samples}: every "
-                "sample becomes an anchor.",
-                UserWarning,
-                stacklevel=4,
-            )
-            n_anchors = n_samples
-        return n_anchors
 
     def _build_relative(self):
         """Build ``module_`` and ``relative_``; returns the number of anchors."""
