@@ -32,11 +32,12 @@ from ._compat import (
     to_numpy,
     to_numpy_if_tensor,
 )
-from ._similarity import cosine_projection, normalize_rows
+from ._projections import SIMILARITIES, project
+from ._similarity import normalize_rows
 
 __all__ = ["RelativeTransformer"]
 
-_ARRAY_ATTRIBUTES = ("anchors_", "anchor_mean_", "anchor_indices_")
+_ARRAY_ATTRIBUTES = ("anchors_", "anchor_mean_", "anchor_scale_", "anchor_indices_")
 
 
 class RelativeTransformer(
@@ -87,6 +88,40 @@ class RelativeTransformer(
         crowd in a narrow band; it adds invariance to translation. Needs at least two
         anchors.
 
+    standardize : bool, default=False
+        Divide every feature by its standard deviation over the anchors (after
+        centring, if ``center``) before the projection: batch normalisation without
+        affine parameters, the batch being the anchor set. It makes the output
+        invariant to rescaling each latent dimension by its own factor, not only to
+        isotropic rescaling. Features constant over the anchors are left unscaled.
+
+    similarity : {"cosine", "euclidean", "l1", "linf"} or list of them, \
+            default="cosine"
+        How a sample is compared with each anchor. Distances become similarities by
+        negation. Each one buys a different invariance: cosine to rotations,
+        reflections and isotropic rescaling; Euclidean to rotations, reflections and
+        translations (to rescaling too with ``output_normalization``); L1 and
+        L-infinity to permutations and sign flips of the features and translations.
+        A list computes each relative space and aggregates them (a product of
+        invariances, Cannistraci et al., 2024).
+
+    output_normalization : {"l2", "standard"}, default=None
+        Per-row normalisation of each similarity's relative vector, before
+        aggregation: unit L2 norm, or zero mean and unit spread across the anchors.
+        Recommended when aggregating several similarities, whose scales differ.
+
+    aggregation : {"concatenate", "sum", "mean"}, default="concatenate"
+        How the relative spaces of several similarities are combined.
+
+    exponent : float, default=1.0
+        Sign-preserving power applied to the similarities (ASIF, Norelli et al.,
+        2023, sharpen similarities with an exponent).
+
+    top_k : int, default=None
+        Keep only the ``top_k`` largest similarities of each row: the output is then
+        a sparse CSR matrix (ASIF's sparsified relative representation). Computed
+        chunk by chunk, so the dense output is never held whole.
+
     batch_size : int, default=None
         Rows projected per chunk in ``transform``. By default, as many as fit in
         scikit-learn's ``working_memory`` (see :func:`sklearn.set_config`). Only
@@ -103,15 +138,23 @@ class RelativeTransformer(
         integer array in the namespace of that ``X``).
 
     anchors_ : array of shape (n_anchors_, n_features_in_)
-        The anchor embeddings prepared for projection: centred (if ``center``) and
-        L2-normalised. Same namespace, device and dtype as the ``X`` given to ``fit``.
+        The anchor embeddings prepared for projection: centred (if ``center``),
+        divided by ``anchor_scale_`` (if ``standardize``) and, when ``similarity`` is
+        ``"cosine"``, L2-normalised. Same namespace, device and dtype as the ``X``
+        given to ``fit``.
 
     anchor_mean_ : array of shape (n_features_in_,)
         Mean of the anchor embeddings, subtracted before the cosine. Only present when
         ``center=True``.
 
+    anchor_scale_ : array of shape (n_features_in_,)
+        Standard deviation of each feature over the anchors (1 where it is zero),
+        dividing every sample before the projection. Only present when
+        ``standardize=True``.
+
     n_anchors_ : int
-        Number of anchors, the number of output features.
+        Number of anchors; the number of output features, times the number of
+        similarities when several are concatenated.
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.
@@ -185,6 +228,12 @@ class RelativeTransformer(
         ],
         "anchor_selection": [StrOptions(set(STRATEGIES)), "array-like", callable],
         "center": ["boolean"],
+        "standardize": ["boolean"],
+        "similarity": [StrOptions(set(SIMILARITIES)), list, tuple],
+        "output_normalization": [StrOptions({"l2", "standard"}), None],
+        "aggregation": [StrOptions({"concatenate", "sum", "mean"})],
+        "exponent": [Interval(numbers.Real, 0, None, closed="neither")],
+        "top_k": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
     }
@@ -195,12 +244,24 @@ class RelativeTransformer(
         *,
         anchor_selection="random",
         center=False,
+        standardize=False,
+        similarity="cosine",
+        output_normalization=None,
+        aggregation="concatenate",
+        exponent=1.0,
+        top_k=None,
         batch_size=None,
         random_state=None,
     ):
         self.n_anchors = n_anchors
         self.anchor_selection = anchor_selection
         self.center = center
+        self.standardize = standardize
+        self.similarity = similarity
+        self.output_normalization = output_normalization
+        self.aggregation = aggregation
+        self.exponent = exponent
+        self.top_k = top_k
         self.batch_size = batch_size
         self.random_state = random_state
 
@@ -227,6 +288,7 @@ class RelativeTransformer(
             from ._dask import fit_dask
 
             return fit_dask(self, X, y)
+        self._similarities()
         X = self._validate_input(X, reset=True)
         xp, _, device = get_namespace_and_device(X)
         n_samples = X.shape[0]
@@ -250,9 +312,10 @@ class RelativeTransformer(
 
         Returns
         -------
-        X_new : array of shape (n_samples, n_anchors_)
+        X_new : array of shape (n_samples, n_features_out)
             Relative representation, in the namespace, device and floating dtype of
-            ``X`` (float32 stays float32; integers become float64).
+            ``X`` (float32 stays float32; integers become float64). A CSR matrix when
+            ``top_k`` is set.
         """
         check_is_fitted(self)
         if _is_dask_collection(X):
@@ -262,13 +325,19 @@ class RelativeTransformer(
         X = self._validate_input(X, reset=False)
         check_same_namespace(X, self, attribute="anchors_", method="transform")
         xp, _, device = get_namespace_and_device(X)
-        anchors = to_namespace(self.anchors_, xp, device)
-        mean = to_namespace(getattr(self, "anchor_mean_", None), xp, device)
-        if anchors.dtype != X.dtype:
-            anchors = xp.astype(anchors, X.dtype)
-            mean = None if mean is None else xp.astype(mean, X.dtype)
-        return cosine_projection(
-            X, anchors, xp, mean=mean, batch_size=self.batch_size, device=device
+        anchors, mean, scale = (
+            _as_dtype(to_namespace(getattr(self, name, None), xp, device), X.dtype, xp)
+            for name in ("anchors_", "anchor_mean_", "anchor_scale_")
+        )
+        return project(
+            X,
+            anchors,
+            xp,
+            mean=mean,
+            scale=scale,
+            options=self._projection_options(),
+            batch_size=self.batch_size,
+            device=device,
         )
 
     def reanchor(self, anchors):
@@ -351,13 +420,47 @@ class RelativeTransformer(
             anchors = anchors - self.anchor_mean_
         elif hasattr(self, "anchor_mean_"):
             del self.anchor_mean_
-        self.anchors_ = normalize_rows(anchors, xp)
+        if self.standardize:
+            spread = xp.std(anchors, axis=0)
+            self.anchor_scale_ = xp.where(spread > 0, spread, xp.ones_like(spread))
+            anchors = anchors / self.anchor_scale_
+        elif hasattr(self, "anchor_scale_"):
+            del self.anchor_scale_
+        if self._similarities() == ("cosine",):
+            anchors = normalize_rows(anchors, xp)
+        self.anchors_ = anchors
         self.n_anchors_ = anchors.shape[0]
+
+    def _similarities(self):
+        """``similarity`` as a tuple of distinct known names."""
+        names = (
+            (self.similarity,)
+            if isinstance(self.similarity, str)
+            else tuple(self.similarity)
+        )
+        unknown = [name for name in names if name not in SIMILARITIES]
+        if not names or unknown or len(set(names)) != len(names):
+            raise ValueError(
+                f"similarity must be one of {SIMILARITIES} or a list of distinct ones, "
+                f"got {self.similarity!r}."
+            )
+        return names
+
+    def _projection_options(self):
+        """Keyword arguments of the projection beyond the anchors."""
+        return {
+            "similarities": self._similarities(),
+            "output_normalization": self.output_normalization,
+            "aggregation": self.aggregation,
+            "exponent": self.exponent,
+            "top_k": self.top_k,
+        }
 
     @property
     def _n_features_out(self):
         """Number of transformed output features (used by get_feature_names_out)."""
-        return self.n_anchors_
+        n_spaces = len(self._similarities()) if self.aggregation == "concatenate" else 1
+        return self.n_anchors_ * n_spaces
 
     def __getstate__(self):
         # Fitted arrays are pickled as NumPy so that an estimator fitted on a GPU loads
@@ -387,3 +490,10 @@ def _take_rows(X, indices, xp):
 def _is_dask_collection(X):
     """True for dask arrays (checked by module name: dask is an optional extra)."""
     return type(X).__module__.split(".", 1)[0] == "dask"
+
+
+def _as_dtype(array, dtype, xp):
+    """``array`` cast to ``dtype`` (None stays None)."""
+    if array is None or array.dtype == dtype:
+        return array
+    return xp.astype(array, dtype)
