@@ -10,11 +10,14 @@ process each, as on a cluster node per core) holds the input persisted in its me
 so the timing covers projection, scheduling and the reduction of the result, not data
 generation or I/O. The output is reduced on the workers (``.sum()``), never gathered.
 
-Also measured, to build the scaling estimate in ``docs/dask.rst``:
+Also measured, to build the scaling estimate in ``docs/dask.rst``, as CPU time (which
+hardly depends on the machine's load, unlike wall time):
 
 - the per-chunk cost: the NumPy path on one chunk in this process, one BLAS thread;
-- the per-chunk overhead: a near-free blockwise pass (``.sum()`` of the persisted
-  input) on the same cluster, i.e. what scheduling and task dispatch cost per chunk.
+- per chunk of a cluster run: the CPU time of all workers, and of this process, which
+  runs the client and the LocalCluster's scheduler (the scheduling cost);
+- the dispatch cost: workers' plus scheduler's CPU time per chunk of a near-free pass
+  over the same blocks (``.sum()`` of the persisted input).
 
 Rows/s on a shared machine depend on its load: compare numbers from one run only.
 """
@@ -35,6 +38,19 @@ def _best_of(repeats, function):
     return min(times)
 
 
+def _timed_runs(client, repeats, function):
+    """Best wall time, and mean CPU seconds per run of the workers and of this process.
+
+    This process runs the client and the LocalCluster's scheduler, so its CPU time is
+    the scheduling cost. CPU times hardly depend on the machine's load; wall times do.
+    """
+    workers_before, here_before = client.run(time.process_time), time.process_time()
+    wall = _best_of(repeats, function)
+    workers_after, here_after = client.run(time.process_time), time.process_time()
+    worker_cpu = sum(workers_after[w] - workers_before[w] for w in workers_before)
+    return wall, worker_cpu / repeats, (here_after - here_before) / repeats
+
+
 def _chunk_cost(args):
     """Seconds for the NumPy path on one chunk, one thread (the per-task work)."""
     from threadpoolctl import threadpool_limits
@@ -46,7 +62,9 @@ def _chunk_cost(args):
     relative = RelativeTransformer(args.anchors, random_state=0).fit(chunk)
     with threadpool_limits(1):
         relative.transform(chunk)  # warm-up
-        return _best_of(args.repeats, lambda: relative.transform(chunk))
+        cpu = time.process_time()
+        wall = _best_of(args.repeats, lambda: relative.transform(chunk))
+        return wall, (time.process_time() - cpu) / args.repeats
 
 
 def _cluster_run(args, n_workers):
@@ -74,10 +92,11 @@ def _cluster_run(args, n_workers):
         relative = RelativeTransformer(args.anchors, random_state=0).fit(X)
         projected = relative.transform(X).sum()
         projected.compute()  # warm-up: imports on the workers, anchors shipped
-        seconds = _best_of(args.repeats, projected.compute)
-        overhead = _best_of(args.repeats, X.sum().compute)
+        run = _timed_runs(client, args.repeats, projected.compute)
+        # The same graph shape with almost no work per block: the dispatch overhead.
+        baseline = _timed_runs(client, args.repeats, X.sum().compute)
         client.cancel(X)
-    return seconds, overhead
+    return run, baseline
 
 
 def main(argv=None):
@@ -97,17 +116,25 @@ def main(argv=None):
         f"{args.chunk_rows} rows; {args.anchors} anchors; "
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
     )
-    chunk_seconds = _chunk_cost(args)
+    chunk_wall, chunk_cpu = _chunk_cost(args)
     print(
-        f"per-chunk cost (NumPy path, 1 thread): {chunk_seconds * 1e3:.1f} ms "
-        f"= {args.chunk_rows / chunk_seconds:,.0f} rows/s per core"
+        f"per-chunk cost (NumPy path, 1 thread): best {chunk_wall * 1e3:.1f} ms wall, "
+        f"{chunk_cpu * 1e3:.1f} ms CPU = {args.chunk_rows / chunk_cpu:,.0f} rows/s "
+        "per core"
     )
-    print(f"{'workers':>7} {'seconds':>8} {'rows/s':>12} {'overhead/chunk':>15}")
+    print(
+        "workers   wall s       rows/s   worker CPU/chunk   scheduler CPU/chunk"
+        "   dispatch CPU/chunk"
+    )
     for n_workers in args.workers:
-        seconds, overhead = _cluster_run(args, n_workers)
+        (wall, worker_cpu, scheduler_cpu), (_, base_worker, base_scheduler) = (
+            _cluster_run(args, n_workers)
+        )
         print(
-            f"{n_workers:>7} {seconds:>8.3f} {args.rows / seconds:>12,.0f} "
-            f"{overhead * n_workers / n_chunks * 1e3:>12.1f} ms"
+            f"{n_workers:>7} {wall:>8.3f} {args.rows / wall:>12,.0f} "
+            f"{worker_cpu / n_chunks * 1e3:>15.1f} ms "
+            f"{scheduler_cpu / n_chunks * 1e3:>18.1f} ms "
+            f"{(base_worker + base_scheduler) / n_chunks * 1e3:>17.1f} ms"
         )
 
 

@@ -103,7 +103,7 @@ def fit_dask(est, X, y=None):
     X = _check_dask_array(X, est)
     n_samples, n_features = X.shape
     if math.isnan(n_samples):
-        X = X.compute_chunk_sizes()  # one pass computing block lengths only
+        X = X.compute_chunk_sizes()  # one pass over X, keeping only block lengths
         n_samples = X.shape[0]
     _check_min_size(n_samples, n_features, X.shape, est)
     if y is not None:
