@@ -32,6 +32,7 @@ import math
 import dask.array as da
 import numpy as np
 from sklearn.utils import check_array, check_random_state
+from sklearn.utils.validation import validate_data
 
 from ._anchors import select_anchors
 from ._compat import to_numpy
@@ -101,6 +102,8 @@ def fit_dask(est, X, y=None):
     est : RelativeTransformer
     """
     X = _check_dask_array(X, est)
+    # Sets n_features_in_ and drops feature_names_in_, without converting X.
+    validate_data(est, X, skip_check_array=True, reset=True)
     n_samples, n_features = X.shape
     if math.isnan(n_samples):
         X = X.compute_chunk_sizes()  # one pass over X, keeping only block lengths
@@ -130,9 +133,6 @@ def fit_dask(est, X, y=None):
         # Only the row count, y and rng are read: the same indices as a NumPy fit.
         indices = select_anchors(X, y, n_anchors, strategy, rng, np)
         anchors = _checked(_take_rows(X, indices), est)
-    if hasattr(est, "feature_names_in_"):
-        del est.feature_names_in_
-    est.n_features_in_ = n_features
     est._set_anchors(anchors)
     est.anchor_indices_ = indices
     return est
@@ -154,11 +154,8 @@ def transform_dask(est, X):
         chunk across the anchors.
     """
     X = _check_dask_array(X, est)
-    if X.shape[1] != est.n_features_in_:
-        raise ValueError(
-            f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
-            f"{est.n_features_in_} features as input."
-        )
+    # scikit-learn's feature count and feature name checks, without converting X.
+    validate_data(est, X, skip_check_array=True, reset=False)
     dtype = X.dtype
     anchors = to_numpy(est.anchors_).astype(dtype, copy=False)
     mean = getattr(est, "anchor_mean_", None)

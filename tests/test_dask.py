@@ -170,7 +170,7 @@ def _peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10  # Linux: KiB
 
 
-def test_feature_count_error_matches_numpy():
+def test_feature_checks_match_numpy():
     X, _ = _data()
     relative = RelativeTransformer(10, random_state=0).fit(X)
     with pytest.raises(ValueError) as numpy_error:
@@ -181,6 +181,15 @@ def test_feature_count_error_matches_numpy():
     assert "X has 5 features, but RelativeTransformer is expecting 8" in str(
         dask_error.value
     )
+    # Fitted with feature names, given an array without: the same warning.
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(8)])
+    relative.fit(frame)
+    for X_new in (X, da.from_array(X, chunks=100)):
+        with pytest.warns(UserWarning, match="X does not have valid feature names"):
+            relative.transform(X_new)
+    relative.fit(da.from_array(X, chunks=100))
+    assert not hasattr(relative, "feature_names_in_")
 
 
 def test_invalid_dask_inputs():
