@@ -86,7 +86,9 @@ class GreedyAnchorSelector(BaseEstimator):
     algorithm of Mirzasoleiman et al. (2015). The objectives here are not submodular,
     so no approximation guarantee carries over; the gain is measured, not promised.
     The selection needs parallel data at fit time only: the fitted transformer is an
-    ordinary :class:`RelativeTransformer` whose anchors happen to be well chosen.
+    ordinary :class:`RelativeTransformer` whose anchors happen to be well chosen. The
+    agreement is measured on cosine relative representations, the transformer's
+    default similarity; anchors chosen this way for another similarity are untested.
 
     The random generator passed by :class:`RelativeTransformer` (from its own
     ``random_state``) draws the sample rows and the candidates, so a fixed
