@@ -13,7 +13,6 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 from sklearn.utils import TransformerTags, _safe_indexing, get_tags
-from ._compat import HasMethods
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -23,7 +22,8 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import StrOptions, _fit_context
+from ._compat import HasMethods, StrOptions, _fit_context
+from ._translation import stitch_by_translation
 
 __all__ = ["StitchedPipeline", "stitch"]
 
@@ -367,11 +367,13 @@ class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         return self.pipeline_[:-1].get_feature_names_out(input_features)
 
-    def stitch(self, encoder_from, *, anchor_inputs=None):
+    def stitch(
+        self, encoder_from, *, anchor_inputs=None, via="relative", method="orthogonal"
+    ):
         """This pipeline's decoder, reading the latent space of another encoder.
 
-        Equivalent to ``stitch(encoder_from, self, anchor_inputs=anchor_inputs)``;
-        see :func:`stitch`.
+        Equivalent to ``stitch(encoder_from, self, anchor_inputs, via=via,
+        method=method)``; see :func:`stitch`.
 
         Parameters
         ----------
@@ -382,12 +384,21 @@ class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
             This pipeline's anchor items as ``encoder_from`` reads them, when it reads
             another domain (parallel anchors). By default, ``self.anchor_inputs_``.
 
+        via : {"relative", "translation"}, default="relative"
+            How the spaces are joined, see :func:`stitch`.
+
+        method : {"orthogonal", "linear", "affine"}, default="orthogonal"
+            The translation's map, with ``via="translation"``.
+
         Returns
         -------
-        stitched : StitchedPipeline
-            A fitted pipeline; nothing is refitted.
+        stitched : StitchedPipeline or Pipeline
+            A fitted pipeline; nothing is refitted (but the translator, with
+            ``via="translation"``).
         """
-        return stitch(encoder_from, self, anchor_inputs=anchor_inputs)
+        return stitch(
+            encoder_from, self, anchor_inputs=anchor_inputs, via=via, method=method
+        )
 
     @property
     def named_steps(self):
@@ -479,7 +490,14 @@ def _preserved_dtypes(tags):
     return list(tags.transformer_tags.preserves_dtype)
 
 
-def stitch(encoder_from, decoder_from, anchor_inputs=None):
+def stitch(
+    encoder_from,
+    decoder_from,
+    anchor_inputs=None,
+    *,
+    via="relative",
+    method="orthogonal",
+):
     """Join the encoder of one fitted pipeline to the decoder of another.
 
     The result encodes with ``encoder_from``'s encoder and decodes with
@@ -507,12 +525,24 @@ def stitch(encoder_from, decoder_from, anchor_inputs=None):
         ``decoder_from`` (the row ``decoder_from.anchor_indices_[i]`` of its training
         data), as ``encoder_from`` reads it, for instance its translation or another
         view of it. By default, ``decoder_from.anchor_inputs_``: both encoders read the
-        same domain. Not used by passthrough pipelines.
+        same domain. Not used by passthrough pipelines (except with
+        ``via="translation"``, where they are required).
+
+    via : {"relative", "translation"}, default="relative"
+        ``"relative"`` re-anchors the decoder's relative projection (zero-shot, the
+        paper's method). ``"translation"`` instead fits a :class:`LatentTranslator`
+        from the new encoder's space into the old one on the parallel anchors
+        (Maiorca et al., 2023), see :func:`stitch_by_translation`; it then returns a
+        plain :class:`~sklearn.pipeline.Pipeline`.
+
+    method : {"orthogonal", "linear", "affine"}, default="orthogonal"
+        The translation's map, with ``via="translation"``.
 
     Returns
     -------
-    stitched : StitchedPipeline
-        A fitted pipeline. Its parameters are ``encoder_from``'s encoder and
+    stitched : StitchedPipeline or Pipeline
+        A fitted pipeline (a :class:`~sklearn.pipeline.Pipeline` with
+        ``via="translation"``). Its parameters are ``encoder_from``'s encoder and
         ``decoder_from``'s relative and decoder, so refitting it trains that
         combination from scratch; its ``anchor_inputs_`` are the anchors in the new
         encoder's domain, so it can be stitched further.
@@ -557,6 +587,12 @@ def stitch(encoder_from, decoder_from, anchor_inputs=None):
     >>> bool(abs(accuracy - upright.score(X[1000:], y[1000:])) < 0.02)
     True
     """
+    if via not in ("relative", "translation"):
+        raise ValueError(f'via must be "relative" or "translation", got {via!r}.')
+    if via == "translation":
+        return stitch_by_translation(
+            encoder_from, decoder_from, anchor_inputs, method=method
+        )
     if not isinstance(decoder_from, StitchedPipeline):
         raise TypeError(
             "decoder_from must be a fitted StitchedPipeline, got "

@@ -26,8 +26,10 @@ cloudpickle = pytest.importorskip("cloudpickle")
 ParallelPostFit = pytest.importorskip("dask_ml.wrappers").ParallelPostFit
 import joblib  # noqa: E402  (joblib's dask backend needs distributed, checked above)
 
-from skrelrep import _dask  # noqa: E402
-from skrelrep._stitching import StitchedPipeline  # noqa: E402
+from skrelrep import (
+    StitchedPipeline,
+    _dask,
+)
 
 # Results agree with the NumPy path up to BLAS rounding (a block of rows may take a
 # different GEMM path than the whole array, as with batch_size in NumPy).

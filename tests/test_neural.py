@@ -28,9 +28,12 @@ from sklearn.utils._param_validation import InvalidParameterError  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from skrelrep import RelativeTransformer  # noqa: E402
+from skrelrep import (  # noqa: E402
+    RelativeTransformer,
+    StitchedPipeline,
+    stitch,
+)
 from skrelrep._similarity import cosine_projection  # noqa: E402
-from skrelrep._stitching import StitchedPipeline, stitch  # noqa: E402
 from skrelrep.neural import (  # noqa: E402
     AutoEncoder,
     CNNEncoderModule,

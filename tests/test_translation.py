@@ -16,10 +16,14 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skrelrep import RelativeTransformer
+from skrelrep import (
+    LatentTranslator,
+    RelativeTransformer,
+    StitchedPipeline,
+    stitch,
+    stitch_by_translation,
+)
 from skrelrep._mlp_encoder import MLPEncoder
-from skrelrep._stitching import StitchedPipeline, stitch
-from skrelrep._translation import LatentTranslator, stitch_by_translation
 
 METHODS = ["orthogonal", "linear", "affine"]
 SCALINGS = ["isotropic", "per_feature", None]
@@ -424,3 +428,21 @@ def test_stitch_by_translation_errors():
         stitch_by_translation("pca", pipe, X[:50])
     with pytest.raises(InvalidParameterError):
         stitch_by_translation(encoder, pipe, X[:50], method="rotation")
+
+
+@stitching
+def test_stitch_via_translation_is_stitch_by_translation(digits, pipelines):
+    X_train, X_test, _, _ = digits
+    target, source = pipelines["absolute"]
+    expected = stitch_by_translation(source, target, X_train[:200], method="affine")
+    for stitched in [
+        stitch(source, target, X_train[:200], via="translation", method="affine"),
+        target.stitch(
+            source, anchor_inputs=X_train[:200], via="translation", method="affine"
+        ),
+    ]:
+        np.testing.assert_allclose(
+            stitched.predict_proba(X_test), expected.predict_proba(X_test)
+        )
+    with pytest.raises(ValueError, match='via must be "relative" or "translation"'):
+        stitch(source, target, via="procrustes")

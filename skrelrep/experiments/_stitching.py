@@ -9,13 +9,17 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils import _safe_indexing
 
 from .._mlp_encoder import MLPEncoder
 from .._progress import progress
+from .._relative import RelativeTransformer
 from .._stitching import StitchedPipeline, stitch
+from .._translation import LatentTranslator, stitch_by_translation
 from ..metrics import stitching_matrix
 
 __all__ = [
+    "beyond_the_paper",
     "chance_level",
     "default_decoder",
     "stitching_experiment",
@@ -51,6 +55,7 @@ def stitching_experiment(
     y_test,
     *,
     relative,
+    extra_spaces=None,
     decoder=None,
     scoring=None,
     show_progress=True,
@@ -69,7 +74,12 @@ def stitching_experiment(
     X_train, y_train : training data for the decoders.
     X_test, y_test : test data.
     relative : RelativeTransformer
-        The relative projection of the relative pipelines.
+        The relative projection of the relative pipelines ("relative" rows).
+    extra_spaces : dict of str to RelativeTransformer or LatentTranslator, default=None
+        More rows, by name: other relative projections (other similarities, top-k,
+        standardisation), or a :class:`LatentTranslator` whose pipelines decode
+        absolute codes and are stitched by translation over ``relative.n_anchors``
+        random parallel anchors (:func:`skrelrep.stitch_by_translation`).
     decoder : estimator, default=None
         By default :func:`default_decoder`.
     scoring : str, default=None
@@ -79,14 +89,17 @@ def stitching_experiment(
     Returns
     -------
     frame : pandas.DataFrame
-        Columns ``space`` ("absolute" or "relative"), ``encoder``, ``decoder``,
+        Columns ``space`` ("absolute", "relative" or an ``extra_spaces`` name),
+        ``encoder``, ``decoder``,
         ``score``, ``stitched``.
     """
     decoder = default_decoder() if decoder is None else decoder
     embedded = encoders is None
     names = list(X_train) if embedded else list(encoders)
+    spaces = {"absolute": "passthrough", "relative": relative, **(extra_spaces or {})}
     frames = []
-    for space, projection in [("absolute", "passthrough"), ("relative", relative)]:
+    for space, projection in spaces.items():
+        translation = isinstance(projection, LatentTranslator)
         pipelines = {}
         for name in progress(
             names, description=f"decoders ({space})", enabled=show_progress
@@ -94,29 +107,104 @@ def stitching_experiment(
             encoder = (
                 FunctionTransformer() if embedded else FrozenEstimator(encoders[name])
             )
-            pipelines[name] = StitchedPipeline(
-                encoder,
-                projection if isinstance(projection, str) else clone(projection),
-                clone(decoder),
-            ).fit(X_train[name] if embedded else X_train, y_train)
+            step = (
+                "passthrough"
+                if translation or projection == "passthrough"
+                else clone(projection)
+            )
+            pipelines[name] = StitchedPipeline(encoder, step, clone(decoder)).fit(
+                X_train[name] if embedded else X_train, y_train
+            )
+        if translation:
+            join = _translation_stitch(
+                pipelines,
+                projection,
+                X_train,
+                embedded,
+                n_anchors=relative.n_anchors,
+                random_state=relative.random_state,
+            )
+            anchor_inputs = None
+        else:
+            join = stitch
+            anchor_inputs = None
+            if embedded and projection != "passthrough":
 
-        def parallel_anchors(encoder_name, decoder_name, pipelines=pipelines):
-            indices = pipelines[decoder_name].anchor_indices_
-            return X_train[encoder_name][np.asarray(indices)]
+                def anchor_inputs(encoder_name, decoder_name, pipelines=pipelines):
+                    indices = pipelines[decoder_name].anchor_indices_
+                    return X_train[encoder_name][np.asarray(indices)]
 
         frame = stitching_matrix(
             pipelines,
             X=X_test,
             y=y_test,
-            anchor_inputs=parallel_anchors
-            if embedded and space == "relative"
-            else None,
-            stitch=stitch,
+            anchor_inputs=anchor_inputs,
+            stitch=join,
             scoring=scoring,
         )
         frames.append(frame.assign(space=space))
     frame = pd.concat(frames, ignore_index=True)
     return frame[["space", "encoder", "decoder", "score", "stitched"]]
+
+
+def _translation_stitch(
+    pipelines, translator, X_train, embedded, *, n_anchors, random_state
+):
+    """A ``stitch`` function that joins absolute pipelines through a translation.
+
+    The translation is fitted on the same number of parallel anchors as the relative
+    pipelines use, drawn at random from the training items.
+    """
+    n_items = len(next(iter(X_train.values()))) if embedded else len(X_train)
+    rng = np.random.RandomState(random_state)
+    indices = np.sort(rng.choice(n_items, size=min(n_anchors, n_items), replace=False))
+    name_of = {id(pipeline): name for name, pipeline in pipelines.items()}
+
+    def join(encoder_from, decoder_from, anchor_inputs=None):
+        if embedded:
+            source = X_train[name_of[id(encoder_from)]][indices]
+            target = X_train[name_of[id(decoder_from)]][indices]
+        else:
+            source = target = _safe_indexing(X_train, indices)
+        return stitch_by_translation(
+            encoder_from,
+            decoder_from,
+            source,
+            target_anchor_inputs=target,
+            method=translator.method,
+            scaling=translator.scaling,
+        )
+
+    return join
+
+
+def beyond_the_paper(n_anchors, random_state=0, *, width=None):
+    """The follow-up methods, as extra rows of a stitching experiment.
+
+    Each is compared with the paper's relative projection (cosine over centred
+    anchors) on the same encoders, anchors count and decoders. The affine translation
+    needs more anchors than the code has dimensions (``width``); it is left out
+    otherwise, the orthogonal one needing no such count.
+    """
+    common = dict(center=True, random_state=random_state)
+    methods = {
+        "relative, standardised (batch-norm)": RelativeTransformer(
+            n_anchors, standardize=True, **common
+        ),
+        "relative, cosine+euclidean+l1": RelativeTransformer(
+            n_anchors,
+            similarity=["cosine", "euclidean", "l1"],
+            output_normalization="standard",
+            **common,
+        ),
+        "relative, top-10% sparse (ASIF)": RelativeTransformer(
+            n_anchors, top_k=max(1, n_anchors // 10), **common
+        ),
+        "translation (orthogonal)": LatentTranslator("orthogonal"),
+    }
+    if width is None or n_anchors > width:
+        methods["translation (affine)"] = LatentTranslator("affine")
+    return methods
 
 
 def summarize_stitching(frame, by=()):
