@@ -26,10 +26,7 @@ cloudpickle = pytest.importorskip("cloudpickle")
 ParallelPostFit = pytest.importorskip("dask_ml.wrappers").ParallelPostFit
 import joblib  # noqa: E402  (joblib's dask backend needs distributed, checked above)
 
-from skrelrep import (
-    StitchedPipeline,
-    _dask,
-)
+from skrelrep import StitchedPipeline, _dask  # noqa: E402
 
 # Results agree with the NumPy path up to BLAS rounding (a block of rows may take a
 # different GEMM path than the whole array, as with batch_size in NumPy).
