@@ -3,7 +3,7 @@
 ``RelativeTransformer.fit`` and ``transform`` hand dask collections to this module, which
 is imported only then: dask is an optional extra (``pip install skrelrep[dask]``).
 
-``transform`` maps the NumPy kernel (:func:`~skrelrep._similarity.cosine_projection`)
+``transform`` maps the NumPy projection (:func:`~skrelrep._projections.project`)
 over row blocks. The anchors (and their mean) enter the task graph once, as a single
 one-chunk array that every block task depends on, so the scheduler ships them to each
 worker once instead of embedding a copy in every task.
@@ -36,8 +36,8 @@ from sklearn.utils.validation import validate_data
 
 from ._anchors import select_anchors
 from ._compat import to_numpy
+from ._projections import project
 from ._relative import _is_dask_collection
-from ._similarity import cosine_projection
 
 __all__ = ["fit_dask", "fit_sample_size", "transform_dask"]
 
@@ -156,35 +156,52 @@ def transform_dask(est, X):
     X = _check_dask_array(X, est)
     # scikit-learn's feature count and feature name checks, without converting X.
     validate_data(est, X, skip_check_array=True, reset=False)
+    options = est._projection_options()
+    if options["top_k"] is not None:
+        raise ValueError(
+            "top_k gives sparse output, which RelativeTransformer does not produce for "
+            "dask arrays; transform blocks with map_blocks, or leave top_k=None."
+        )
     dtype = X.dtype
-    anchors = to_numpy(est.anchors_).astype(dtype, copy=False)
-    mean = getattr(est, "anchor_mean_", None)
-    # One-chunk arrays: one graph key each, a dependency of every block task.
-    anchors = da.from_array(anchors, chunks=anchors.shape)
-    mean = (
-        (None, None)
-        if mean is None
-        else (da.from_array(to_numpy(mean).astype(dtype, copy=False), chunks=-1), "k")
+
+    def one_chunk(name):
+        """A fitted array as a one-chunk dask array: one graph key, shared by blocks."""
+        value = getattr(est, name, None)
+        if value is None:
+            return None, None
+        value = to_numpy(value).astype(dtype, copy=False)
+        return da.from_array(
+            value, chunks=value.shape
+        ), "k" if value.ndim == 1 else "jk"
+
+    anchors, mean, scale = (
+        one_chunk(n) for n in ("anchors_", "anchor_mean_", "anchor_scale_")
     )
     return da.blockwise(
         _project_block,
         "ij",
         X.rechunk({1: -1}),  # each block holds whole rows
         "ik",
-        anchors,
-        "jk",
+        *anchors,
         *mean,
+        *scale,
         token="relativetransformer",
         dtype=dtype,
         concatenate=True,
         meta=np.empty((0, 0), dtype=dtype),
+        # Several concatenated similarities give more columns than anchors.
+        adjust_chunks={"j": (est._n_features_out,)},
         batch_size=est.batch_size,
         estimator_name=type(est).__name__,
+        options=options,
+        n_features_out=est._n_features_out,
     )
 
 
-def _project_block(block, anchors, mean, *, batch_size, estimator_name):
-    """The NumPy path's kernel on one block of rows (checked as the NumPy path does)."""
+def _project_block(
+    block, anchors, mean, scale, *, batch_size, estimator_name, options, n_features_out
+):
+    """The NumPy path's projection on one block of rows (checked as that path does)."""
     block = check_array(
         block,
         accept_sparse="csr",
@@ -194,8 +211,16 @@ def _project_block(block, anchors, mean, *, batch_size, estimator_name):
         input_name="X",
     )
     if block.shape[0] == 0:  # the kernel needs at least one row
-        return np.empty((0, anchors.shape[0]), dtype=anchors.dtype)
-    return cosine_projection(block, anchors, np, mean=mean, batch_size=batch_size)
+        return np.empty((0, n_features_out), dtype=anchors.dtype)
+    return project(
+        block,
+        anchors,
+        np,
+        mean=mean,
+        scale=scale,
+        options=options,
+        batch_size=batch_size,
+    )
 
 
 def _check_dask_array(X, est):

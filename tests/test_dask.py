@@ -82,6 +82,33 @@ def test_transform_equals_numpy(client, dtype, center):
     assert_allclose(computed, relative.transform(X), **TOL[dtype])
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {
+            "similarity": ["cosine", "euclidean", "l1"],
+            "output_normalization": "standard",
+        },
+        {"center": True, "standardize": True, "exponent": 3.0},
+        {"similarity": ["cosine", "linf"], "aggregation": "mean"},
+    ],
+)
+def test_every_projection_option_equals_numpy(client, params):
+    X, _ = _data(dtype=np.float64)
+    relative = RelativeTransformer(20, random_state=0, **params).fit(X)
+    R = relative.transform(da.from_array(X, chunks=(64, 5)))
+    assert R.shape == (X.shape[0], relative._n_features_out)
+    assert R.chunks[1] == (relative._n_features_out,)
+    assert_allclose(R.compute(), relative.transform(X), atol=1e-7)
+
+
+def test_top_k_is_refused_for_dask():
+    X, _ = _data(dtype=np.float64)
+    relative = RelativeTransformer(20, top_k=3, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="top_k gives sparse output"):
+        relative.transform(da.from_array(X, chunks=64))
+
+
 def test_integer_input_is_projected_as_float64(client):
     X = np.random.RandomState(0).randint(-5, 6, size=(120, 6))
     relative = RelativeTransformer(10, random_state=0).fit(X)
