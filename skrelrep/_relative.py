@@ -273,7 +273,12 @@ class RelativeTransformer(
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Embeddings from which anchors are chosen. NumPy, scipy sparse (CSR) or,
-            with array API dispatch enabled, any Array API array (e.g. torch).
+            with array API dispatch enabled, any Array API array (e.g. torch). A dask
+            array is never materialised: random, stratified, explicit and callable
+            selections read only the anchor rows (the same anchors as for NumPy
+            input); FPS and k-means run on a uniform sample of
+            ``min(n_samples, max(20 * n_anchors, 10_000))`` rows (see
+            :ref:`dask`).
 
         y : array-like of shape (n_samples,), default=None
             Class labels; used only by ``anchor_selection="stratified"`` and passed to
@@ -308,7 +313,8 @@ class RelativeTransformer(
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Embeddings from the same space as the anchors.
+            Embeddings from the same space as the anchors. A dask array gives a lazy
+            dask array, projected block by block (see :ref:`dask`).
 
         Returns
         -------
