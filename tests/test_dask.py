@@ -1,7 +1,6 @@
 """RelativeTransformer on dask arrays, run on a real multi-process LocalCluster."""
 
 import os
-import resource
 import subprocess
 import sys
 import textwrap
@@ -168,11 +167,13 @@ def test_many_chunks_with_bounded_worker_memory(client):
     # Warm up (imports, allocator pools) so that growth below is the run's own.
     R.blocks[:4].sum().compute()
     pids = client.run(os.getpid)
-    before = client.run(_rss_mib)
+    # Sample each worker's RSS during the run: the process's lifetime peak would
+    # include whatever earlier tests on this cluster allocated.
+    before = client.run(_start_rss_sampler)
 
     total = R.sum().compute()
 
-    peak = client.run(_peak_rss_mib)
+    peak = client.run(_stop_rss_sampler)
     assert np.isfinite(total)
     assert client.run(os.getpid) == pids  # no worker was restarted for memory
     share = X.nbytes / 2**20 / len(pids)  # 98 MiB of input per worker
@@ -186,14 +187,31 @@ def test_many_chunks_with_bounded_worker_memory(client):
     )
 
 
-def _rss_mib():
+def _start_rss_sampler(dask_worker):
+    """Start sampling this worker's RSS every 2 ms; return the current RSS in MiB."""
+    import threading
+    import time
+
     import psutil
 
-    return psutil.Process().memory_info().rss / 2**20
+    process = psutil.Process()
+    state = {"peak": process.memory_info().rss, "stop": False}
+
+    def sample():
+        while not state["stop"]:
+            state["peak"] = max(state["peak"], process.memory_info().rss)
+            time.sleep(0.002)
+
+    threading.Thread(target=sample, daemon=True).start()
+    dask_worker.skrelrep_rss_sampler = state
+    return state["peak"] / 2**20
 
 
-def _peak_rss_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10  # Linux: KiB
+def _stop_rss_sampler(dask_worker):
+    """Stop the sampler; return the peak RSS it saw, in MiB."""
+    state = dask_worker.skrelrep_rss_sampler
+    state["stop"] = True
+    return state["peak"] / 2**20
 
 
 def test_feature_checks_match_numpy():
