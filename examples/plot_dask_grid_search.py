@@ -38,7 +38,7 @@ from sklearn.preprocessing import StandardScaler
 from skrelrep import RelativeTransformer
 
 cluster = LocalCluster(
-    n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
 )
 client = Client(cluster)
 

@@ -40,7 +40,7 @@ def client():
             threads_per_worker=1,
             processes=True,
             memory_limit="1GiB",
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: parallel test workers start clusters too
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
