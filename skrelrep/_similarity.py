@@ -1,10 +1,16 @@
 """Projection kernels: the cosine similarity of rows to anchors, chunked, any namespace.
 
 The relative representation of a row ``x`` is ``(x - m) @ A.T / ||x - m||`` where ``A``
-holds the anchors, already centred by ``m`` and L2-normalised. Dividing the product by
-the row norm, instead of normalising ``X`` first, means no normalised copy of the input
-is ever made: the working set is one chunk of rows (only when centring or densifying a
-sparse chunk) plus the output itself.
+holds the anchors, already centred by ``m`` and L2-normalised. The rows are processed
+in chunks, so no normalised (or centred, or densified) copy of the whole input is ever
+made: the working set is the output plus one chunk.
+
+On NumPy the limit is the matrix product itself (one GEMM of normalised inputs).
+Without centring, ``X`` is multiplied straight into the output, whose rows are then
+rescaled: a pass over ``X`` for the norms and one over the output are all that is
+added, and the working set is the output plus a vector of row norms. With centring,
+each chunk of rows is centred and normalised into a reused buffer (in cache-sized
+pieces) and that buffer is multiplied into the output.
 """
 
 import numpy as np
@@ -19,6 +25,7 @@ __all__ = [
     "cosine_projection",
     "inverse_norms",
     "normalize_rows",
+    "projection_chunk_rows",
     "row_norms",
 ]
 
@@ -60,6 +67,29 @@ def normalize_rows(X, xp):
     return X * scale[:, None]
 
 
+# With centring, a NumPy chunk holds a centred copy of at most about this many bytes
+# of X: few matrix products (each wakes the BLAS threads once), small next to X.
+_CENTERED_CHUNK_BYTES = 64 * 2**20
+# Centred rows are normalised in pieces of about this size, which stay in a core's
+# cache between computing their norms and scaling them.
+_PIECE_BYTES = 512 * 2**10
+
+
+def projection_chunk_rows(
+    n_samples, n_features, n_anchors, itemsize, *, batch_size=None, copy_rows=False
+):
+    """Rows per chunk of :func:`cosine_projection`.
+
+    ``batch_size`` if given; otherwise what fits ``working_memory`` (a chunk of input
+    plus its rows of output). When each chunk is copied (NumPy with centring), at most
+    a ``_CENTERED_CHUNK_BYTES`` copy.
+    """
+    rows = chunk_n_rows(n_samples, itemsize * (n_features + n_anchors), batch_size)
+    if batch_size is None and copy_rows:
+        rows = min(rows, max(1, _CENTERED_CHUNK_BYTES // (itemsize * n_features)))
+    return rows
+
+
 def cosine_projection(X, anchors, xp, *, mean=None, batch_size=None, device=None):
     """Cosine similarity of every row of ``X`` to every row of ``anchors``.
 
@@ -75,43 +105,90 @@ def cosine_projection(X, anchors, xp, *, mean=None, batch_size=None, device=None
     mean : array of shape (n_features,), default=None
         Subtracted from every row of ``X`` before the cosine (centring).
     batch_size : int, default=None
-        Rows per chunk; by default as many as ``working_memory`` allows.
+        Rows per chunk; by default see :func:`projection_chunk_rows`.
     device : device, default=None
         Device on which to allocate the output.
 
     Returns
     -------
     similarities : array of shape (n_samples, n_anchors)
-        In the namespace, device and dtype of ``X``.
+        In the namespace, device and dtype of ``X``. A zero row (or, with ``mean``,
+        a row equal to ``mean``) gives a row of zeros.
     """
+    if not is_numpy_namespace(xp):
+        return _projection_xp(X, anchors, xp, mean, batch_size, device)
     n_samples, n_features = X.shape
     n_anchors = anchors.shape[0]
-    numpy_namespace = is_numpy_namespace(xp)
-    itemsize = (
-        np.dtype(X.dtype).itemsize if numpy_namespace else xp.finfo(X.dtype).bits // 8
+    chunk = projection_chunk_rows(
+        n_samples,
+        n_features,
+        n_anchors,
+        X.dtype.itemsize,
+        batch_size=batch_size,
+        copy_rows=mean is not None,
     )
-    # Working set per row: a centred (or densified) copy of the row and its output.
-    chunk = chunk_n_rows(
-        n_samples, itemsize * (n_features + n_anchors), batch_size=batch_size
+    out = np.empty((n_samples, n_anchors), dtype=X.dtype)
+    anchors_t = anchors.T
+    norms = np.empty(chunk, dtype=X.dtype)
+    centered = None if mean is None else np.empty((chunk, n_features), dtype=X.dtype)
+    for rows in gen_batches(n_samples, chunk):
+        block = X[rows, :]
+        scale = norms[: block.shape[0]]
+        target = out[rows]
+        if centered is not None:
+            unit = centered[: block.shape[0]]
+            if sp.issparse(block):  # one chunk is densified, never the whole of X
+                unit.fill(0)
+                block = block.toarray(out=unit)
+            _centered_unit_rows(block, mean, unit, scale)
+            np.matmul(unit, anchors_t, out=target)
+        elif sp.issparse(block):
+            scale[:] = np.asarray(block.multiply(block).sum(axis=1)).ravel()
+            _invert_sqrt(scale)
+            target[...] = block @ anchors_t
+            target *= scale[:, None]
+        else:
+            # Multiply X itself into the output, then rescale the output rows: one
+            # large matrix product and one pass over the output, no copy of X.
+            np.einsum("ij,ij->i", block, block, out=scale)
+            _invert_sqrt(scale)
+            np.matmul(block, anchors_t, out=target)
+            target *= scale[:, None]
+    return out
+
+
+def _centered_unit_rows(block, mean, unit, scale):
+    """Write ``block - mean``, each row scaled to unit norm, to ``unit``."""
+    piece_rows = max(1, _PIECE_BYTES // (unit.itemsize * unit.shape[1]))
+    for start in range(0, block.shape[0], piece_rows):
+        piece = slice(start, start + piece_rows)
+        target, inverse = unit[piece], scale[piece]
+        np.subtract(block[piece], mean, out=target)
+        np.einsum("ij,ij->i", target, target, out=inverse)
+        _invert_sqrt(inverse)
+        target *= inverse[:, None]
+
+
+def _invert_sqrt(squared_norms):
+    """In place: ``1 / sqrt(squared_norms)``; zero norms stay zero (zero rows)."""
+    np.sqrt(squared_norms, out=squared_norms)
+    np.divide(1, squared_norms, out=squared_norms, where=squared_norms > 0)
+
+
+def _projection_xp(X, anchors, xp, mean, batch_size, device):
+    """Any other namespace (e.g. torch on a GPU): chunks by ``working_memory``."""
+    n_samples, n_features = X.shape
+    n_anchors = anchors.shape[0]
+    itemsize = xp.finfo(X.dtype).bits // 8
+    chunk = projection_chunk_rows(
+        n_samples, n_features, n_anchors, itemsize, batch_size=batch_size
     )
-    if numpy_namespace:
-        out = np.empty((n_samples, n_anchors), dtype=X.dtype)
-    else:
-        out = xp.empty((n_samples, n_anchors), dtype=X.dtype, device=device)
+    out = xp.empty((n_samples, n_anchors), dtype=X.dtype, device=device)
     anchors_t = anchors.T
     for rows in gen_batches(n_samples, chunk):
         block = X[rows, :]
         if mean is not None:
-            if sp.issparse(block):
-                block = block.toarray()
             block = block - mean
         scale = inverse_norms(row_norms(block, xp), xp)
-        if not numpy_namespace:
-            out[rows, :] = (block @ anchors_t) * scale[:, None]
-            continue
-        if sp.issparse(block):
-            out[rows] = block @ anchors_t
-        else:  # straight into the output: no temporary for the product
-            np.matmul(block, anchors_t, out=out[rows])
-        out[rows] *= scale[:, None]
+        out[rows, :] = (block * scale[:, None]) @ anchors_t
     return out

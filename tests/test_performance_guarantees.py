@@ -15,7 +15,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn import config_context
 
-from skrelrep import RelativeTransformer
+from skrelrep import RelativeTransformer, _anchors
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -153,6 +153,102 @@ def test_sparse_transform_never_densifies_whole():
     assert peak <= R.nbytes + 2 * chunk + _SLACK_BYTES
     assert peak < dense_whole / 4
     assert np.allclose(R, _cosine_reference(X.toarray(), anchors, anchors.mean(0)))
+
+
+def _fps_reference(X, n_anchors, seed):
+    """Textbook FPS: one distance update per pick, over every row (float64)."""
+    X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    unit = np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)
+    chosen = [np.random.RandomState(seed).randint(X.shape[0])]
+    nearest = np.full(X.shape[0], np.inf)
+    while len(chosen) < n_anchors:
+        nearest = np.minimum(nearest, 1 - unit @ unit[chosen[-1]])
+        nearest[chosen] = -np.inf
+        chosen.append(int(np.argmax(nearest)))
+    return np.array(chosen)
+
+
+def _fps_datasets():
+    rng = np.random.RandomState(0)
+    blobs = np.repeat(rng.normal(size=(10, 16)), 100, axis=0)
+    return {
+        "gaussian": rng.normal(size=(1000, 20)),
+        "blobs": blobs + rng.normal(scale=0.05, size=blobs.shape),
+        "duplicates and zero rows": np.vstack(
+            [np.ones((40, 5)), rng.normal(size=(200, 5)), np.zeros((3, 5))]
+        ),
+        "three dimensions": rng.normal(size=(800, 3)),
+    }
+
+
+@pytest.mark.parametrize("candidates", ["default", "tiny"])
+@pytest.mark.parametrize("name", list(_fps_datasets()))
+def test_blocked_fps_picks_what_textbook_fps_picks(name, candidates, monkeypatch):
+    if candidates == "tiny":  # many short rounds: the certainty test decides often
+        monkeypatch.setattr(_anchors, "_FPS_MIN_CANDIDATES", 2)
+        monkeypatch.setattr(_anchors, "_FPS_MAX_CANDIDATES", 3)
+    X = _fps_datasets()[name]
+    for n_anchors in (2, 60, 200):
+        relative = RelativeTransformer(
+            n_anchors, anchor_selection="fps", random_state=3
+        ).fit(X)
+        expected = _fps_reference(X, n_anchors, seed=3)
+        assert np.array_equal(relative.anchor_indices_, expected), n_anchors
+
+
+def test_blocked_fps_on_sparse_and_every_row(monkeypatch):
+    monkeypatch.setattr(_anchors, "_FPS_MAX_CANDIDATES", 5)
+    X = sp.random(600, 40, density=0.3, format="csr", random_state=0)
+    relative = RelativeTransformer(200, anchor_selection="fps", random_state=1).fit(X)
+    assert np.array_equal(relative.anchor_indices_, _fps_reference(X, 200, 1))
+    # Every row: the candidates are all rows and the round runs to the end. (Rows
+    # pointing the same way tie at distance 0, where rounding may order them either
+    # way: these rows are distinct directions.)
+    X = _fps_datasets()["gaussian"][:300]
+    relative = RelativeTransformer(300, anchor_selection="fps", random_state=1).fit(X)
+    assert np.array_equal(relative.anchor_indices_, _fps_reference(X, 300, 1))
+
+
+def test_blocked_fps_same_picks_on_torch(monkeypatch):
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(_anchors, "_FPS_MAX_CANDIDATES", 7)  # the argsort path
+    X = _fps_datasets()["blobs"]
+    params = dict(n_anchors=40, anchor_selection="fps", random_state=0)
+    with config_context(array_api_dispatch=True):
+        on_torch = RelativeTransformer(**params).fit(torch.asarray(X))
+    assert np.array_equal(on_torch.anchor_indices_, _fps_reference(X, 40, 0))
+
+
+def test_kmeans_sample_size_rule():
+    size = _anchors.kmeans_sample_size
+    assert size(500, 10) == 500  # small data: every row
+    assert size(10_000, 300) == 10_000
+    assert size(100_000, 1000) == 10_000  # 10 rows per anchor
+    assert size(1_000_000, 256) == 100_000  # a tenth of the rows
+    assert size(50_000, 2000) == 20_000
+
+
+def test_kmeans_on_a_sample_still_finds_every_cluster():
+    # 24 000 rows > the 10 000-row sample: the sampled path, with tight clusters.
+    rng = np.random.RandomState(0)
+    directions = rng.normal(size=(8, 32))
+    X = np.repeat(directions, 3000, axis=0) + rng.normal(scale=0.05, size=(24_000, 32))
+    relative = RelativeTransformer(8, anchor_selection="kmeans", random_state=0).fit(X)
+    assert sorted((relative.anchor_indices_ // 3000).tolist()) == list(range(8))
+
+
+@pytest.mark.parametrize("strategy", ["fps", "kmeans"])
+def test_selection_makes_no_normalised_copy_of_x(strategy):
+    X = _data(100_000, 64, dtype=np.float32)  # 24 MiB
+    relative, peak = _traced_peak(
+        lambda: RelativeTransformer(50, anchor_selection=strategy, random_state=0).fit(
+            X
+        )
+    )
+    assert len(set(relative.anchor_indices_.tolist())) == 50
+    # FPS keeps a distance per row and a chunk of products; k-means a 10% sample.
+    assert peak < 0.4 * X.nbytes
 
 
 def test_benchmark_harness_smoke(tmp_path, monkeypatch):
