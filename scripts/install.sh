@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install skrelrep into ./.venv from scratch, offline-safe (PyPI and Debian only).
-#   bash scripts/install.sh          everything: all extras, test tools, data packages
+#   bash scripts/install.sh          everything: all extras, test and docs tools, data packages
 #   bash scripts/install.sh demo     just what `skrelrep demo` needs (core + report)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +28,6 @@ if [ "$what" = demo ]; then
 else
     # The CPU build of torch first: a bare `torch` requirement would pull a CUDA build.
     $pip install -q torch==2.13.0
-    $pip install -q -e ".[all,test]" torch==2.13.0
+    $pip install -q -e ".[all,test,docs]" torch==2.13.0
 fi
 echo "skrelrep installed in .venv ($what)"

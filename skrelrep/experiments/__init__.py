@@ -13,8 +13,9 @@ from ._result import ExperimentResult, Finding
 
 __all__ = ["EXPERIMENTS", "ExperimentResult", "Finding", "get_experiment"]
 
-# name -> (module, function); imported on demand so that heavy optional
-# dependencies load only for the experiment that needs them.
+#: The experiments by name: ``name -> (module, function)`` under
+#: ``skrelrep.experiments``, imported on demand so that heavy optional dependencies
+#: load only for the experiment that needs them. ``"demo"`` is ``skrelrep demo``.
 EXPERIMENTS = {
     "demo": ("vision", "run_demo"),
     "vision": ("vision", "run_vision"),
