@@ -109,7 +109,7 @@ def run_anchors(*, quick=False, random_state=0, show_progress=True):
         X,
         y,
         counts=counts,
-        repeats=1 if quick else 2,
+        repeats=1,
         random_state=random_state,
         show_progress=show_progress,
     )

@@ -156,7 +156,7 @@ def run_vision(*, quick=False, random_state=0, show_progress=True):
         from ..datasets import load_fashion_mnist
 
         X, y = load_fashion_mnist(
-            n_samples=3000 if quick else 12000,
+            n_samples=3000 if quick else 6000,
             random_state=random_state,
             return_X_y=True,
         )
@@ -165,8 +165,8 @@ def run_vision(*, quick=False, random_state=0, show_progress=True):
                 X.reshape(len(X), -1) / 255.0,
                 y,
                 dataset="fashion-mnist",
-                seeds=seeds,
-                n_anchors=300 if quick else 768,
+                seeds=seeds[:3],
+                n_anchors=300,
                 random_state=random_state,
                 show_progress=show_progress,
                 methods=True,
