@@ -25,6 +25,13 @@ from ._methods import available_methods
 
 ROOT = Path(__file__).resolve().parent.parent
 STRATEGIES = ("random", "stratified", "fps", "kmeans")
+# The code whose speed is measured (for the "uncommitted changes" note).
+_MEASURED_FILES = (
+    "skrelrep/_relative.py",
+    "skrelrep/_similarity.py",
+    "skrelrep/_anchors.py",
+    "benchmarks",
+)
 
 PRESETS = {
     # About a minute: small shapes, latentis left out (its import alone takes ~20 s).
@@ -149,14 +156,14 @@ def _commit():
             text=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "skrelrep"],
+            ["git", "status", "--porcelain", "--", *_MEASURED_FILES],
             cwd=ROOT,
             capture_output=True,
             text=True,
         ).stdout.strip()
     except OSError:
         return "unknown"
-    return head + (" (skrelrep/ has uncommitted changes)" if dirty else "")
+    return head + (" (with uncommitted changes to the measured code)" if dirty else "")
 
 
 def run_benchmarks(
