@@ -178,6 +178,21 @@ def retrieval_agreement(A, B, *, k=K):
     mrr : float
         Mean of ``1 / rank`` of row ``i`` among the rows retrieved by ``A[i]``, 0
         when it is not among them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrelrep.experiments.words import retrieval_agreement
+    >>> A = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.1]])
+    >>> retrieval_agreement(A, A, k=1)
+    (1.0, 1.0)
+
+    In ``B`` the first two items have swapped vectors: ``A[0]`` retrieves ``B[1]``
+    and ``A[1]`` retrieves ``B[0]``, so only the third item is found:
+
+    >>> jaccard, mrr = retrieval_agreement(A, A[[1, 0, 2]], k=1)
+    >>> round(jaccard, 3), round(mrr, 3)
+    (0.333, 0.333)
     """
     index = NearestNeighbors(n_neighbors=k, metric="cosine", algorithm="brute")
     index.fit(B)
