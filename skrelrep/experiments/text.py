@@ -17,7 +17,12 @@ from sklearn.model_selection import train_test_split
 
 from .._relative import RelativeTransformer
 from ._result import MISSING, ExperimentResult, Finding
-from ._stitching import chance_level, stitching_experiment, summarize_stitching
+from ._stitching import (
+    beyond_the_paper,
+    chance_level,
+    stitching_experiment,
+    summarize_stitching,
+)
 from .latent import latent_similarity
 
 __all__ = ["embedded_stitching", "run_crosslingual", "run_text"]
@@ -72,8 +77,12 @@ def embedded_stitching(
     test_size=0.3,
     random_state=0,
     show_progress=True,
+    methods=False,
 ):
     """Stitching matrices of pre-embedded encoders over repeated splits.
+
+    With ``methods=True`` the follow-up methods of
+    :func:`~skrelrep.experiments._stitching.beyond_the_paper` are extra rows.
 
     Parameters
     ----------
@@ -107,6 +116,13 @@ def embedded_stitching(
             {name: X[test] for name, X in codes.items()},
             y[test],
             relative=RelativeTransformer(n_anchors, center=True, random_state=seed),
+            extra_spaces=(
+                beyond_the_paper(
+                    n_anchors, seed, width=min(X.shape[1] for X in codes.values())
+                )
+                if methods
+                else None
+            ),
             show_progress=show_progress,
         )
         frames.append(frame.assign(repeat=repeat))
@@ -267,6 +283,7 @@ def run_text(*, quick=False, random_state=0, show_progress=True):
         repeats=repeats,
         random_state=random_state,
         show_progress=show_progress,
+        methods=True,
     )
     chance = frame.attrs["chance"]
     matrix = _matrix(frame)
@@ -348,6 +365,7 @@ def run_crosslingual(*, quick=False, random_state=0, show_progress=True):
         repeats=repeats,
         random_state=random_state,
         show_progress=show_progress,
+        methods=True,
     )
     chance = frame.attrs["chance"]
     matrix = _matrix(frame)
