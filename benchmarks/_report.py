@@ -256,7 +256,7 @@ def plot(path, transform, scaling):
             width,
             label=method,
         )
-    labels = [f"{n:.0e}x{d}x{k}\n{dtype}" for n, d, k, dtype in groups]
+    labels = [f"n={n:.0e}\n{d}x{k}\n{dtype}" for n, d, k, dtype in groups]
     for axis, title in zip(
         axes[:2],
         ["time / raw GEMM (lower is better)", "extra peak memory / output size"],
