@@ -75,9 +75,16 @@ class RelativeTransformer(
         - ``"stratified"``: as equal a number per class of ``y`` as the class sizes
           allow (``fit`` then needs ``y``);
         - ``"fps"``: farthest point sampling in cosine geometry, starting from a random
-          row; spreads anchors over directions and never picks a direction twice;
-        - ``"kmeans"``: the row nearest each centroid of k-means (one run, seeded by
-          ``random_state``) on the L2-normalised rows;
+          row; spreads anchors over directions and never picks a direction twice.
+          Exact, at about the cost of one product ``X @ anchors.T``;
+        - ``"kmeans"``: the row nearest each centroid of k-means on the L2-normalised
+          rows: Lloyd's algorithm started from farthest point sampling and stopped
+          after at most 10 iterations, on a uniform sample of
+          ``max(10 * n_anchors, n_samples // 10, 10_000)`` rows (every row when there
+          are fewer), seeded by ``random_state``; the anchors are rows of that sample.
+          About the cost of one product ``X @ anchors.T``; it keeps about half to
+          three quarters of the coverage gain of full k-means over random anchors at
+          a twentieth of its time (see ``benchmarks/RESULTS.md``);
         - array-like of distinct row indices: exactly these rows, in this order;
         - callable ``f(X, y, n_anchors=..., random_state=...)`` returning distinct row
           indices (``random_state`` is a :class:`numpy.random.RandomState`).
@@ -125,7 +132,11 @@ class RelativeTransformer(
     batch_size : int, default=None
         Rows projected per chunk in ``transform``. By default, as many as fit in
         scikit-learn's ``working_memory`` (see :func:`sklearn.set_config`). Only
-        memory use depends on it: the result does not.
+        memory use depends on it: the result does not (up to floating-point
+        rounding). On NumPy input without ``center`` no chunk copy is made at all
+        (the working set is the output plus a vector of row norms); with
+        ``center=True`` each chunk is centred into a reused buffer, by default of at
+        most 64 MiB.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the random choices of every selection strategy. Pass an int for
