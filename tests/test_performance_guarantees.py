@@ -290,3 +290,20 @@ def test_benchmark_harness_smoke(tmp_path, monkeypatch):
     assert {row["n"] for row in results["scaling"]} == {200, 400}
     markdown = (tmp_path / "results.md").read_text()
     assert "## Targets (issue 5)" in markdown and "skrelrep" in markdown
+
+
+def test_pipeline_benchmark_smoke():
+    """benchmarks.bench_pipeline runs end to end on a tiny problem."""
+    from benchmarks.bench_pipeline import run
+
+    timings = dict(run(rows=400, features=16, anchors=10, classes=3, repeats=1))
+    assert set(timings) == {
+        "fit: StitchedPipeline",
+        "fit: plain Pipeline, same steps",
+        "fit: absolute baseline (passthrough)",
+        "predict: StitchedPipeline",
+        "predict: plain Pipeline, same steps",
+        "predict: absolute baseline (passthrough)",
+        "stitch(): re-embed anchors",
+    }
+    assert all(seconds > 0 for seconds in timings.values())
