@@ -71,3 +71,24 @@ def test_run_vision_quick():
 def test_run_anchors_quick():
     result = run_anchors(quick=True, show_progress=False)
     assert all(f.holds for f in result.findings), result.findings
+
+
+def test_words_beyond_the_paper_on_a_rotated_copy():
+    """Relative codes and orthogonal translation see through a rotation exactly."""
+    from skrelrep.experiments.words import beyond_the_paper_words
+
+    rng = np.random.RandomState(0)
+    A = rng.normal(size=(200, 10))
+    Q, _ = np.linalg.qr(rng.normal(size=(10, 10)))
+    table = beyond_the_paper_words({"a": A, "b": 2 * A @ Q}, n_anchors=30, seeds=[0])
+    rows = table.set_index(["method", "direction"])
+    assert set(table["method"]) == {
+        "relative (paper)",
+        "relative, standardised (batch-norm)",
+        "relative, cosine+euclidean+l1",
+        "translation (orthogonal)",
+    }
+    for method in ["relative (paper)", "translation (orthogonal)"]:
+        for direction in ["a→b", "b→a"]:
+            assert rows.loc[(method, direction), "MRR"] == pytest.approx(1.0)
+            assert rows.loc[(method, direction), "cosine"] == pytest.approx(1.0)
