@@ -3,7 +3,9 @@
 __all__ = ["progress"]
 
 
-def progress(iterable, *, description=None, total=None, enabled=True):
+def progress(
+    iterable, *, description=None, total=None, enabled=True, unit="it", leave=False
+):
     """Wrap ``iterable`` in a progress bar when ``enabled`` and tqdm is installed.
 
     Parameters
@@ -15,6 +17,10 @@ def progress(iterable, *, description=None, total=None, enabled=True):
         Number of items, when ``len(iterable)`` is not available.
     enabled : bool, default=True
         False returns ``iterable`` unchanged.
+    unit : str, default="it"
+        What one item is called on the bar ("batch", ...).
+    leave : bool, default=False
+        Keep the finished bar on screen.
 
     Returns
     -------
@@ -26,4 +32,4 @@ def progress(iterable, *, description=None, total=None, enabled=True):
         from tqdm.auto import tqdm
     except ImportError:  # tqdm is in the "report" extra; without it, no bar
         return iterable
-    return tqdm(iterable, desc=description, total=total, leave=False)
+    return tqdm(iterable, desc=description, total=total, unit=unit, leave=leave)

@@ -20,6 +20,7 @@ from sklearn.base import (
 )
 
 from .._compat import StrOptions, _fit_context
+from .._progress import progress
 
 __all__ = ["clear_model_cache"]
 
@@ -104,17 +105,6 @@ def resolve_torch_device(device):
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def progress(iterable, *, total, enabled, desc):
-    """Wrap ``iterable`` in a tqdm bar when ``enabled`` and tqdm is installed."""
-    if not enabled:
-        return iterable
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return iterable
-    return tqdm(iterable, total=total, desc=desc, unit="batch")
-
-
 class FrozenEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class of the pretrained encoders: ``fit`` trains nothing.
 
@@ -177,7 +167,9 @@ class FrozenEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             starts,
             total=len(starts),
             enabled=bool(self.verbose),
-            desc=type(self).__name__,
+            description=type(self).__name__,
+            unit="batch",
+            leave=True,
         ):
             rows = np.arange(start, min(start + self.batch_size, n))
             if order is not None:
