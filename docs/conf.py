@@ -10,6 +10,10 @@ import os
 import sys
 from pathlib import Path
 
+# SciPy reads this once, at import, and conf.py imports it first (through skrelrep): the
+# GPU example's array API dispatch needs it on, as the test suite has it.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 import skrelrep
 
 HERE = Path(__file__).parent

@@ -194,8 +194,9 @@ class RelativeTransformer(
     fitted on a GPU loads on a machine without one and transforms NumPy input there. To
     use an unpickled transformer on a GPU again, move it as scikit-learn's own
     estimators are moved: ``xp, _, device = get_namespace_and_device(X)`` then
-    ``move_estimator_to(transformer, xp, device)`` (both in
-    ``sklearn.utils._array_api``, scikit-learn >= 1.8), or refit it.
+    ``transformer = move_estimator_to(transformer, xp, device)``, which returns a
+    moved copy (both in ``sklearn.utils._array_api``, scikit-learn >= 1.8), or refit
+    it.
 
     References
     ----------
