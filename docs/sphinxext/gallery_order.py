@@ -14,7 +14,8 @@ ORDER = [
 ]
 
 # Examples quick enough (a few seconds each) to run in the test suite's docs build
-# (SKRELREP_GALLERY=fast); the others are rendered there without running.
+# (SKRELREP_GALLERY=fast); the others are rendered there without running (the suite
+# runs every example as a plain script, tests/test_examples.py).
 FAST = ["plot_quickstart.py", "plot_latent_spaces.py"]
 
 
