@@ -7,8 +7,8 @@ A topic classifier is trained on English sentences embedded by an English-only
 encoder. Can it classify *Italian* sentences, embedded by another model, without a
 single Italian label? Relative representations say yes, if the anchors are
 *parallel*: each English anchor sentence is paired with its Italian translation, and
-each encoder embeds its own language's version (Moschella et al., ICLR 2023, stitch
-across languages this way).
+each encoder embeds its own language's version. This is how Moschella et al. (ICLR
+2023) stitch across languages.
 
 The data are the dialogue lines of the chatterbot corpus, in English and in Italian
 translation, labelled by topic. English lines are embedded by all-MiniLM-L6-v2 (which
