@@ -15,7 +15,6 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
-from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array
@@ -496,7 +495,8 @@ def stitch_by_translation(
     >>> bool(abs(accuracy - upright.score(X[1000:], y[1000:])) < 0.02)
     True
     """
-    from ._stitching import StitchedPipeline
+    # Imported here: _stitching imports this module.
+    from ._stitching import StitchedPipeline, _fitted_encoder, _n_rows, _require_fitted
 
     if not isinstance(decoder_from, StitchedPipeline):
         raise TypeError(
@@ -504,17 +504,7 @@ def stitch_by_translation(
             f"{type(decoder_from).__name__}."
         )
     _require_fitted(decoder_from, "decoder_from")
-    if isinstance(encoder_from, StitchedPipeline):
-        _require_fitted(encoder_from, "encoder_from")
-        encoder = encoder_from.pipeline_[0]
-    elif hasattr(encoder_from, "transform"):
-        _require_fitted(encoder_from, "encoder_from")
-        encoder = encoder_from
-    else:
-        raise TypeError(
-            "encoder_from must be a fitted StitchedPipeline or a fitted transformer, "
-            f"got {type(encoder_from).__name__}."
-        )
+    encoder, _, _ = _fitted_encoder(encoder_from)
 
     steps = decoder_from.pipeline_.named_steps
     relative = steps["relative"]
@@ -553,17 +543,3 @@ def _frozen(estimator):
     if isinstance(estimator, FrozenEstimator):
         return estimator
     return FrozenEstimator(estimator)
-
-
-def _require_fitted(estimator, name):
-    try:
-        check_is_fitted(estimator)
-    except NotFittedError as error:
-        raise NotFittedError(
-            f"{name} is not fitted: fit it before stitching. {error}"
-        ) from None
-
-
-def _n_rows(X):
-    shape = getattr(X, "shape", None)
-    return shape[0] if shape is not None else len(X)
