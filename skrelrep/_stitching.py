@@ -593,12 +593,7 @@ def stitch(
         return stitch_by_translation(
             encoder_from, decoder_from, anchor_inputs, method=method
         )
-    if not isinstance(decoder_from, StitchedPipeline):
-        raise TypeError(
-            "decoder_from must be a fitted StitchedPipeline, got "
-            f"{type(decoder_from).__name__}."
-        )
-    _require_fitted(decoder_from, "decoder_from")
+    _check_decoder_from(decoder_from)
     encoder, code_width, encoder_relative = _fitted_encoder(encoder_from)
     relative = decoder_from.pipeline_.named_steps["relative"]
     absolute = _is_passthrough(relative)
@@ -681,6 +676,16 @@ def _require_fitted(estimator, name):
 
 def _kind(relative):
     return "relative" if relative else "passthrough (absolute)"
+
+
+def _check_decoder_from(decoder_from):
+    """decoder_from must be a fitted StitchedPipeline."""
+    if not isinstance(decoder_from, StitchedPipeline):
+        raise TypeError(
+            "decoder_from must be a fitted StitchedPipeline, got "
+            f"{type(decoder_from).__name__}."
+        )
+    _require_fitted(decoder_from, "decoder_from")
 
 
 def _fitted_encoder(encoder_from):

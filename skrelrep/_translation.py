@@ -496,19 +496,19 @@ def stitch_by_translation(
     True
     """
     # Imported here: _stitching imports this module.
-    from ._stitching import StitchedPipeline, _fitted_encoder, _n_rows, _require_fitted
+    from ._stitching import (
+        _check_decoder_from,
+        _fitted_encoder,
+        _is_passthrough,
+        _n_rows,
+    )
 
-    if not isinstance(decoder_from, StitchedPipeline):
-        raise TypeError(
-            "decoder_from must be a fitted StitchedPipeline, got "
-            f"{type(decoder_from).__name__}."
-        )
-    _require_fitted(decoder_from, "decoder_from")
+    _check_decoder_from(decoder_from)
     encoder, _, _ = _fitted_encoder(encoder_from)
 
     steps = decoder_from.pipeline_.named_steps
     relative = steps["relative"]
-    absolute = isinstance(relative, str) and relative == "passthrough"
+    absolute = _is_passthrough(relative)
     if target_anchor_inputs is None:
         target_anchor_inputs = (
             anchor_inputs if absolute else decoder_from.anchor_inputs_
