@@ -93,12 +93,13 @@ print(f"{'most frequent topic':40s} {chance:.3f}")
 # %%
 # Do the two relative spaces agree?
 # ---------------------------------
-# Project the English test lines through the English pipeline and their Italian
-# translations through the stitched one, and look for each Italian line's nearest
+# ``transform`` of a pipeline returns the relative codes its decoder reads. Take those
+# of the English test lines from the English pipeline and those of their Italian
+# translations from the stitched one, and look for each Italian line's nearest
 # English line by cosine similarity of the relative codes. Finding its own
 # translation among 120 lines is what a shared space allows; chance is 1 in 120.
-relative_english = english.pipeline_[:-1].transform(english_test)
-relative_italian = stitched.pipeline_[:-1].transform(italian_test)
+relative_english = english.transform(english_test)
+relative_italian = stitched.transform(italian_test)
 similarity = cosine_similarity(relative_italian, relative_english)
 top1 = np.mean(similarity.argmax(axis=1) == np.arange(len(similarity)))
 ranks = (similarity > similarity.diagonal()[:, None]).sum(axis=1)

@@ -31,9 +31,10 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
-from skrelrep import RelativeTransformer, StitchedPipeline, stitch
+from skrelrep import RelativeTransformer, StitchedPipeline
 from skrelrep.datasets import load_fashion_mnist, load_fortunes
 from skrelrep.encoders import EfficientNetLiteEncoder, MiniLML3Encoder, MiniLML6Encoder
+from skrelrep.metrics import stitching_matrix
 
 topics = "computers education food law love politics science sports".split()
 quotes = load_fortunes(topics, n_per_topic=50, max_chars=300, random_state=0)
@@ -80,20 +81,24 @@ text_pipelines = fit_pipelines(text_encoders, texts_train, y_train)
 # new encoder, so the decoder sees the same relative representation; nothing is
 # trained. Both models give 384 numbers per text, so the absolute decoders can read
 # the other model's embeddings too: the question is whether they make sense of them.
+# :func:`~skrelrep.metrics.stitching_matrix` stitches and scores every pair (column
+# ``stitched``: encoder and decoder come from different models).
 
 
 def stitching_scores(pipelines, X, y):
-    rows = []
-    for kind, by_encoder in pipelines.items():
-        for encoder, encoder_pipeline in by_encoder.items():
-            for decoder, decoder_pipeline in by_encoder.items():
-                model = stitch(encoder_pipeline, decoder_pipeline)
-                rows.append((kind, encoder, decoder, model.score(X, y)))
-    return pd.DataFrame(rows, columns=["codes", "encoder", "decoder", "accuracy"])
+    by_kind = {
+        kind: stitching_matrix(by_encoder, X=X, y=y)
+        for kind, by_encoder in pipelines.items()
+    }
+    return pd.concat(by_kind, names=["codes"]).reset_index(level="codes")
 
 
 text_scores = stitching_scores(text_pipelines, texts_test, y_test)
-print(text_scores.pivot(index=["codes", "encoder"], columns="decoder").round(3))
+print(
+    text_scores.pivot(
+        index=["codes", "encoder"], columns="decoder", values="score"
+    ).round(3)
+)
 
 # %%
 # Relative decoders keep most of their accuracy on the other model. These two
@@ -118,7 +123,11 @@ image_encoders = {
 }
 image_pipelines = fit_pipelines(image_encoders, images_train, labels_train)
 image_scores = stitching_scores(image_pipelines, images_test, labels_test)
-print(image_scores.pivot(index=["codes", "encoder"], columns="decoder").round(3))
+print(
+    image_scores.pivot(
+        index=["codes", "encoder"], columns="decoder", values="score"
+    ).round(3)
+)
 
 # %%
 # Same model against stitched
@@ -129,10 +138,9 @@ print(image_scores.pivot(index=["codes", "encoder"], columns="decoder").round(3)
 
 
 def summarize(scores):
-    same = scores["encoder"] == scores["decoder"]
     return (
-        scores.assign(pair=np.where(same, "same model", "stitched"))
-        .pivot_table(index="pair", columns="codes", values="accuracy")
+        scores.assign(pair=np.where(scores["stitched"], "stitched", "same model"))
+        .pivot_table(index="pair", columns="codes", values="score")
         .reindex(columns=["absolute", "relative"])
     )
 

@@ -33,6 +33,7 @@ from sklearn.model_selection import train_test_split
 
 from skrelrep import MLPEncoder, RelativeTransformer, StitchedPipeline, stitch
 from skrelrep.datasets import DataNotInstalledError, load_fashion_mnist
+from skrelrep.metrics import pivot_stitching_matrix, stitching_matrix
 
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(
@@ -75,16 +76,16 @@ pipelines = {
 # Entry ``(i, j)`` is the test accuracy of encoder ``i`` followed by decoder ``j``.
 # :func:`~skrelrep.stitch` joins them without training: with a relative projection,
 # the anchors the decoder was trained against are re-embedded by the new encoder.
+# :func:`~skrelrep.metrics.stitching_matrix` does it for every pair, and
+# :func:`~skrelrep.metrics.pivot_stitching_matrix` lays the scores out as a matrix.
 
 
-def stitching_matrix(pipelines, X, y):
-    names = [f"seed {seed}" for seed in seeds]
-    scores = [[stitch(enc, dec).score(X, y) for dec in pipelines] for enc in pipelines]
-    return pd.DataFrame(
-        scores,
-        index=pd.Index(names, name="encoder"),
-        columns=pd.Index(names, name="decoder"),
-    )
+def seed_matrix(pipelines, X, y):
+    named = {
+        f"seed {seed}": pipeline
+        for seed, pipeline in zip(seeds, pipelines, strict=True)
+    }
+    return pivot_stitching_matrix(stitching_matrix(named, X=X, y=y))
 
 
 def summary(matrix):
@@ -96,7 +97,7 @@ def summary(matrix):
 
 
 matrices = {
-    kind: stitching_matrix(pipes, X_test, y_test) for kind, pipes in pipelines.items()
+    kind: seed_matrix(pipes, X_test, y_test) for kind, pipes in pipelines.items()
 }
 for kind, matrix in matrices.items():
     print(f"{kind} ({summary(matrix)}):\n{matrix.round(3)}\n")
@@ -183,7 +184,7 @@ else:
         for seed in seeds
     ]
     fashion = {
-        kind: stitching_matrix(
+        kind: seed_matrix(
             fit_pipelines(fashion_encoders, rel, F_train, f_train), F_test, f_test
         )
         for kind, rel in [("absolute", "passthrough"), ("relative", relative)]
