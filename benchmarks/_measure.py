@@ -85,7 +85,7 @@ def _blas_info():
 
 def _skrelrep_chunk_rows(n_samples, n_features, n_anchors, dtype):
     """Rows per chunk that ``RelativeTransformer.transform`` uses by default."""
-    from skrelrep._similarity import projection_chunk_rows
+    from skrelrep.similarity._cosine import projection_chunk_rows
 
     itemsize = np.dtype(dtype).itemsize
     return projection_chunk_rows(n_samples, n_features, n_anchors, itemsize)

@@ -124,7 +124,7 @@ def timings(torch, sklearn, RelativeTransformer, shapes, repeats):
         "| chunk rows |"
     )
     say("|---|---|---|---|---|---|---|---|")
-    from skrelrep._similarity import projection_chunk_rows
+    from skrelrep.similarity._cosine import projection_chunk_rows
 
     rows = []
     for n, d, k in shapes:

@@ -28,8 +28,9 @@ STRATEGIES = ("random", "stratified", "fps", "kmeans")
 # The code whose speed is measured (for the "uncommitted changes" note).
 _MEASURED_FILES = (
     "skrelrep/_relative.py",
-    "skrelrep/_similarity.py",
-    "skrelrep/_anchors.py",
+    "skrelrep/similarity",
+    "skrelrep/anchors",
+    "skrelrep/utils",
     "benchmarks",
 )
 

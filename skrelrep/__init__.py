@@ -3,13 +3,18 @@
 Relative representations (Moschella et al., ICLR 2023) re-express every sample by its
 similarity to a set of anchor samples, which makes latent spaces learned by different
 models comparable and lets a decoder trained on one encoder run on another.
+
+The data flows one way: an encoder (:class:`MLPEncoder`, :mod:`skrelrep.encoders`,
+:mod:`skrelrep.neural`) gives latent codes; :class:`RelativeTransformer` projects them
+onto anchors (:mod:`skrelrep.anchors`) with a similarity (:mod:`skrelrep.similarity`);
+a decoder reads the result, and :mod:`skrelrep.stitching` swaps encoders under it.
 """
 
-from ._anchor_search import GreedyAnchorSelector
 from ._mlp_encoder import MLPEncoder
 from ._relative import RelativeTransformer
-from ._stitching import StitchedPipeline, stitch
-from ._translation import LatentTranslator, stitch_by_translation
+from ._translation import LatentTranslator
+from .anchors import GreedyAnchorSelector
+from .stitching import StitchedPipeline, stitch, stitch_by_translation
 
 __version__ = "0.1.0.dev0"
 

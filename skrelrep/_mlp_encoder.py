@@ -16,7 +16,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._compat import _fit_context
+from .utils._compat import _fit_context
 
 __all__ = ["MLPEncoder"]
 

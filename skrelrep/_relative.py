@@ -1,9 +1,14 @@
-"""Relative representations: re-express samples by their similarity to anchors."""
+"""Relative representations: re-express samples by their similarity to anchors.
 
-import math
+:class:`RelativeTransformer` orchestrates: ``fit`` chooses anchors with
+:mod:`skrelrep.anchors` and prepares them for the similarity of
+:mod:`skrelrep.similarity`; ``transform`` hands the rows to that similarity's chunked
+kernel. Dask arrays go through the blockwise functions of :mod:`skrelrep.utils._dask`.
+"""
+
 import numbers
-import warnings
 
+import numpy as np
 import scipy.sparse as sp
 from sklearn import get_config
 from sklearn.base import (
@@ -19,21 +24,31 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._anchors import STRATEGIES, select_anchors
-from ._compat import (
-    Interval,
-    RealNotInt,
-    StrOptions,
-    _fit_context,
-    check_same_namespace,
-    get_namespace_and_device,
-    is_numpy_namespace,
+from .anchors._selection import (
+    ANCHOR_SELECTION_CONSTRAINT,
+    DATA_STRATEGIES,
+    N_ANCHORS_CONSTRAINT,
+    resolve_n_anchors,
+    select_anchors,
+)
+from .similarity import Similarity
+from .similarity._combined import SIMILARITIES, resolve_similarity
+from .similarity._projection import relative_projection
+from .utils._array_api import (
+    as_dtype,
+    is_dask_collection,
+    take_rows,
     to_namespace,
     to_numpy,
     to_numpy_if_tensor,
 )
-from ._projections import SIMILARITIES, project
-from ._similarity import normalize_rows
+from .utils._compat import (
+    Interval,
+    StrOptions,
+    _fit_context,
+    check_same_namespace,
+    get_namespace_and_device,
+)
 
 __all__ = ["RelativeTransformer"]
 
@@ -65,7 +80,9 @@ class RelativeTransformer(
         (rounded up). ``None`` makes every row of ``X`` an anchor, in order: fit on the
         anchor embeddings themselves. When larger than ``n_samples``, every sample
         becomes an anchor and a warning is raised (as :class:`~sklearn.kernel_approximation.Nystroem`
-        does). Ignored when ``anchor_selection`` is an array of indices.
+        does). With an array of indices as ``anchor_selection``, the first
+        ``n_anchors`` of them (all of them when ``None`` or when there are fewer), so
+        that a grid search over ``n_anchors`` can walk a ranked list of anchors.
 
     anchor_selection : {"random", "stratified", "fps", "kmeans"}, array-like or \
             callable, default="random"
@@ -87,7 +104,9 @@ class RelativeTransformer(
           a twentieth of its time (see ``benchmarks/RESULTS.md``);
         - array-like of distinct row indices: exactly these rows, in this order;
         - callable ``f(X, y, n_anchors=..., random_state=...)`` returning distinct row
-          indices (``random_state`` is a :class:`numpy.random.RandomState`).
+          indices (``random_state`` is a :class:`numpy.random.RandomState`); a
+          callable that takes ``X_parallel`` (such as :class:`GreedyAnchorSelector`)
+          also receives the ``X_parallel`` given to :meth:`fit`.
 
     center : bool, default=False
         Subtract the mean of the anchors (fitted on the anchors) from the anchors and
@@ -102,32 +121,34 @@ class RelativeTransformer(
         invariant to rescaling each latent dimension by its own factor, not only to
         isotropic rescaling. Features constant over the anchors are left unscaled.
 
-    similarity : {"cosine", "euclidean", "l1", "linf"} or list of them, \
+    similarity : Similarity, {"cosine", "euclidean", "l1", "linf"} or list, \
             default="cosine"
-        How a sample is compared with each anchor. Distances become similarities by
-        negation. Each one buys a different invariance: cosine to rotations,
-        reflections and isotropic rescaling; Euclidean to rotations, reflections and
-        translations (to rescaling too with ``output_normalization``); L1 and
-        L-infinity to permutations and sign flips of the features and translations.
-        A list computes each relative space and aggregates them (a product of
-        invariances, Cannistraci et al., 2024).
-
-    output_normalization : {"l2", "standard"}, default=None
-        Per-row normalisation of each similarity's relative vector, before
-        aggregation: unit L2 norm, or zero mean and unit spread across the anchors.
-        Recommended when aggregating several similarities, whose scales differ.
-
-    aggregation : {"concatenate", "sum", "mean"}, default="concatenate"
-        How the relative spaces of several similarities are combined.
+        How a sample is compared with each anchor: an object of
+        :mod:`skrelrep.similarity` or its short name. Each buys a different
+        invariance: cosine (:class:`~skrelrep.similarity.CosineSimilarity`) to
+        rotations, reflections and isotropic rescaling; Euclidean to rotations,
+        reflections and translations; L1 and L-infinity to permutations and sign
+        flips of the features and translations. Distances become similarities by
+        negation. A list is a shortcut for a
+        :class:`~skrelrep.similarity.CombinedSimilarity`, which computes each
+        relative space and aggregates them (a product of invariances, Cannistraci
+        et al., 2024). A subclass of :class:`~skrelrep.similarity.Similarity` plugs
+        in a similarity of your own. Its parameters are nested parameters of the
+        transformer (``similarity__normalization``), searchable by
+        :class:`~sklearn.model_selection.GridSearchCV`.
 
     exponent : float, default=1.0
-        Sign-preserving power applied to the similarities (ASIF, Norelli et al.,
-        2023, sharpen similarities with an exponent).
+        Sign-preserving power ``sign(r) |r|^exponent`` applied to every entry of the
+        relative representation, after the similarity (and, for a
+        :class:`~skrelrep.similarity.CombinedSimilarity`, after its aggregation) and
+        before ``top_k``. Exponents above 1 sharpen the similarities (ASIF, Norelli
+        et al., 2023).
 
     top_k : int, default=None
-        Keep only the ``top_k`` largest similarities of each row: the output is then
-        a sparse CSR matrix (ASIF's sparsified relative representation). Computed
-        chunk by chunk, so the dense output is never held whole.
+        Keep only the ``top_k`` largest entries of each row and return them as a
+        sparse CSR matrix, whatever the input: ASIF's sparsified relative
+        representation. It is computed chunk by chunk, so the dense output is never
+        held whole. ``None`` keeps every entry and returns a dense array.
 
     batch_size : int, default=None
         Rows projected per chunk in ``transform``. By default, as many as fit in
@@ -150,9 +171,9 @@ class RelativeTransformer(
 
     anchors_ : array of shape (n_anchors_, n_features_in_)
         The anchor embeddings prepared for projection: centred (if ``center``),
-        divided by ``anchor_scale_`` (if ``standardize``) and, when ``similarity`` is
-        ``"cosine"``, L2-normalised. Same namespace, device and dtype as the ``X``
-        given to ``fit``.
+        divided by ``anchor_scale_`` (if ``standardize``) and prepared by the
+        similarity (L2-normalised for the cosine). Same namespace, device and dtype
+        as the ``X`` given to ``fit``.
 
     anchor_mean_ : array of shape (n_features_in_,)
         Mean of the anchor embeddings, subtracted before the cosine. Only present when
@@ -166,6 +187,10 @@ class RelativeTransformer(
     n_anchors_ : int
         Number of anchors; the number of output features, times the number of
         similarities when several are concatenated.
+
+    similarity_ : Similarity
+        The similarity used by ``transform``: the ``similarity`` parameter as an
+        object (a string or list resolved, an object cloned).
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.
@@ -233,17 +258,12 @@ class RelativeTransformer(
     """
 
     _parameter_constraints: dict = {
-        "n_anchors": [
-            Interval(numbers.Integral, 1, None, closed="left"),
-            Interval(RealNotInt, 0, 1, closed="right"),
-            None,
-        ],
-        "anchor_selection": [StrOptions(set(STRATEGIES)), "array-like", callable],
+        "n_anchors": N_ANCHORS_CONSTRAINT,
+        "anchor_selection": ANCHOR_SELECTION_CONSTRAINT,
         "center": ["boolean"],
         "standardize": ["boolean"],
-        "similarity": [StrOptions(set(SIMILARITIES)), list, tuple],
-        "output_normalization": [StrOptions({"l2", "standard"}), None],
-        "aggregation": [StrOptions({"concatenate", "sum", "mean"})],
+        # A list's contents are checked once per fit, by resolve_similarity.
+        "similarity": [StrOptions(set(SIMILARITIES)), Similarity, list, tuple],
         "exponent": [Interval(numbers.Real, 0, None, closed="neither")],
         "top_k": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
@@ -258,8 +278,6 @@ class RelativeTransformer(
         center=False,
         standardize=False,
         similarity="cosine",
-        output_normalization=None,
-        aggregation="concatenate",
         exponent=1.0,
         top_k=None,
         batch_size=None,
@@ -270,15 +288,13 @@ class RelativeTransformer(
         self.center = center
         self.standardize = standardize
         self.similarity = similarity
-        self.output_normalization = output_normalization
-        self.aggregation = aggregation
         self.exponent = exponent
         self.top_k = top_k
         self.batch_size = batch_size
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, X_parallel=None):
         """Choose the anchors among the rows of ``X`` and prepare them for projection.
 
         Parameters
@@ -296,31 +312,42 @@ class RelativeTransformer(
             Class labels; used only by ``anchor_selection="stratified"`` and passed to
             a callable selection.
 
+        X_parallel : array-like of shape (n_samples, n_features_parallel), \
+                default=None
+            The same rows embedded by a second encoder (parallel data), for an
+            ``anchor_selection`` that reads it, such as
+            :class:`GreedyAnchorSelector`. Sample-aligned fit metadata: in a
+            pipeline, pass it as ``relativetransformer__X_parallel`` or route it
+            with ``set_fit_request(X_parallel=True)``, and cross-validation splits
+            it together with ``X``.
+
         Returns
         -------
         self : object
             Fitted transformer.
         """
-        if _is_dask_collection(X):
-            from ._dask import fit_dask
-
-            return fit_dask(self, X, y)
-        self._similarities()
+        self.similarity_ = resolve_similarity(self.similarity, self)
+        if is_dask_collection(X):
+            return self._fit_dask(X, y, X_parallel)
         X = self._validate_input(X, reset=True)
         xp, _, device = get_namespace_and_device(X)
         n_samples = X.shape[0]
         if y is not None:
             check_consistent_length(X, y)
-        n_anchors = self._resolve_n_anchors(n_samples)
+        if X_parallel is not None:
+            check_consistent_length(X, X_parallel)
+        n_anchors = resolve_n_anchors(self.n_anchors, self.anchor_selection, n_samples)
         rng = check_random_state(self.random_state)
-        indices = select_anchors(X, y, n_anchors, self.anchor_selection, rng, xp)
-        self._set_anchors(_take_rows(X, indices, xp))
+        indices = select_anchors(
+            X, y, n_anchors, self.anchor_selection, rng, xp, X_parallel=X_parallel
+        )
+        self._set_anchors(take_rows(X, indices))
         # Like every fitted array, the indices live in the namespace of X.
         self.anchor_indices_ = to_namespace(indices, xp, device)
         return self
 
     def transform(self, X):
-        """Cosine similarity of each row of ``X`` to each anchor.
+        """Similarity of each row of ``X`` to each anchor.
 
         Parameters
         ----------
@@ -336,24 +363,24 @@ class RelativeTransformer(
             ``top_k`` is set.
         """
         check_is_fitted(self)
-        if _is_dask_collection(X):
-            from ._dask import transform_dask
-
-            return transform_dask(self, X)
+        if is_dask_collection(X):
+            return self._transform_dask(X)
         X = self._validate_input(X, reset=False)
         check_same_namespace(X, self, attribute="anchors_", method="transform")
         xp, _, device = get_namespace_and_device(X)
         anchors, mean, scale = (
-            _as_dtype(to_namespace(getattr(self, name, None), xp, device), X.dtype, xp)
+            as_dtype(to_namespace(getattr(self, name, None), xp, device), X.dtype, xp)
             for name in ("anchors_", "anchor_mean_", "anchor_scale_")
         )
-        return project(
+        return relative_projection(
             X,
             anchors,
+            self.similarity_,
             xp,
             mean=mean,
             scale=scale,
-            options=self._projection_options(),
+            exponent=self.exponent,
+            top_k=self.top_k,
             batch_size=self.batch_size,
             device=device,
         )
@@ -385,6 +412,7 @@ class RelativeTransformer(
                 f"reanchor expects one embedding per anchor: got {anchors.shape[0]} "
                 f"rows for {self.n_anchors_} anchors."
             )
+        new.similarity_ = clone(self.similarity_)
         new.anchor_indices_ = self.anchor_indices_
         new._set_anchors(anchors)
         return new
@@ -401,30 +429,8 @@ class RelativeTransformer(
             dtype=[xp.float64, xp.float32],
         )
 
-    def _resolve_n_anchors(self, n_samples):
-        """The number of anchors to select, or None for "every row, in order"."""
-        if not isinstance(self.anchor_selection, str) and not callable(
-            self.anchor_selection
-        ):
-            return None
-        if self.n_anchors is None:
-            return None
-        if isinstance(self.n_anchors, numbers.Integral):
-            n_anchors = int(self.n_anchors)
-        else:
-            n_anchors = max(1, math.ceil(self.n_anchors * n_samples))
-        if n_anchors > n_samples:
-            warnings.warn(
-                f"n_anchors={n_anchors} is larger than n_samples={n_samples}: every "
-                "sample becomes an anchor.",
-                UserWarning,
-                stacklevel=3,
-            )
-            n_anchors = n_samples
-        return n_anchors
-
     def _set_anchors(self, anchors):
-        """Prepare raw anchor embeddings (centre, normalise) and store them."""
+        """Prepare raw anchor embeddings (centre, scale, the similarity's own step)."""
         xp, _, _ = get_namespace_and_device(anchors)
         if sp.issparse(anchors):
             anchors = anchors.toarray()
@@ -444,41 +450,81 @@ class RelativeTransformer(
             anchors = anchors / self.anchor_scale_
         elif hasattr(self, "anchor_scale_"):
             del self.anchor_scale_
-        if self._similarities() == ("cosine",):
-            anchors = normalize_rows(anchors, xp)
-        self.anchors_ = anchors
+        self.anchors_ = self.similarity_.prepare_anchors(anchors, xp)
         self.n_anchors_ = anchors.shape[0]
 
-    def _similarities(self):
-        """``similarity`` as a tuple of distinct known names."""
-        names = (
-            (self.similarity,)
-            if isinstance(self.similarity, str)
-            else tuple(self.similarity)
-        )
-        unknown = [name for name in names if name not in SIMILARITIES]
-        if not names or unknown or len(set(names)) != len(names):
-            raise ValueError(
-                f"similarity must be one of {SIMILARITIES} or a list of distinct ones, "
-                f"got {self.similarity!r}."
-            )
-        return names
+    def _fit_dask(self, X, y, X_parallel):
+        """Fit on a dask array without computing it whole (see :meth:`fit`)."""
+        from .utils import _dask
 
-    def _projection_options(self):
-        """Keyword arguments of the projection beyond the anchors."""
-        return {
-            "similarities": self._similarities(),
-            "output_normalization": self.output_normalization,
-            "aggregation": self.aggregation,
-            "exponent": self.exponent,
-            "top_k": self.top_k,
-        }
+        X = _dask.check_dask_array(X, self)
+        # Sets n_features_in_ and drops feature_names_in_, without converting X.
+        validate_data(self, X, skip_check_array=True, reset=True)
+        X = _dask.with_known_rows(X, self)
+        n_samples = X.shape[0]
+        y = _dask.compute_vector(y, n_samples)
+        n_anchors = resolve_n_anchors(self.n_anchors, self.anchor_selection, n_samples)
+        rng = check_random_state(self.random_state)
+        selection = self.anchor_selection
+        if isinstance(selection, str) and selection in DATA_STRATEGIES:
+            sample_size = _dask.fit_sample_size(n_samples, n_anchors)
+            if sample_size < n_samples:
+                sample = np.sort(rng.choice(n_samples, size=sample_size, replace=False))
+            else:  # the whole data set: draw nothing, so the anchors match NumPy's
+                sample = np.arange(n_samples)
+            X_sample = _dask.compute_rows(X, sample, self)
+            y_sample = None if y is None else y[sample]
+            # X_parallel only to be refused: these strategies do not read it.
+            local = select_anchors(
+                X_sample, y_sample, n_anchors, selection, rng, np, X_parallel=X_parallel
+            )
+            indices, anchors = sample[local], X_sample[local]
+        else:
+            # Only the row count, y and rng are read: the same indices as NumPy's.
+            indices = select_anchors(
+                X, y, n_anchors, selection, rng, np, X_parallel=X_parallel
+            )
+            anchors = _dask.compute_rows(X, indices, self)
+        self._set_anchors(anchors)
+        self.anchor_indices_ = indices
+        return self
+
+    def _transform_dask(self, X):
+        """Lazy relative representation of a dask array, blockwise over row chunks."""
+        from .utils import _dask
+
+        X = _dask.check_dask_array(X, self)
+        # scikit-learn's feature count and feature name checks, without converting X.
+        validate_data(self, X, skip_check_array=True, reset=False)
+        if self.top_k is not None:
+            raise ValueError(
+                "top_k gives sparse output, which RelativeTransformer does not produce "
+                "for dask arrays; transform blocks with map_blocks, or leave "
+                "top_k=None."
+            )
+        return _dask.map_row_blocks(
+            _project_block,
+            X,
+            {
+                name: getattr(self, attribute, None)
+                for name, attribute in [
+                    ("anchors", "anchors_"),
+                    ("mean", "anchor_mean_"),
+                    ("scale", "anchor_scale_"),
+                ]
+            },
+            n_features_out=self._n_features_out,
+            dtype=X.dtype,
+            estimator=self,
+            similarity=self.similarity_,
+            exponent=self.exponent,
+            batch_size=self.batch_size,
+        )
 
     @property
     def _n_features_out(self):
         """Number of transformed output features (used by get_feature_names_out)."""
-        n_spaces = len(self._similarities()) if self.aggregation == "concatenate" else 1
-        return self.n_anchors_ * n_spaces
+        return self.similarity_.n_outputs(self.n_anchors_)
 
     def __getstate__(self):
         # Fitted arrays are pickled as NumPy so that an estimator fitted on a GPU loads
@@ -497,21 +543,15 @@ class RelativeTransformer(
         return tags
 
 
-def _take_rows(X, indices, xp):
-    """Rows ``indices`` of ``X`` (NumPy, sparse or any namespace)."""
-    if sp.issparse(X) or is_numpy_namespace(xp):
-        return X[indices]
-    _, _, device = get_namespace_and_device(X)
-    return xp.take(X, xp.asarray(indices, device=device), axis=0)
-
-
-def _is_dask_collection(X):
-    """True for dask arrays (checked by module name: dask is an optional extra)."""
-    return type(X).__module__.split(".", 1)[0] == "dask"
-
-
-def _as_dtype(array, dtype, xp):
-    """``array`` cast to ``dtype`` (None stays None)."""
-    if array is None or array.dtype == dtype:
-        return array
-    return xp.astype(array, dtype)
+def _project_block(block, anchors, mean, scale, *, similarity, exponent, batch_size):
+    """The NumPy projection of one block of a dask array (see ``map_row_blocks``)."""
+    return relative_projection(
+        block,
+        anchors,
+        similarity,
+        np,
+        mean=mean,
+        scale=scale,
+        exponent=exponent,
+        batch_size=batch_size,
+    )

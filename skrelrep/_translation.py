@@ -5,6 +5,9 @@ two encoders), a closed-form map from the source space to the target space (Maio
 al., 2023): orthogonal (Procrustes), linear or affine least squares, after standard
 scaling of each space on its anchors. :func:`stitch_by_translation` uses it to run a
 decoder on another encoder's codes: the alternative to relative stitching.
+
+This module needs nothing from :mod:`skrelrep.stitching`; :func:`stitch_by_translation`
+lives there, beside :func:`~skrelrep.stitch`, and uses this one.
 """
 
 import warnings
@@ -15,14 +18,13 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
-from sklearn.frozen import FrozenEstimator
-from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._compat import StrOptions, _fit_context, to_numpy_if_tensor
+from .utils._array_api import to_numpy_if_tensor
+from .utils._compat import StrOptions, _fit_context
 
-__all__ = ["LatentTranslator", "stitch_by_translation"]
+__all__ = ["LatentTranslator"]
 
 
 class LatentTranslator(
@@ -382,164 +384,3 @@ def _procrustes(A, B):
     """The orthogonal ``R`` minimising ``||A R - B||_F``: ``U V^T`` of ``A^T B``."""
     U, _, Vt = np.linalg.svd(A.T @ B)
     return U @ Vt
-
-
-def stitch_by_translation(
-    encoder_from,
-    decoder_from,
-    anchor_inputs=None,
-    *,
-    target_anchor_inputs=None,
-    method="orthogonal",
-    scaling="isotropic",
-):
-    """Join one encoder to another pipeline's decoder through a latent translation.
-
-    The alternative to relative stitching (:func:`stitch`): instead of re-expressing
-    the decoder's anchors in the new encoder's space, a :class:`LatentTranslator`
-    fitted on parallel anchors maps the new encoder's codes into the space of the
-    encoder the decoder was trained with. The result runs
-
-    ``encoder_from's encoder -> translator -> decoder_from's relative step -> decoder``
-
-    where the relative step is ``decoder_from``'s own fitted projection, unchanged: a
-    decoder trained on relative codes reads relative codes, and the translated codes
-    live in the space its anchors were embedded in. With a passthrough (absolute)
-    ``decoder_from`` there is no relative step and the decoder reads the translated
-    codes directly. Nothing but the translator is fitted.
-
-    Parameters
-    ----------
-    encoder_from : StitchedPipeline or transformer
-        A fitted :class:`StitchedPipeline`, whose encoder is used, or a fitted encoder.
-
-    decoder_from : StitchedPipeline
-        A fitted pipeline, relative or passthrough, whose decoder is used.
-
-    anchor_inputs : array-like of shape (n_anchors, ...), default=None
-        The anchor items as ``encoder_from`` reads them, row ``i`` being the item of
-        row ``i`` of the target anchors (below). By default, the target anchors
-        themselves: both encoders read the same domain.
-
-    target_anchor_inputs : array-like of shape (n_anchors, ...), default=None
-        The same items as ``decoder_from``'s encoder reads them. By default,
-        ``decoder_from.anchor_inputs_`` for a relative pipeline (the anchors its
-        decoder was trained against, so that both stitching methods use the same
-        items) and ``anchor_inputs`` for a passthrough pipeline, which stores no
-        anchors.
-
-    method : {"orthogonal", "linear", "affine"}, default="orthogonal"
-        The translation's ``method``, see :class:`LatentTranslator`.
-
-    scaling : {"isotropic", "per_feature"} or None, default="isotropic"
-        The translation's ``scaling``, see :class:`LatentTranslator`.
-
-    Returns
-    -------
-    stitched : Pipeline
-        A fitted :class:`~sklearn.pipeline.Pipeline` with steps ``"encoder"``,
-        ``"translator"``, ``"relative"`` (relative ``decoder_from`` only) and
-        ``"decoder"``. Every step is wrapped in :class:`~sklearn.frozen.FrozenEstimator`:
-        the stitched model is assembled, not trained, so ``fit``, ``clone`` and
-        cross-validation keep it as it is (refitting would otherwise fit the
-        translator to the task's labels). The steps are shared with the sources, not
-        copied; read them with ``stitched.named_steps[name].estimator``.
-
-    Raises
-    ------
-    NotFittedError
-        If either source is not fitted.
-    ValueError
-        If no anchors are given for a passthrough ``decoder_from``, or if the two
-        views of the anchors have different numbers of rows.
-
-    See Also
-    --------
-    stitch : Relative stitching, through the decoder's anchors.
-    LatentTranslator : The translation.
-
-    References
-    ----------
-    .. [1] V. Maiorca, L. Moschella, A. Norelli, M. Fumero, F. Locatello and E. Rodolà,
-       "Latent Space Translation via Semantic Alignment", NeurIPS 2023.
-       https://arxiv.org/abs/2311.00664
-
-    Examples
-    --------
-    Two absolute pipelines on the digits, whose encoders are PCAs of the images and of
-    the same images rotated by 180 degrees (pixel order reversed):
-
-    >>> from sklearn.datasets import load_digits
-    >>> from sklearn.decomposition import PCA
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> from skrelrep import StitchedPipeline, stitch_by_translation
-    >>> X, y = load_digits(return_X_y=True)
-    >>> X_rotated = X[:, ::-1]
-    >>> def fitted_pipeline(X):
-    ...     return StitchedPipeline(
-    ...         PCA(n_components=20, random_state=0),
-    ...         "passthrough",
-    ...         LogisticRegression(max_iter=1000),
-    ...     ).fit(X[:1000], y[:1000])
-    >>> upright, rotated = fitted_pipeline(X), fitted_pipeline(X_rotated)
-
-    Decode the rotated encoder's codes with the upright decoder, translating on 100
-    parallel anchors:
-
-    >>> stitched = stitch_by_translation(
-    ...     rotated, upright, X_rotated[:100], target_anchor_inputs=X[:100]
-    ... )
-    >>> list(stitched.named_steps)
-    ['encoder', 'translator', 'decoder']
-    >>> accuracy = stitched.score(X_rotated[1000:], y[1000:])
-    >>> bool(abs(accuracy - upright.score(X[1000:], y[1000:])) < 0.02)
-    True
-    """
-    # Imported here: _stitching imports this module.
-    from ._stitching import (
-        _check_decoder_from,
-        _fitted_encoder,
-        _is_passthrough,
-        _n_rows,
-    )
-
-    _check_decoder_from(decoder_from)
-    encoder, _, _ = _fitted_encoder(encoder_from)
-
-    steps = decoder_from.pipeline_.named_steps
-    relative = steps["relative"]
-    absolute = _is_passthrough(relative)
-    if target_anchor_inputs is None:
-        target_anchor_inputs = (
-            anchor_inputs if absolute else decoder_from.anchor_inputs_
-        )
-    if target_anchor_inputs is None:
-        raise ValueError(
-            "A passthrough (absolute) decoder_from stores no anchors: pass "
-            "anchor_inputs (and target_anchor_inputs when the encoders read "
-            "different domains), the items the translation is fitted on."
-        )
-    if anchor_inputs is None:
-        anchor_inputs = target_anchor_inputs
-    n_source, n_target = _n_rows(anchor_inputs), _n_rows(target_anchor_inputs)
-    if n_source != n_target:
-        raise ValueError(
-            "anchor_inputs and target_anchor_inputs must be two views of the same "
-            f"items, row by row; got {n_source} and {n_target} rows."
-        )
-
-    translator = LatentTranslator(method=method, scaling=scaling).fit(
-        encoder.transform(anchor_inputs),
-        steps["encoder"].transform(target_anchor_inputs),
-    )
-    parts = [("encoder", encoder), ("translator", translator)]
-    if not absolute:
-        parts.append(("relative", relative))
-    parts.append(("decoder", steps["decoder"]))
-    return Pipeline([(name, _frozen(step)) for name, step in parts])
-
-
-def _frozen(estimator):
-    if isinstance(estimator, FrozenEstimator):
-        return estimator
-    return FrozenEstimator(estimator)

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Every public name of these modules must have an API page.
 API_MODULES = [
     "skrelrep",
+    "skrelrep.similarity",
     "skrelrep.metrics",
     "skrelrep.datasets",
     "skrelrep.neural",

@@ -2,18 +2,11 @@
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits
 
 from skrelrep.experiments._stitching import summarize_stitching
 from skrelrep.experiments.anchors import anchor_sweep, run_anchors
 from skrelrep.experiments.latent import latent_similarity
 from skrelrep.experiments.vision import run_vision, seed_stitching
-
-
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return X / 16.0, y
 
 
 def test_seed_stitching_relative_beats_absolute(digits):

@@ -1,6 +1,5 @@
 """Tests for skrelrep.metrics: hand-computed cases, brute-force references, invariances."""
 
-import sys
 import tracemalloc
 
 import numpy as np
@@ -531,15 +530,12 @@ def test_stitching_matrix_with_a_score_callable():
 
 
 def test_stitching_matrix_uses_skrelrep_stitch_by_default(monkeypatch):
-    from skrelrep import _stitching
+    from skrelrep.metrics import _stitching_matrix
 
     calls = []
-    monkeypatch.setattr(_stitching, "stitch", _fake_stitch(calls))
+    monkeypatch.setattr(_stitching_matrix, "stitch_pipelines", _fake_stitch(calls))
     frame = stitching_matrix({"a": _Model(1)}, X=np.zeros(1), y=np.zeros(1))
     assert frame.score.tolist() == [11.0]
-    monkeypatch.setitem(sys.modules, "skrelrep._stitching", None)
-    with pytest.raises(ImportError, match="pass stitch="):
-        stitching_matrix({"a": _Model(1)}, X=np.zeros(1), y=np.zeros(1))
 
 
 def test_stitching_matrix_with_real_stitched_pipelines():
@@ -547,8 +543,7 @@ def test_stitching_matrix_with_real_stitched_pipelines():
     from sklearn.decomposition import PCA
     from sklearn.linear_model import LogisticRegression
 
-    from skrelrep import RelativeTransformer
-    from skrelrep._stitching import StitchedPipeline
+    from skrelrep import RelativeTransformer, StitchedPipeline
 
     X, y = load_digits(return_X_y=True)
     X = X / 16  # small features: the absolute decoders converge quickly

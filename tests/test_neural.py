@@ -33,7 +33,6 @@ from skrelrep import (  # noqa: E402
     StitchedPipeline,
     stitch,
 )
-from skrelrep._similarity import cosine_projection  # noqa: E402
 from skrelrep.neural import (  # noqa: E402
     AutoEncoder,
     CNNEncoderModule,
@@ -45,6 +44,7 @@ from skrelrep.neural import (  # noqa: E402
     RelativeProjection,
     relative_projection,
 )
+from skrelrep.similarity._cosine import cosine_projection  # noqa: E402
 
 CHANCE = 0.1  # ten balanced digit classes
 SMALL = dict(module__n_components=8, module__hidden_units=(32,), max_epochs=2)

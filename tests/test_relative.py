@@ -46,15 +46,6 @@ def _reference(X, anchors, center):
     return cosine_similarity(X, anchors)
 
 
-@pytest.fixture
-def blobs():
-    rng = np.random.RandomState(0)
-    centers = rng.normal(size=(4, 12)) * 3
-    y = rng.randint(4, size=300)
-    X = centers[y] + rng.normal(size=(300, 12))
-    return X, y
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("center", [False, True])
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -159,7 +150,7 @@ def test_batches_agree_with_whole(blobs, batch_size, dtype):
 
 
 def test_working_memory_bounds_the_chunk(blobs, monkeypatch):
-    import skrelrep._similarity as similarity
+    import skrelrep.similarity._cosine as similarity
 
     X, _ = blobs
     relative = RelativeTransformer(50, center=True, random_state=0).fit(X)
@@ -192,58 +183,6 @@ def test_zero_rows_give_zeros_not_nan(blobs):
     R = RelativeTransformer(anchor_selection=[0, 1, 2]).fit_transform(X_zero)
     assert np.isfinite(R).all()
     assert_array_equal(R[:, 0], 0)
-
-
-def test_explicit_indices_and_order(blobs):
-    X, _ = blobs
-    relative = RelativeTransformer(anchor_selection=[5, 2, 9]).fit(X)
-    assert_array_equal(relative.anchor_indices_, [5, 2, 9])
-    assert relative.n_anchors_ == 3
-    assert_allclose(relative.transform(X[[5]])[0, 0], 1.0)
-    assert_allclose(
-        relative.transform(X), cosine_similarity(X, X[[5, 2, 9]]), atol=1e-12
-    )
-
-
-def test_callable_selection(blobs):
-    X, y = blobs
-    calls = {}
-
-    def first_of_each_class(X, y, *, n_anchors, random_state):
-        calls["n_anchors"] = n_anchors
-        calls["rng"] = random_state
-        return [int(np.flatnonzero(y == k)[0]) for k in np.unique(y)]
-
-    relative = RelativeTransformer(4, anchor_selection=first_of_each_class).fit(X, y)
-    assert calls["n_anchors"] == 4
-    assert isinstance(calls["rng"], np.random.RandomState)
-    assert_array_equal(y[relative.anchor_indices_], np.unique(y))
-
-
-def test_fraction_and_none(blobs):
-    X, _ = blobs
-    assert RelativeTransformer(0.1, random_state=0).fit(X).n_anchors_ == 30
-    assert RelativeTransformer(0.001, random_state=0).fit(X).n_anchors_ == 1
-    every = RelativeTransformer(None).fit(X[:20])
-    assert_array_equal(every.anchor_indices_, np.arange(20))
-    assert_allclose(every.transform(X), cosine_similarity(X, X[:20]), atol=1e-12)
-
-
-def test_too_many_anchors_warns_and_clips(blobs):
-    X, _ = blobs
-    with pytest.warns(UserWarning, match="n_anchors=500 is larger than n_samples=300"):
-        relative = RelativeTransformer(500, random_state=0).fit(X)
-    assert relative.n_anchors_ == 300
-    assert sorted(relative.anchor_indices_) == list(range(300))
-
-
-@pytest.mark.parametrize("strategy", STRATEGIES)
-def test_deterministic_with_random_state(blobs, strategy):
-    X, y = blobs
-    a = RelativeTransformer(20, anchor_selection=strategy, random_state=3).fit(X, y)
-    b = RelativeTransformer(20, anchor_selection=strategy, random_state=3).fit(X, y)
-    assert_array_equal(a.anchor_indices_, b.anchor_indices_)
-    assert len(set(a.anchor_indices_.tolist())) == 20
 
 
 def test_reanchor_parallel_anchors(blobs):
@@ -283,39 +222,6 @@ def test_reanchor_errors(blobs):
         relative.reanchor(X[:4])
     with pytest.raises(ValueError, match="NaN"):
         relative.reanchor(np.full((5, 3), np.nan))
-
-
-def test_stratified_is_balanced():
-    y = np.array([0] * 50 + [1] * 30 + [2] * 4)
-    X = np.random.RandomState(0).normal(size=(len(y), 5))
-    relative = RelativeTransformer(
-        12, anchor_selection="stratified", random_state=0
-    ).fit(X, y)
-    assert sorted(np.bincount(y[relative.anchor_indices_]).tolist()) == [4, 4, 4]
-    relative = RelativeTransformer(
-        20, anchor_selection="stratified", random_state=0
-    ).fit(X, y)
-    assert sorted(np.bincount(y[relative.anchor_indices_]).tolist()) == [4, 8, 8]
-    with pytest.raises(ValueError, match="needs class labels"):
-        RelativeTransformer(5, anchor_selection="stratified").fit(X)
-
-
-def test_fps_spreads_over_directions():
-    """FPS picks one anchor per direction before repeating one."""
-    rng = np.random.RandomState(0)
-    directions = np.eye(6)
-    X = np.repeat(directions, 30, axis=0) * rng.uniform(0.5, 2, size=(180, 1))
-    X += rng.normal(scale=1e-3, size=X.shape)
-    relative = RelativeTransformer(6, anchor_selection="fps", random_state=0).fit(X)
-    assert sorted((relative.anchor_indices_ // 30).tolist()) == list(range(6))
-
-
-def test_kmeans_one_anchor_per_cluster():
-    rng = np.random.RandomState(0)
-    directions = ortho_group.rvs(8, random_state=0)[:5]
-    X = np.repeat(directions, 40, axis=0) + rng.normal(scale=0.02, size=(200, 8))
-    relative = RelativeTransformer(5, anchor_selection="kmeans", random_state=0).fit(X)
-    assert sorted((relative.anchor_indices_ // 40).tolist()) == list(range(5))
 
 
 def test_feature_names_and_pandas_output(blobs):

@@ -16,11 +16,10 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import r2_score
-from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skrelrep import MLPEncoder, RelativeTransformer, StitchedPipeline, stitch
 
@@ -44,27 +43,9 @@ def _pca_pipeline(n_components=8, relative=None):
 
 
 @pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return train_test_split(X / 16, y, test_size=0.5, random_state=0, stratify=y)
-
-
-@pytest.fixture(scope="module")
 def small_digits():
     X, y = load_digits(return_X_y=True)
     return X[:400] / 16, y[:400]
-
-
-@pytest.fixture(scope="module")
-def encoders(digits):
-    """Three MLP encoders that differ only by their seed, fitted once and frozen."""
-    X_train, _, y_train, _ = digits
-    return [
-        FrozenEstimator(
-            MLPEncoder((32,), tol=1e-2, random_state=seed).fit(X_train, y_train)
-        )
-        for seed in (0, 1, 2)
-    ]
 
 
 def _stitching_matrix(pipelines, X, y):
@@ -75,41 +56,16 @@ def _stitching_matrix(pipelines, X, y):
 
 
 @pytest.fixture(scope="module")
-def matrices(digits, encoders):
-    X_train, X_test, y_train, y_test = digits
+def matrices(digits_split, seed_encoders):
+    X_train, X_test, y_train, y_test = digits_split
     result = {}
     for kind, relative in [("relative", _relative()), ("absolute", "passthrough")]:
         pipelines = [
             StitchedPipeline(encoder, relative, _decoder()).fit(X_train, y_train)
-            for encoder in encoders
+            for encoder in seed_encoders
         ]
         result[kind] = _stitching_matrix(pipelines, X_test, y_test)
     return result
-
-
-# --- scikit-learn compliance -------------------------------------------------------
-
-
-@pytest.mark.filterwarnings("ignore:n_anchors=.* is larger than n_samples")
-@parametrize_with_checks(
-    [
-        StitchedPipeline(
-            PCA(),
-            RelativeTransformer(n_anchors=5, random_state=0),
-            LogisticRegression(),
-        ),
-        # Cosines drop the norm: 10 anchors are needed for the regression checks'
-        # R² > 0.5 (5 anchors give 0.15).
-        StitchedPipeline(
-            PCA(),
-            RelativeTransformer(n_anchors=10, center=True, random_state=0),
-            Ridge(),
-        ),
-        StitchedPipeline(PCA(), "passthrough", LogisticRegression()),
-    ]
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 def test_fit_is_the_chain_of_its_steps(small_digits):
@@ -313,8 +269,8 @@ def test_bare_fitted_encoder(small_digits):
     assert stitched.transform(X).shape == (400, 20)
 
 
-def test_cross_domain_stitching_with_parallel_anchors(digits):
-    X_train, X_test, y_train, y_test = digits
+def test_cross_domain_stitching_with_parallel_anchors(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
     permutation = np.random.RandomState(0).permutation(64)
 
     def shuffled(X):  # the same images, pixels in another order

@@ -1,4 +1,4 @@
-"""Tests for LatentTranslator and stitch_by_translation."""
+"""LatentTranslator: the maps, their scaling, inverses, dtypes and errors."""
 
 import pickle
 
@@ -6,39 +6,13 @@ import numpy as np
 import pytest
 from scipy.linalg import orthogonal_procrustes
 from scipy.stats import ortho_group
-from sklearn.base import clone
-from sklearn.datasets import load_digits
-from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
-from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skrelrep import (
-    LatentTranslator,
-    RelativeTransformer,
-    StitchedPipeline,
-    stitch,
-    stitch_by_translation,
-)
-from skrelrep._mlp_encoder import MLPEncoder
+from skrelrep import LatentTranslator
 
 METHODS = ["orthogonal", "linear", "affine"]
 SCALINGS = ["isotropic", "per_feature", None]
-
-
-@parametrize_with_checks(
-    [
-        LatentTranslator(),
-        LatentTranslator("linear"),
-        LatentTranslator("affine", scaling=None),
-        LatentTranslator(scaling="per_feature"),
-    ]
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 def _space(n_samples=300, n_features=10, seed=0):
@@ -306,143 +280,3 @@ def test_wrong_widths_and_unfitted():
         translator.transform(Y)
     with pytest.raises(ValueError, match="expects 4"):
         translator.inverse_transform(X)
-
-
-# --- stitching by translation ---------------------------------------------------------
-
-# MLP encoders are trained briefly on purpose; their convergence is not under test.
-stitching = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return train_test_split(X / 16, y, test_size=0.5, random_state=0, stratify=y)
-
-
-@pytest.fixture(scope="module")
-def encoders(digits):
-    """Two MLP encoders that differ only by their seed, fitted once and frozen."""
-    X_train, _, y_train, _ = digits
-    return [
-        FrozenEstimator(
-            MLPEncoder((32,), tol=1e-2, random_state=seed).fit(X_train, y_train)
-        )
-        for seed in (0, 1)
-    ]
-
-
-@pytest.fixture(scope="module")
-def pipelines(digits, encoders):
-    """Per kind of decoder: (target, source) pipelines on encoders 1 and 0."""
-    X_train, _, y_train, _ = digits
-    relative = RelativeTransformer(n_anchors=100, center=True, random_state=0)
-    return {
-        kind: [
-            StitchedPipeline(encoder, step, LogisticRegression(max_iter=1000)).fit(
-                X_train, y_train
-            )
-            for encoder in encoders[::-1]
-        ]
-        for kind, step in [("absolute", "passthrough"), ("relative", relative)]
-    }
-
-
-@stitching
-@pytest.mark.parametrize("method", METHODS)
-def test_decoder_reads_translated_codes_at_near_same_accuracy(
-    digits, pipelines, method
-):
-    # A classifier trained on encoder 1's codes, fed encoder 0's codes translated
-    # into encoder 1's space on 200 parallel anchors.
-    X_train, X_test, _, y_test = digits
-    target, source = pipelines["absolute"]
-    own = target.score(X_test, y_test)
-    stitched = stitch_by_translation(source, target, X_train[:200], method=method)
-    assert list(stitched.named_steps) == ["encoder", "translator", "decoder"]
-    assert stitched.score(X_test, y_test) > own - 0.03
-    assert stitch(source, target).score(X_test, y_test) < 0.5  # absolute fails
-
-
-@stitching
-def test_translation_through_a_relative_decoder(digits, encoders, pipelines):
-    # The translated codes go through the decoder's own relative step, whose anchors
-    # are the items the translator is fitted on by default.
-    X_train, X_test, _, y_test = digits
-    target, source = pipelines["relative"]
-    stitched = stitch_by_translation(source, target)
-    assert list(stitched.named_steps) == [
-        "encoder",
-        "translator",
-        "relative",
-        "decoder",
-    ]
-    assert stitched.named_steps["relative"].estimator is target.named_steps["relative"]
-    translator = stitched.named_steps["translator"].estimator
-    codes = encoders[0].transform(X_train[target.anchor_indices_])
-    expected = LatentTranslator().fit(
-        codes, encoders[1].transform(target.anchor_inputs_)
-    )
-    np.testing.assert_allclose(translator.coef_, expected.coef_)
-    assert stitched.score(X_test, y_test) > target.score(X_test, y_test) - 0.03
-
-
-@stitching
-def test_stitched_pipeline_is_frozen_and_accepts_a_bare_encoder(
-    digits, encoders, pipelines
-):
-    X_train, X_test, _, y_test = digits
-    target, _ = pipelines["absolute"]
-    stitched = stitch_by_translation(encoders[0], target, X_train[:200])
-    # The encoder was already frozen: it is not wrapped twice.
-    assert stitched.named_steps["encoder"] is encoders[0]
-    coef = stitched.named_steps["translator"].estimator.coef_.copy()
-    # Refitting (for instance inside cross-validation) keeps the stitched model.
-    clone(stitched).fit(X_test, y_test)
-    stitched.fit(X_test, y_test)
-    np.testing.assert_array_equal(
-        stitched.named_steps["translator"].estimator.coef_, coef
-    )
-    assert stitched.score(X_test, y_test) > target.score(X_test, y_test) - 0.03
-
-
-def test_stitch_by_translation_errors():
-    X, y = load_digits(return_X_y=True)
-    X, y = X[:200] / 16, y[:200]
-    pipe = StitchedPipeline(
-        PCA(8, random_state=0), "passthrough", LogisticRegression(max_iter=1000)
-    )
-    encoder = PCA(8, random_state=0).fit(X)
-    with pytest.raises(NotFittedError, match="decoder_from is not fitted"):
-        stitch_by_translation(encoder, pipe, X[:50])
-    pipe.fit(X, y)
-    with pytest.raises(NotFittedError, match="encoder_from is not fitted"):
-        stitch_by_translation(PCA(8), pipe, X[:50])
-    with pytest.raises(ValueError, match="stores no anchors"):
-        stitch_by_translation(encoder, pipe)
-    with pytest.raises(ValueError, match="got 50 and 40 rows"):
-        stitch_by_translation(encoder, pipe, X[:50], target_anchor_inputs=X[:40])
-    with pytest.raises(TypeError, match="decoder_from"):
-        stitch_by_translation(encoder, encoder, X[:50])
-    with pytest.raises(TypeError, match="encoder_from"):
-        stitch_by_translation("pca", pipe, X[:50])
-    with pytest.raises(InvalidParameterError):
-        stitch_by_translation(encoder, pipe, X[:50], method="rotation")
-
-
-@stitching
-def test_stitch_via_translation_is_stitch_by_translation(digits, pipelines):
-    X_train, X_test, _, _ = digits
-    target, source = pipelines["absolute"]
-    expected = stitch_by_translation(source, target, X_train[:200], method="affine")
-    for stitched in [
-        stitch(source, target, X_train[:200], via="translation", method="affine"),
-        target.stitch(
-            source, anchor_inputs=X_train[:200], via="translation", method="affine"
-        ),
-    ]:
-        np.testing.assert_allclose(
-            stitched.predict_proba(X_test), expected.predict_proba(X_test)
-        )
-    with pytest.raises(ValueError, match='via must be "relative" or "translation"'):
-        stitch(source, target, via="procrustes")

@@ -21,6 +21,21 @@ SECTIONS = [
         ],
     ),
     (
+        "skrelrep.similarity",
+        "Similarities",
+        "How a sample is compared with each anchor: the ``similarity`` of "
+        ":class:`~skrelrep.RelativeTransformer` (see :doc:`user_guide/variants`).",
+        [
+            ("The paper's similarity", ["CosineSimilarity"]),
+            (
+                "Distances",
+                ["EuclideanSimilarity", "ManhattanSimilarity", "ChebyshevSimilarity"],
+            ),
+            ("Several at once", ["CombinedSimilarity"]),
+            ("Your own", ["Similarity"]),
+        ],
+    ),
+    (
         "skrelrep.metrics",
         "Comparing latent spaces",
         "",

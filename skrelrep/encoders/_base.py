@@ -19,8 +19,9 @@ from sklearn.base import (
     TransformerMixin,
 )
 
-from .._compat import StrOptions, _fit_context
-from .._progress import progress
+from ..utils._array_api import take_rows
+from ..utils._compat import StrOptions, _fit_context
+from ..utils._progress import progress
 
 __all__ = ["clear_model_cache"]
 
@@ -174,7 +175,7 @@ class FrozenEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             rows = np.arange(start, min(start + self.batch_size, n))
             if order is not None:
                 rows = order[rows]
-            out[rows] = self._embed(model, _take(X, rows))
+            out[rows] = self._embed(model, take_rows(X, rows))
         return out
 
     def _get_model(self):
@@ -203,10 +204,3 @@ class FrozenEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         tags.requires_fit = False
         tags.transformer_tags.preserves_dtype = []
         return tags
-
-
-def _take(X, rows):
-    """Rows ``rows`` of a list or an array."""
-    if isinstance(X, np.ndarray):
-        return X[rows]
-    return [X[i] for i in rows]

@@ -4,7 +4,7 @@ import importlib
 import numbers
 import os
 
-from .._compat import Interval, StrOptions
+from ..utils._compat import Interval, StrOptions
 from ._text import TextEncoder
 
 __all__ = ["E5SmallEncoder"]

@@ -5,7 +5,8 @@ import numbers
 
 import numpy as np
 
-from .._compat import Interval, StrOptions, to_numpy
+from ..utils._array_api import to_numpy
+from ..utils._compat import Interval, StrOptions
 from ._base import (
     DEVICE_OPTIONS,
     FrozenEncoder,

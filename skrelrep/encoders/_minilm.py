@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._compat import Interval
+from ..utils._compat import Interval
 from ._base import DEVICE_OPTIONS, resolve_torch_device
 from ._text import TextEncoder
 

@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from .._compat import Interval
+from ..utils._compat import Interval
 from ._base import FrozenEncoder
 
 __all__ = ["TextEncoder", "check_texts"]

@@ -16,7 +16,7 @@ from sklearn.base import (
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .._compat import Interval, StrOptions, _fit_context
+from ..utils._compat import Interval, StrOptions, _fit_context
 from ._base import import_optional
 from ._text import check_texts
 

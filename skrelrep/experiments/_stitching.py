@@ -9,19 +9,29 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils import _safe_indexing
 
-from .._mlp_encoder import MLPEncoder
-from .._progress import progress
-from .._relative import RelativeTransformer
-from .._stitching import StitchedPipeline, stitch
-from .._translation import LatentTranslator, stitch_by_translation
+from .. import (
+    LatentTranslator,
+    MLPEncoder,
+    RelativeTransformer,
+    StitchedPipeline,
+    stitch,
+    stitch_by_translation,
+)
 from ..metrics import stitching_matrix
+from ..similarity import (
+    CombinedSimilarity,
+    CosineSimilarity,
+    EuclideanSimilarity,
+    ManhattanSimilarity,
+)
+from ..utils._progress import progress
 
 __all__ = [
     "beyond_the_paper",
     "chance_level",
     "default_decoder",
+    "product_of_invariances",
     "stitching_experiment",
     "summarize_stitching",
     "train_encoder",
@@ -165,7 +175,7 @@ def _translation_stitch(
             source = X_train[name_of[id(encoder_from)]][indices]
             target = X_train[name_of[id(decoder_from)]][indices]
         else:
-            source = target = _safe_indexing(X_train, indices)
+            source = target = _rows(X_train, indices)
         return stitch_by_translation(
             encoder_from,
             decoder_from,
@@ -176,6 +186,27 @@ def _translation_stitch(
         )
 
     return join
+
+
+def product_of_invariances():
+    """Cosine, Euclidean and L1 relative spaces, each standardised per row, side by
+    side (Cannistraci et al., 2024)."""
+    return CombinedSimilarity(
+        [
+            CosineSimilarity(normalization="standard"),
+            EuclideanSimilarity(normalization="standard"),
+            ManhattanSimilarity(normalization="standard"),
+        ]
+    )
+
+
+def _rows(X, indices):
+    """Rows of an array, DataFrame or list of inputs."""
+    if hasattr(X, "iloc"):
+        return X.iloc[indices]
+    if hasattr(X, "shape"):
+        return X[indices]
+    return [X[i] for i in indices]
 
 
 def beyond_the_paper(n_anchors, random_state=0, *, width=None):
@@ -193,8 +224,7 @@ def beyond_the_paper(n_anchors, random_state=0, *, width=None):
         ),
         "relative, cosine+euclidean+l1": RelativeTransformer(
             n_anchors,
-            similarity=["cosine", "euclidean", "l1"],
-            output_normalization="standard",
+            similarity=product_of_invariances(),
             **common,
         ),
         "relative, top-10% sparse (ASIF)": RelativeTransformer(

@@ -12,10 +12,8 @@ import pandas as pd
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
 
-from .._anchor_search import GreedyAnchorSelector
-from .._progress import progress
-from .._relative import RelativeTransformer
-from .._stitching import StitchedPipeline, stitch
+from .. import GreedyAnchorSelector, RelativeTransformer, StitchedPipeline, stitch
+from ..utils._progress import progress
 from ._result import MISSING, ExperimentResult, Finding
 from ._stitching import default_decoder, train_encoder
 
@@ -194,13 +192,17 @@ def _greedy_selection(X_train, y_train, codes):
     relative codes of the training items agree (MRR), once per anchor count.
     """
     first, second = (codes[seed] for seed in sorted(codes)[:2])
-    selector = GreedyAnchorSelector(second, metric="mrr", n_candidates=20, n_eval=200)
+    selector = GreedyAnchorSelector(metric="mrr", n_candidates=20, n_eval=200)
     chosen = {}
 
     def select(X, y, *, n_anchors, random_state):
         if n_anchors not in chosen:
             chosen[n_anchors] = selector(
-                first, y, n_anchors=n_anchors, random_state=random_state
+                first,
+                y,
+                n_anchors=n_anchors,
+                random_state=random_state,
+                X_parallel=second,
             )
         return chosen[n_anchors]
 

@@ -10,9 +10,9 @@ import pandas as pd
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 
-from .._progress import progress
-from .._relative import RelativeTransformer
+from .. import RelativeTransformer
 from ..metrics import cosine_agreement, jaccard_at_k, linear_cka, mean_reciprocal_rank
+from ..utils._progress import progress
 from ._result import ExperimentResult, Finding
 from ._stitching import train_encoder
 

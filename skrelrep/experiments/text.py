@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from .._relative import RelativeTransformer
+from .. import RelativeTransformer
 from ._result import MISSING, ExperimentResult, Finding
 from ._stitching import (
     beyond_the_paper,

@@ -10,8 +10,8 @@ the stitched model keeps most of its accuracy.
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from .._progress import progress
-from .._relative import RelativeTransformer
+from .. import RelativeTransformer
+from ..utils._progress import progress
 from ._result import MISSING, ExperimentResult, Finding
 from ._stitching import (
     beyond_the_paper,

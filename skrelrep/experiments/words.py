@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
-from .._progress import progress
-from .._relative import RelativeTransformer
-from .._translation import LatentTranslator
+from .. import LatentTranslator, RelativeTransformer
 from ..metrics import cosine_agreement, jaccard_at_k, mean_reciprocal_rank
+from ..utils._progress import progress
 from ._result import MISSING, ExperimentResult, Finding
+from ._stitching import product_of_invariances
 
 __all__ = [
     "retrieval_agreement",
@@ -312,10 +312,7 @@ def beyond_the_paper_words(vectors, *, n_anchors=300, seeds=range(3), k=K):
     relatives = {
         "relative (paper)": {},
         "relative, standardised (batch-norm)": {"center": True, "standardize": True},
-        "relative, cosine+euclidean+l1": {
-            "similarity": ["cosine", "euclidean", "l1"],
-            "output_normalization": "standard",
-        },
+        "relative, cosine+euclidean+l1": {"similarity": product_of_invariances()},
     }
     rows = []
     for seed in seeds:

@@ -20,8 +20,9 @@ from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from skorch.utils import is_dataset
 
-from .._compat import StrOptions, to_numpy
 from .._relative import RelativeTransformer
+from ..utils._array_api import to_numpy
+from ..utils._compat import StrOptions
 from ._base import AutoEncoderMixin, ClassifierNetMixin, NetMixin
 from ._modules import MLPDecoderModule, MLPEncoderModule
 from ._nets import _SKORCH_PARAMETERS

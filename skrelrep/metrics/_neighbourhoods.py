@@ -1,71 +1,19 @@
-"""Compare two latent spaces of the same items: neighbourhoods, retrieval, similarity.
-
-Every metric takes two row-aligned arrays ``A`` and ``B``: row ``i`` of each is the same
-item seen by two encoders (two seeds, two architectures, or the same items expressed
-relative to two sets of parallel anchors). These are the measures of the paper's word
-embedding experiment (Moschella et al., 2023, Table 1) plus linear CKA, and a helper
-that scores every encoder against every decoder (the stitching matrix).
+"""Neighbourhood and retrieval agreement of two spaces: Jaccard@k and MRR.
 
 Cosine similarities between all pairs of rows are computed a chunk of rows at a time,
-so no ``n_samples x n_samples`` matrix is ever held whole: the chunk size follows
-scikit-learn's ``working_memory`` setting (see :func:`sklearn.config_context`) unless
-``batch_size`` is given. ``float32`` input is computed in ``float32`` (linear CKA
-accumulates its cross-products in ``float64``). A row whose norm is zero has cosine
-similarity 0 with every row, so no metric returns NaN.
+so no ``n_samples x n_samples`` matrix is ever held whole.
 """
 
 import numbers
 
 import numpy as np
-from sklearn.utils import check_array, check_scalar, gen_batches
+from sklearn.utils import check_scalar, gen_batches
 
-from ._compat import to_numpy
-from ._metrics_stitching import pivot_stitching_matrix, stitching_matrix
-from ._similarity import chunk_n_rows, inverse_norms, normalize_rows, row_norms
+from ..utils._chunks import chunk_n_rows
+from ..utils._norms import normalize_rows
+from ._validation import check_batch_size, check_pair
 
-__all__ = [
-    "cosine_agreement",
-    "jaccard_at_k",
-    "linear_cka",
-    "mean_reciprocal_rank",
-    "pivot_stitching_matrix",
-    "stitching_matrix",
-]
-
-
-def _check_pair(A, B, *, same_width):
-    """Validate two row-aligned arrays and bring them to one floating dtype."""
-    A = check_array(
-        to_numpy(A),
-        dtype=[np.float64, np.float32],
-        ensure_min_samples=2,
-        input_name="A",
-    )
-    B = check_array(
-        to_numpy(B),
-        dtype=[np.float64, np.float32],
-        ensure_min_samples=2,
-        input_name="B",
-    )
-    if A.shape[0] != B.shape[0]:
-        raise ValueError(
-            "A and B must have the same number of rows (row i is the same item in "
-            f"both spaces); got {A.shape[0]} and {B.shape[0]}."
-        )
-    if same_width and A.shape[1] != B.shape[1]:
-        raise ValueError(
-            "A and B must have the same number of columns for this metric, which "
-            f"compares A[i] with rows of B directly; got {A.shape[1]} and "
-            f"{B.shape[1]}. Compare relative representations built on the same "
-            "(parallel) anchors, or use jaccard_at_k or linear_cka."
-        )
-    dtype = np.result_type(A.dtype, B.dtype)
-    return A.astype(dtype, copy=False), B.astype(dtype, copy=False)
-
-
-def _check_batch_size(batch_size):
-    if batch_size is not None:
-        check_scalar(batch_size, "batch_size", numbers.Integral, min_val=1)
+__all__ = ["jaccard_at_k", "mean_reciprocal_rank"]
 
 
 def _candidates(similarities, k):
@@ -183,7 +131,7 @@ def jaccard_at_k(A, B, k=10, *, batch_size=None):
     >>> jaccard_at_k(A, B, k=2)
     0.5
     """
-    A, B = _check_pair(A, B, same_width=False)
+    A, B = check_pair(A, B, same_width=False)
     n_samples = A.shape[0]
     check_scalar(k, "k", numbers.Integral, min_val=1)
     if k >= n_samples:
@@ -191,7 +139,7 @@ def jaccard_at_k(A, B, k=10, *, batch_size=None):
             f"k={k} must be smaller than the number of rows ({n_samples}): each row's "
             "neighbours are the other rows."
         )
-    _check_batch_size(batch_size)
+    check_batch_size(batch_size)
     A, B = normalize_rows(A, np), normalize_rows(B, np)
     # Per row of a chunk: a row of similarities, a boolean mask over it and the
     # gathered candidates (more only where ties defeat the candidate bound).
@@ -258,8 +206,8 @@ def mean_reciprocal_rank(A, B, *, batch_size=None):
     >>> round(mean_reciprocal_rank(A, B), 4)
     0.6667
     """
-    A, B = _check_pair(A, B, same_width=True)
-    _check_batch_size(batch_size)
+    A, B = check_pair(A, B, same_width=True)
+    check_batch_size(batch_size)
     n_samples = A.shape[0]
     A, B = normalize_rows(A, np), normalize_rows(B, np)
     chunk = chunk_n_rows(n_samples, n_samples * (A.itemsize + 1), batch_size)
@@ -275,121 +223,3 @@ def mean_reciprocal_rank(A, B, *, batch_size=None):
         total += np.sum(1.0 / ranks)
         del similarities  # free this chunk before the next one is computed
     return float(total / n_samples)
-
-
-def cosine_agreement(A, B):
-    """Mean cosine similarity between each item's two representations.
-
-    The score is ``mean_i cos(A[i], B[i])``, with ``cos(a, b) = a . b / (|a| |b|)``
-    taken as 0 when either vector is zero. It is 1 when every row points the same way
-    in both spaces and near 0 for unrelated spaces. It compares coordinates directly,
-    so it is meaningful only when the columns of ``A`` and ``B`` mean the same thing,
-    such as relative representations on the same (or parallel) anchors.
-
-    Parameters
-    ----------
-    A : array-like of shape (n_samples, n_features)
-        The items in the first space.
-    B : array-like of shape (n_samples, n_features)
-        The same items, in the same order, in the second space.
-
-    Returns
-    -------
-    score : float
-        Mean cosine similarity, in ``[-1, 1]``.
-
-    See Also
-    --------
-    linear_cka : Similarity of two spaces that does not need matching columns.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skrelrep.metrics import cosine_agreement
-    >>> A = np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 4.0]])
-    >>> B = np.array([[2.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
-
-    The cosines of the three pairs are 1, 1/sqrt(2) and 0 (a zero row):
-
-    >>> round(cosine_agreement(A, B), 4)
-    0.569
-    """
-    A, B = _check_pair(A, B, same_width=True)
-    scale = inverse_norms(row_norms(A, np), np) * inverse_norms(row_norms(B, np), np)
-    return float(np.mean(np.einsum("ij,ij->i", A, B) * scale, dtype=np.float64))
-
-
-def linear_cka(A, B, *, batch_size=None):
-    """Linear centred kernel alignment (CKA) between two spaces of the same items.
-
-    With ``X`` and ``Y`` the column-centred ``A`` and ``B`` (Kornblith et al., 2019),
-
-    ``CKA = ||Y^T X||_F^2 / (||X^T X||_F ||Y^T Y||_F)``,
-
-    the feature-space form of ``HSIC(XX^T, YY^T) / sqrt(HSIC(XX^T, XX^T)
-    HSIC(YY^T, YY^T))``: it costs ``O(n_samples * (n_features_a + n_features_b)^2)``
-    time and ``O((n_features_a + n_features_b)^2)`` memory, never forming an
-    ``n_samples x n_samples`` matrix. It lies in ``[0, 1]``, does not change under
-    translation, rotation or uniform rescaling of either space, and the spaces may have
-    different widths. A space with no variance (every row equal) gives 0. The
-    cross-products are accumulated in ``float64``, a chunk of rows at a time.
-
-    Parameters
-    ----------
-    A : array-like of shape (n_samples, n_features_a)
-        The items in the first space.
-    B : array-like of shape (n_samples, n_features_b)
-        The same items, in the same order, in the second space.
-    batch_size : int, default=None
-        Rows centred and accumulated at once. By default as many as scikit-learn's
-        ``working_memory`` allows.
-
-    Returns
-    -------
-    score : float
-        Linear CKA, in ``[0, 1]``.
-
-    References
-    ----------
-    .. [1] S. Kornblith, M. Norouzi, H. Lee, G. Hinton, "Similarity of neural network
-       representations revisited", ICML 2019.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skrelrep.metrics import linear_cka
-    >>> A = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
-
-    A rotated, rescaled and shifted copy is the same space:
-
-    >>> rotation = np.array([[0.6, -0.8], [0.8, 0.6]])
-    >>> round(linear_cka(A, 3 * A @ rotation + 5), 6)
-    1.0
-
-    Keeping only the first coordinate: ``X^T X = 2 I``, ``Y^T Y = [[2]]`` and
-    ``Y^T X = [[2, 0]]``, so CKA = 4 / (2 sqrt(2) * 2) = 0.7071:
-
-    >>> round(linear_cka(A, A[:, :1]), 4)
-    0.7071
-    """
-    A, B = _check_pair(A, B, same_width=False)
-    _check_batch_size(batch_size)
-    n_samples, width_a = A.shape
-    width_b = B.shape[1]
-    mean_a = A.mean(axis=0, dtype=np.float64)
-    mean_b = B.mean(axis=0, dtype=np.float64)
-    gram_a = np.zeros((width_a, width_a))
-    gram_b = np.zeros((width_b, width_b))
-    cross = np.zeros((width_b, width_a))
-    chunk = chunk_n_rows(n_samples, 8 * (width_a + width_b), batch_size)
-    for rows in gen_batches(n_samples, chunk):
-        X = A[rows] - mean_a
-        Y = B[rows] - mean_b
-        gram_a += X.T @ X
-        gram_b += Y.T @ Y
-        cross += Y.T @ X
-        del X, Y
-    denominator = np.linalg.norm(gram_a) * np.linalg.norm(gram_b)
-    if denominator == 0:
-        return 0.0
-    return float(np.linalg.norm(cross) ** 2 / denominator)

@@ -1,4 +1,4 @@
-"""Projection kernels: the cosine similarity of rows to anchors, chunked, any namespace.
+"""The cosine similarity and its fused kernel, the fast path of every projection.
 
 The relative representation of a row ``x`` is ``(x - m) @ A.T / ||x - m||`` where ``A``
 holds the anchors, already centred by ``m`` and L2-normalised. The rows are processed
@@ -15,56 +15,79 @@ pieces) and that buffer is multiplied into the output.
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn import get_config
 from sklearn.utils import gen_batches
 
-from ._compat import is_numpy_namespace
+from ..utils._array_api import is_numpy_namespace, itemsize
+from ..utils._chunks import chunk_n_rows
+from ..utils._compat import get_namespace_and_device
+from ..utils._norms import inverse_norms, normalize_rows, row_norms
+from ._base import NORMALIZATION_CONSTRAINT, Similarity
 
-__all__ = [
-    "chunk_n_rows",
-    "cosine_projection",
-    "inverse_norms",
-    "normalize_rows",
-    "projection_chunk_rows",
-    "row_norms",
-]
+__all__ = ["CosineSimilarity", "cosine_projection", "projection_chunk_rows"]
 
 
-def chunk_n_rows(n_samples, bytes_per_row, batch_size=None):
-    """Rows per chunk: ``batch_size`` if given, else what fits ``working_memory``."""
-    if batch_size is not None:
-        return max(1, min(int(batch_size), n_samples))
-    budget = get_config()["working_memory"] * 2**20
-    return int(max(1, min(n_samples, budget // max(1, bytes_per_row))))
+class CosineSimilarity(Similarity):
+    """Cosine similarity to each anchor: the relative representation of the paper.
 
+    ``r_x[j] = cos(x, a_j)``. Invariant to rotations, reflections and isotropic
+    rescaling of the latent space (to translations too when the transformer centres
+    it). A zero row has similarity 0 to every anchor. This is the similarity
+    :class:`~skrelrep.RelativeTransformer` uses by default (``similarity="cosine"``),
+    and the fastest: one matrix product of the input with the unit anchors, chunk by
+    chunk, without a normalised copy of the input.
 
-def row_norms(X, xp):
-    """Euclidean norm of each row, without a temporary copy of a dense NumPy ``X``."""
-    if sp.issparse(X):
-        return np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel()).astype(
-            X.dtype, copy=False
+    Parameters
+    ----------
+    normalization : {"l2", "standard"}, default=None
+        Per-row normalisation of the relative vector: unit L2 norm, or zero mean and
+        unit spread across the anchors. Useful when aggregating several similarities
+        (see :class:`CombinedSimilarity`).
+
+    See Also
+    --------
+    EuclideanSimilarity : Negated Euclidean distance, invariant to translations.
+
+    References
+    ----------
+    .. [1] L. Moschella et al., "Relative representations enable zero-shot latent
+       space communication", ICLR 2023. https://arxiv.org/abs/2209.15430
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrelrep.similarity import CosineSimilarity
+    >>> X = np.array([[1.0, 0.0], [0.0, 2.0]])
+    >>> anchors = CosineSimilarity().prepare_anchors(np.array([[3.0, 0.0], [1.0, 1.0]]), np)
+    >>> CosineSimilarity().pairwise(X, anchors, np).round(4)
+    array([[1.    , 0.7071],
+           [0.    , 0.7071]])
+    """
+
+    name = "cosine"
+    accepts_sparse = True
+
+    _parameter_constraints: dict = {"normalization": NORMALIZATION_CONSTRAINT}
+
+    def __init__(self, normalization=None):
+        self.normalization = normalization
+
+    def prepare_anchors(self, anchors, xp):
+        """The anchors scaled to unit norm (zero anchors stay zero)."""
+        return normalize_rows(anchors, xp)
+
+    def pairwise(self, X, anchors, xp):
+        """Cosine of each row of ``X`` to each unit anchor."""
+        return cosine_projection(X, anchors, xp, batch_size=X.shape[0])
+
+    def project(self, X, anchors, xp, *, mean=None, batch_size=None, device=None):
+        """The cosine of every row of ``X`` to every anchor, with the fused kernel."""
+        if self.normalization is not None:
+            return super().project(
+                X, anchors, xp, mean=mean, batch_size=batch_size, device=device
+            )
+        return cosine_projection(
+            X, anchors, xp, mean=mean, batch_size=batch_size, device=device
         )
-    if is_numpy_namespace(xp):
-        return np.sqrt(np.einsum("ij,ij->i", X, X))
-    return xp.sqrt(xp.sum(X * X, axis=1))
-
-
-def inverse_norms(norms, xp):
-    """``1 / norms`` with zero where the norm is zero (zero rows project to zero)."""
-    if is_numpy_namespace(xp):
-        inverse = np.zeros_like(norms)
-        np.divide(1, norms, out=inverse, where=norms > 0)
-        return inverse
-    positive = norms > 0
-    return xp.where(positive, 1 / xp.where(positive, norms, 1), 0)
-
-
-def normalize_rows(X, xp):
-    """Return a copy of ``X`` with each row scaled to unit norm; zero rows stay zero."""
-    scale = inverse_norms(row_norms(X, xp), xp)
-    if sp.issparse(X):
-        return sp.csr_matrix(sp.diags(scale) @ X)
-    return X * scale[:, None]
 
 
 # With centring, a NumPy chunk holds a centred copy of at most about this many bytes
@@ -107,7 +130,7 @@ def cosine_projection(X, anchors, xp, *, mean=None, batch_size=None, device=None
     batch_size : int, default=None
         Rows per chunk; by default see :func:`projection_chunk_rows`.
     device : device, default=None
-        Device on which to allocate the output.
+        Device on which to allocate the output (by default that of ``X``).
 
     Returns
     -------
@@ -179,10 +202,11 @@ def _projection_xp(X, anchors, xp, mean, batch_size, device):
     """Any other namespace (e.g. torch on a GPU): chunks by ``working_memory``."""
     n_samples, n_features = X.shape
     n_anchors = anchors.shape[0]
-    itemsize = xp.finfo(X.dtype).bits // 8
     chunk = projection_chunk_rows(
-        n_samples, n_features, n_anchors, itemsize, batch_size=batch_size
+        n_samples, n_features, n_anchors, itemsize(X, xp), batch_size=batch_size
     )
+    if device is None:
+        _, _, device = get_namespace_and_device(X)
     out = xp.empty((n_samples, n_anchors), dtype=X.dtype, device=device)
     anchors_t = anchors.T
     for rows in gen_batches(n_samples, chunk):

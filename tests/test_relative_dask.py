@@ -25,7 +25,15 @@ cloudpickle = pytest.importorskip("cloudpickle")
 ParallelPostFit = pytest.importorskip("dask_ml.wrappers").ParallelPostFit
 import joblib  # noqa: E402  (joblib's dask backend needs distributed, checked above)
 
-from skrelrep import StitchedPipeline, _dask  # noqa: E402
+from skrelrep import StitchedPipeline  # noqa: E402
+from skrelrep.similarity import (  # noqa: E402
+    ChebyshevSimilarity,
+    CombinedSimilarity,
+    CosineSimilarity,
+    EuclideanSimilarity,
+    ManhattanSimilarity,
+)
+from skrelrep.utils import _dask  # noqa: E402
 
 # Results agree with the NumPy path up to BLAS rounding (a block of rows may take a
 # different GEMM path than the whole array, as with batch_size in NumPy).
@@ -85,11 +93,20 @@ def test_transform_equals_numpy(client, dtype, center):
     "params",
     [
         {
-            "similarity": ["cosine", "euclidean", "l1"],
-            "output_normalization": "standard",
+            "similarity": CombinedSimilarity(
+                [
+                    CosineSimilarity(normalization="standard"),
+                    EuclideanSimilarity(normalization="standard"),
+                    ManhattanSimilarity(normalization="standard"),
+                ]
+            )
         },
         {"center": True, "standardize": True, "exponent": 3.0},
-        {"similarity": ["cosine", "linf"], "aggregation": "mean"},
+        {
+            "similarity": CombinedSimilarity(
+                [CosineSimilarity(), ChebyshevSimilarity()], aggregation="mean"
+            )
+        },
     ],
 )
 def test_every_projection_option_equals_numpy(client, params):
@@ -314,6 +331,27 @@ def test_fit_gives_the_numpy_anchors(client, params, dask_y):
     assert hasattr(relative, "anchor_mean_") == params.get("center", False)
     if params.get("center"):
         assert_allclose(relative.anchor_mean_, expected.anchor_mean_, rtol=1e-6)
+
+
+def test_parallel_data_reaches_the_greedy_selection():
+    from skrelrep import GreedyAnchorSelector
+
+    X, _ = _data(n_samples=200)
+    X_parallel = 2.0 * X[:, ::-1]
+    params = dict(
+        n_anchors=6, anchor_selection=GreedyAnchorSelector(n_eval=50), random_state=0
+    )
+    expected = RelativeTransformer(**params).fit(X, X_parallel=X_parallel)
+    relative = RelativeTransformer(**params).fit(
+        da.from_array(X, chunks=50), X_parallel=X_parallel
+    )
+    assert_array_equal(relative.anchor_indices_, expected.anchor_indices_)
+    # A strategy that does not read parallel data refuses it, on a sample too.
+    for strategy in ("random", "fps"):
+        with pytest.raises(ValueError, match="X_parallel is read only by"):
+            RelativeTransformer(4, anchor_selection=strategy).fit(
+                da.from_array(X, chunks=50), X_parallel=X_parallel
+            )
 
 
 @pytest.mark.parametrize("strategy", ["fps", "kmeans"])

@@ -1,34 +1,21 @@
-"""The one place where skrelrep touches private scikit-learn helpers.
+"""Arrays of any namespace: NumPy, SciPy sparse, torch, array-api-strict, CuPy.
 
-scikit-learn keeps its Array API plumbing and parameter-validation helpers in private
-modules. Importing them from here alone means a scikit-learn upgrade that moves one of
-them breaks a single file, with a fallback where we can write one.
+The estimators compute in the namespace and on the device of their input (scikit-learn's
+Array API support); these helpers move arrays between namespaces and take rows of any
+of them, so that no other module needs to know which library an array comes from.
 """
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import _fit_context
-from sklearn.utils._array_api import get_namespace_and_device
 
-try:  # scikit-learn >= 1.8
-    from sklearn.utils._array_api import check_same_namespace
-except ImportError:  # pragma: no cover - older scikit-learn does not check
-
-    def check_same_namespace(X, estimator, *, attribute, method):
-        """No-op: older scikit-learn has no namespace consistency check."""
-
-
-from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
+from ._compat import _safe_indexing, get_namespace_and_device
 
 __all__ = [
-    "HasMethods",
-    "Interval",
-    "RealNotInt",
-    "StrOptions",
-    "_fit_context",
-    "check_same_namespace",
-    "get_namespace_and_device",
+    "as_dtype",
+    "is_dask_collection",
     "is_numpy_namespace",
+    "itemsize",
+    "take_rows",
     "to_namespace",
     "to_numpy",
     "to_numpy_if_tensor",
@@ -39,6 +26,11 @@ def is_numpy_namespace(xp):
     """True for NumPy and its array-api-compat wrapper."""
     # scikit-learn vendors array-api-compat, so its wrapper may live under sklearn.
     return xp.__name__ == "numpy" or xp.__name__.endswith("array_api_compat.numpy")
+
+
+def is_dask_collection(X):
+    """True for dask arrays (checked by module name: dask is an optional extra)."""
+    return type(X).__module__.split(".", 1)[0] == "dask"
 
 
 def to_numpy_if_tensor(X):
@@ -81,3 +73,37 @@ def to_namespace(array, xp, device):
         if array_xp.__name__ == xp.__name__ and array_device == device:
             return array
     return xp.asarray(to_numpy(array), device=device)
+
+
+def as_dtype(array, dtype, xp):
+    """``array`` cast to ``dtype`` (None stays None; no copy when it already is)."""
+    if array is None or array.dtype == dtype:
+        return array
+    return xp.astype(array, dtype)
+
+
+def itemsize(X, xp):
+    """Bytes per element of ``X`` (NumPy, sparse or any namespace)."""
+    if sp.issparse(X) or is_numpy_namespace(xp):
+        return np.dtype(X.dtype).itemsize
+    return xp.finfo(X.dtype).bits // 8
+
+
+def take_rows(X, indices):
+    """Rows ``indices`` of ``X``, in the order given and in ``X``'s own container.
+
+    Arrays of any namespace stay in it (on their device); sparse matrices stay sparse
+    (COO, DIA, ... become CSR, which can be indexed by rows); DataFrames, lists of
+    strings and other containers are indexed as scikit-learn indexes them.
+    """
+    if sp.issparse(X):
+        return (X if X.format in ("csr", "csc") else X.tocsr())[indices]
+    if isinstance(X, np.ndarray):
+        return X[indices]
+    if hasattr(X, "__dlpack__") and hasattr(X, "shape"):
+        xp, _, device = get_namespace_and_device(X)
+        if not is_numpy_namespace(xp):
+            return xp.take(X, xp.asarray(indices, device=device), axis=0)
+    if not hasattr(X, "__getitem__") and hasattr(X, "__array__"):
+        X = np.asarray(X)
+    return _safe_indexing(X, indices, axis=0)

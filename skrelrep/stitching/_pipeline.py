@@ -1,31 +1,30 @@
-"""Zero-shot model stitching: StitchedPipeline and stitch().
+"""StitchedPipeline: encoder, relative projection and decoder, with swappable parts.
 
-A :class:`StitchedPipeline` is an encoder, a relative projection and a decoder, fitted
-together like a :class:`~sklearn.pipeline.Pipeline` (it composes one). :func:`stitch`
-joins the encoder of one fitted pipeline to the decoder of another without training
-anything: the anchors the decoder was trained against are re-embedded by the new
-encoder, so the decoder sees the same relative representation.
+A :class:`StitchedPipeline` is fitted together like a
+:class:`~sklearn.pipeline.Pipeline` (it composes one). :func:`~skrelrep.stitch` joins
+the encoder of one fitted pipeline to the decoder of another without training
+anything, and builds its result with this class's private constructor
+:meth:`StitchedPipeline._assemble`, the only other way the fitted state is set.
 """
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
-from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
-from sklearn.utils import TransformerTags, _safe_indexing, get_tags
+from sklearn.utils import TransformerTags, get_tags
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
-    _routing_enabled,
     process_routing,
 )
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import HasMethods, StrOptions, _fit_context
-from ._translation import stitch_by_translation
+from ..utils._array_api import take_rows
+from ..utils._compat import HasMethods, StrOptions, _fit_context, _routing_enabled
+from . import _stitch
+from ._checks import is_passthrough
 
-__all__ = ["StitchedPipeline", "stitch"]
+__all__ = ["StitchedPipeline"]
 
 _STEPS = ("encoder", "relative", "decoder")
 
@@ -39,10 +38,6 @@ def _decoder_has(attr):
         return True
 
     return check
-
-
-def _is_passthrough(step):
-    return isinstance(step, str) and step == "passthrough"
 
 
 class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
@@ -210,16 +205,46 @@ class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
             pipeline.fit(X, y, **routed.pipeline.fit)
         else:
             pipeline.fit(X, y, **params)
-        self.pipeline_ = pipeline
         relative = pipeline.named_steps["relative"]
-        if _is_passthrough(relative):
-            self.anchor_indices_ = None
-            self.anchor_inputs_ = None
-            self.n_latent_features_ = getattr(pipeline[-1], "n_features_in_", None)
-        else:
-            self.anchor_indices_ = np.asarray(relative.anchor_indices_)
-            self.anchor_inputs_ = _take_rows(X, self.anchor_indices_)
-            self.n_latent_features_ = getattr(relative, "n_features_in_", None)
+        if is_passthrough(relative):
+            return self._set_fitted(
+                pipeline,
+                anchor_indices=None,
+                anchor_inputs=None,
+                n_latent_features=getattr(pipeline[-1], "n_features_in_", None),
+            )
+        anchor_indices = np.asarray(relative.anchor_indices_)
+        return self._set_fitted(
+            pipeline,
+            anchor_indices=anchor_indices,
+            anchor_inputs=take_rows(X, anchor_indices),
+            n_latent_features=getattr(relative, "n_features_in_", None),
+        )
+
+    @classmethod
+    def _assemble(
+        cls, *, params, fitted, anchor_indices, anchor_inputs, n_latent_features
+    ):
+        """A fitted pipeline built from fitted steps, without training: stitching.
+
+        ``params`` are the (encoder, relative, decoder) parameters, which a refit
+        trains; ``fitted`` the fitted steps, shared, not copied.
+        """
+        return cls(*params)._set_fitted(
+            Pipeline(list(zip(_STEPS, fitted, strict=True))),
+            anchor_indices=anchor_indices,
+            anchor_inputs=anchor_inputs,
+            n_latent_features=n_latent_features,
+        )
+
+    def _set_fitted(
+        self, pipeline, *, anchor_indices, anchor_inputs, n_latent_features
+    ):
+        """Set every fitted attribute at once (``fit`` and ``_assemble`` only)."""
+        self.pipeline_ = pipeline
+        self.anchor_indices_ = anchor_indices
+        self.anchor_inputs_ = anchor_inputs
+        self.n_latent_features_ = n_latent_features
         return self
 
     @available_if(_decoder_has("predict"))
@@ -392,11 +417,11 @@ class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
 
         Returns
         -------
-        stitched : StitchedPipeline or Pipeline
+        stitched : StitchedPipeline
             A fitted pipeline; nothing is refitted (but the translator, with
             ``via="translation"``).
         """
-        return stitch(
+        return _stitch.stitch(
             encoder_from, self, anchor_inputs=anchor_inputs, via=via, method=method
         )
 
@@ -445,7 +470,7 @@ class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
         """The steps as a Pipeline; ``prepare`` (e.g. clone) is applied to each."""
         steps = [self.encoder, self.relative, self.decoder]
         if prepare is not None:
-            steps = [step if _is_passthrough(step) else prepare(step) for step in steps]
+            steps = [step if is_passthrough(step) else prepare(step) for step in steps]
         return Pipeline(list(zip(_STEPS, steps, strict=True)))
 
     def __sklearn_tags__(self):
@@ -476,7 +501,7 @@ class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
 
 def _tags_or_none(step):
     """The tags of a step; None for "passthrough" or anything that is no estimator."""
-    if _is_passthrough(step):
+    if is_passthrough(step):
         return None
     try:
         return get_tags(step)
@@ -488,258 +513,3 @@ def _preserved_dtypes(tags):
     if tags.transformer_tags is None:
         return []
     return list(tags.transformer_tags.preserves_dtype)
-
-
-def stitch(
-    encoder_from,
-    decoder_from,
-    anchor_inputs=None,
-    *,
-    via="relative",
-    method="orthogonal",
-):
-    """Join the encoder of one fitted pipeline to the decoder of another.
-
-    The result encodes with ``encoder_from``'s encoder and decodes with
-    ``decoder_from``'s decoder. With a relative projection, the decoder's anchors are
-    re-embedded by the new encoder (``decoder_from``'s relative step, re-anchored with
-    :meth:`RelativeTransformer.reanchor`), so the decoder keeps reading the same
-    relative representation: zero-shot stitching. Nothing is refitted and neither
-    input is modified; the fitted steps are shared with the sources, not copied.
-
-    With ``relative="passthrough"`` pipelines the decoder reads the new encoder's codes
-    as they are: the absolute-stitching baseline.
-
-    Parameters
-    ----------
-    encoder_from : StitchedPipeline or transformer
-        A fitted :class:`StitchedPipeline`, whose encoder is used, or a fitted encoder
-        (a transformer or a :class:`~sklearn.frozen.FrozenEstimator`). A pipeline must
-        be of the same kind as ``decoder_from`` (both relative or both passthrough).
-
-    decoder_from : StitchedPipeline
-        A fitted pipeline, whose relative projection and decoder are used.
-
-    anchor_inputs : array-like of shape (n_anchors, ...), default=None
-        Parallel anchors: row ``i`` is the item that was anchor ``i`` of
-        ``decoder_from`` (the row ``decoder_from.anchor_indices_[i]`` of its training
-        data), as ``encoder_from`` reads it, for instance its translation or another
-        view of it. By default, ``decoder_from.anchor_inputs_``: both encoders read the
-        same domain. Not used by passthrough pipelines (except with
-        ``via="translation"``, where they are required).
-
-    via : {"relative", "translation"}, default="relative"
-        ``"relative"`` re-anchors the decoder's relative projection (zero-shot, the
-        paper's method). ``"translation"`` instead fits a :class:`LatentTranslator`
-        from the new encoder's space into the old one on the parallel anchors
-        (Maiorca et al., 2023), see :func:`stitch_by_translation`; it then returns a
-        plain :class:`~sklearn.pipeline.Pipeline`.
-
-    method : {"orthogonal", "linear", "affine"}, default="orthogonal"
-        The translation's map, with ``via="translation"``.
-
-    Returns
-    -------
-    stitched : StitchedPipeline or Pipeline
-        A fitted pipeline (a :class:`~sklearn.pipeline.Pipeline` with
-        ``via="translation"``). Its parameters are ``encoder_from``'s encoder and
-        ``decoder_from``'s relative and decoder, so refitting it trains that
-        combination from scratch; its ``anchor_inputs_`` are the anchors in the new
-        encoder's domain, so it can be stitched further.
-
-    Raises
-    ------
-    NotFittedError
-        If either source is not fitted.
-    ValueError
-        If the anchors do not match (count, or the new encoder's input width), if a
-        relative pipeline is stitched to a passthrough one, or if absolute stitching
-        joins codes of different widths.
-
-    See Also
-    --------
-    StitchedPipeline : Encoder, relative projection and decoder.
-    RelativeTransformer.reanchor : Re-express the anchors in another latent space.
-
-    Examples
-    --------
-    Cross-domain stitching with parallel anchors: a second encoder reads the digits
-    rotated by 180 degrees (pixel order reversed); the anchors are the same items,
-    rotated.
-
-    >>> from sklearn.datasets import load_digits
-    >>> from sklearn.decomposition import PCA
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> from skrelrep import RelativeTransformer, StitchedPipeline, stitch
-    >>> X, y = load_digits(return_X_y=True)
-    >>> X_rotated = X[:, ::-1]
-    >>> def fitted_pipeline(X):
-    ...     return StitchedPipeline(
-    ...         PCA(n_components=20, random_state=0),
-    ...         RelativeTransformer(n_anchors=50, random_state=0),
-    ...         LogisticRegression(max_iter=1000),
-    ...     ).fit(X[:1000], y[:1000])
-    >>> upright, rotated = fitted_pipeline(X), fitted_pipeline(X_rotated)
-    >>> stitched = stitch(
-    ...     rotated, upright, anchor_inputs=X_rotated[upright.anchor_indices_]
-    ... )
-    >>> accuracy = stitched.score(X_rotated[1000:], y[1000:])
-    >>> bool(abs(accuracy - upright.score(X[1000:], y[1000:])) < 0.02)
-    True
-    """
-    if via not in ("relative", "translation"):
-        raise ValueError(f'via must be "relative" or "translation", got {via!r}.')
-    if via == "translation":
-        return stitch_by_translation(
-            encoder_from, decoder_from, anchor_inputs, method=method
-        )
-    _check_decoder_from(decoder_from)
-    encoder, code_width, encoder_relative = _fitted_encoder(encoder_from)
-    relative = decoder_from.pipeline_.named_steps["relative"]
-    absolute = _is_passthrough(relative)
-    if encoder_relative is not None and encoder_relative == absolute:
-        raise ValueError(
-            "Cannot stitch a relative pipeline to a passthrough (absolute) one: "
-            f"decoder_from is {_kind(not absolute)}, encoder_from is "
-            f"{_kind(encoder_relative)}. To reuse an encoder across kinds on purpose, "
-            'pass the fitted encoder itself: encoder_from.named_steps["encoder"].'
-        )
-
-    if absolute:
-        if anchor_inputs is not None:
-            raise ValueError(
-                "anchor_inputs are not used to stitch passthrough (absolute) "
-                "pipelines: the decoder reads the new encoder's codes as they are."
-            )
-        expected = decoder_from.n_latent_features_
-        if None not in (code_width, expected) and code_width != expected:
-            raise ValueError(
-                f"Absolute stitching needs codes of the same width: encoder_from's "
-                f"encoder outputs {code_width} features, decoder_from's decoder reads "
-                f"{expected}. Use a relative projection to stitch spaces of different "
-                "widths."
-            )
-        new_relative, anchors = relative, None
-    else:
-        if anchor_inputs is None:
-            anchors = decoder_from.anchor_inputs_
-            _check_domain(encoder, anchors, hint=_PARALLEL_HINT)
-        else:
-            anchors = anchor_inputs
-            _check_domain(encoder, anchors, hint="")
-        n_rows, n_anchors = _n_rows(anchors), len(decoder_from.anchor_indices_)
-        if n_rows != n_anchors:
-            raise ValueError(
-                f"anchor_inputs must hold one row per anchor of decoder_from, in "
-                f"anchor order (decoder_from.anchor_indices_): expected "
-                f"{n_anchors} rows, got {n_rows}."
-            )
-        new_relative = relative.reanchor(encoder.transform(anchors))
-        code_width = getattr(new_relative, "n_features_in_", code_width)
-
-    stitched = StitchedPipeline(
-        encoder=(
-            encoder_from.encoder
-            if isinstance(encoder_from, StitchedPipeline)
-            else encoder_from
-        ),
-        relative=decoder_from.relative,
-        decoder=decoder_from.decoder,
-    )
-    stitched.pipeline_ = Pipeline(
-        [
-            ("encoder", encoder),
-            ("relative", new_relative),
-            ("decoder", decoder_from.pipeline_[-1]),
-        ]
-    )
-    stitched.anchor_indices_ = decoder_from.anchor_indices_
-    stitched.anchor_inputs_ = anchors
-    stitched.n_latent_features_ = code_width
-    return stitched
-
-
-_PARALLEL_HINT = (
-    " The encoders read different domains: pass anchor_inputs, the anchor items as "
-    "encoder_from reads them (row i = the item decoder_from.anchor_indices_[i])."
-)
-
-
-def _require_fitted(estimator, name):
-    try:
-        check_is_fitted(estimator)
-    except NotFittedError as error:
-        raise NotFittedError(
-            f"{name} is not fitted: fit it before stitching. {error}"
-        ) from None
-
-
-def _kind(relative):
-    return "relative" if relative else "passthrough (absolute)"
-
-
-def _check_decoder_from(decoder_from):
-    """decoder_from must be a fitted StitchedPipeline."""
-    if not isinstance(decoder_from, StitchedPipeline):
-        raise TypeError(
-            "decoder_from must be a fitted StitchedPipeline, got "
-            f"{type(decoder_from).__name__}."
-        )
-    _require_fitted(decoder_from, "decoder_from")
-
-
-def _fitted_encoder(encoder_from):
-    """(fitted encoder, its code width or None, whether it came with a relative step).
-
-    The last item is None for a bare encoder, which can serve either kind.
-    """
-    if isinstance(encoder_from, StitchedPipeline):
-        _require_fitted(encoder_from, "encoder_from")
-        relative = encoder_from.pipeline_.named_steps["relative"]
-        return (
-            encoder_from.pipeline_[0],
-            encoder_from.n_latent_features_,
-            not _is_passthrough(relative),
-        )
-    if not hasattr(encoder_from, "transform"):
-        raise TypeError(
-            "encoder_from must be a fitted StitchedPipeline or a fitted transformer, "
-            f"got {type(encoder_from).__name__}."
-        )
-    _require_fitted(encoder_from, "encoder_from")
-    return encoder_from, _n_features_out(encoder_from), None
-
-
-def _n_features_out(encoder):
-    """The encoder's code width, where it can tell without data."""
-    try:
-        return len(encoder.get_feature_names_out())
-    except (AttributeError, TypeError, ValueError, NotFittedError):
-        return None
-
-
-def _check_domain(encoder, anchors, hint):
-    """Anchors must have as many features as the encoder reads (where both are known)."""
-    n_features_in = getattr(encoder, "n_features_in_", None)
-    shape = getattr(anchors, "shape", None)
-    if n_features_in is None or shape is None or len(shape) != 2:
-        return
-    if shape[1] != n_features_in:
-        raise ValueError(
-            f"The anchor inputs have {shape[1]} features but encoder_from's encoder "
-            f"reads {n_features_in}.{hint}"
-        )
-
-
-def _take_rows(X, indices):
-    """Rows of ``X`` in its own container: array, sparse, DataFrame, list, ..."""
-    if sp.issparse(X) and X.format not in ("csr", "csc"):
-        X = X.tocsr()  # COO, DIA, ... cannot be indexed by rows
-    elif not hasattr(X, "__getitem__") and hasattr(X, "__array__"):
-        X = np.asarray(X)
-    return _safe_indexing(X, indices, axis=0)
-
-
-def _n_rows(X):
-    shape = getattr(X, "shape", None)
-    return shape[0] if shape is not None else len(X)

@@ -15,8 +15,9 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_array, check_random_state, gen_batches
 
-from ._compat import Interval, StrOptions, to_numpy
-from ._similarity import inverse_norms, normalize_rows
+from ..utils._array_api import to_numpy
+from ..utils._compat import Interval, StrOptions
+from ..utils._norms import inverse_norms, normalize_rows
 
 __all__ = ["GreedyAnchorSelector"]
 
@@ -27,10 +28,13 @@ _CHUNK_BYTES = 2**26
 class GreedyAnchorSelector(BaseEstimator):
     """Greedy anchor selection that maximises agreement across two parallel spaces.
 
-    Use an instance as ``RelativeTransformer(anchor_selection=...)``. It is called as
-    ``selector(X, y, n_anchors=..., random_state=...)`` with the embeddings ``X`` the
-    transformer is fitted on, and returns the row indices of the anchors. ``X_parallel``
-    holds the same rows embedded by a second encoder. Starting from no anchor, every
+    Use an instance as ``RelativeTransformer(anchor_selection=...)`` and fit the
+    transformer with the parallel data: ``fit(X, X_parallel=Z)``, where ``Z`` holds the
+    same rows as ``X`` embedded by a second encoder. The parallel data is data, not a
+    hyperparameter: it travels with the rows, so cross-validation and grid searches
+    split it together with ``X`` (see Examples). The transformer calls the selector as
+    ``selector(X, y, n_anchors=..., random_state=..., X_parallel=Z)`` and keeps the
+    row indices it returns. Starting from no anchor, every
     step draws ``n_candidates`` unused rows at random and keeps the one whose addition
     makes the relative representations of ``n_eval`` sample rows agree best between the
     two spaces, as measured by ``metric``. The anchors chosen this way make the
@@ -39,10 +43,6 @@ class GreedyAnchorSelector(BaseEstimator):
 
     Parameters
     ----------
-    X_parallel : array-like of shape (n_samples, n_features_parallel)
-        The rows of the ``X`` the selector will be called with, in the same order,
-        embedded by the second encoder. Widths may differ.
-
     metric : {"mrr", "jaccard", "cosine"}, default="mrr"
         The agreement maximised on the sample rows, computed as in
         :mod:`skrelrep.metrics` on their relative representations ``R`` (first space)
@@ -111,22 +111,38 @@ class GreedyAnchorSelector(BaseEstimator):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(500, 16))
     >>> X_parallel = X @ rng.normal(size=(16, 16)) + rng.normal(size=(500, 16))
-    >>> selector = GreedyAnchorSelector(X_parallel, n_eval=200)
+    >>> selector = GreedyAnchorSelector(n_eval=200)
     >>> relative = RelativeTransformer(
     ...     n_anchors=10, anchor_selection=selector, random_state=0
-    ... ).fit(X)
+    ... ).fit(X, X_parallel=X_parallel)
     >>> relative.anchor_indices_.shape
     (10,)
 
     The selector is a plain callable too:
 
-    >>> indices = selector(X, None, n_anchors=10, random_state=0)
+    >>> indices = selector(X, None, n_anchors=10, random_state=0, X_parallel=X_parallel)
     >>> bool(np.array_equal(indices, relative.anchor_indices_))
     True
+
+    In a pipeline, the parallel rows are fit metadata, split with ``X`` by
+    cross-validation (here without metadata routing, as a step parameter):
+
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from sklearn.pipeline import make_pipeline
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> pipe = make_pipeline(
+    ...     RelativeTransformer(10, anchor_selection=selector, random_state=0),
+    ...     LogisticRegression(),
+    ... )
+    >>> scores = cross_val_score(
+    ...     pipe, X, y, cv=2, params={"relativetransformer__X_parallel": X_parallel}
+    ... )
+    >>> scores.shape
+    (2,)
     """
 
     _parameter_constraints: dict = {
-        "X_parallel": ["array-like"],
         "metric": [StrOptions({"mrr", "jaccard", "cosine"})],
         "n_candidates": [Interval(numbers.Integral, 1, None, closed="left")],
         "n_eval": [Interval(numbers.Integral, 2, None, closed="left")],
@@ -136,7 +152,6 @@ class GreedyAnchorSelector(BaseEstimator):
 
     def __init__(
         self,
-        X_parallel,
         *,
         metric="mrr",
         n_candidates=50,
@@ -144,14 +159,13 @@ class GreedyAnchorSelector(BaseEstimator):
         k=10,
         center=False,
     ):
-        self.X_parallel = X_parallel
         self.metric = metric
         self.n_candidates = n_candidates
         self.n_eval = n_eval
         self.k = k
         self.center = center
 
-    def __call__(self, X, y=None, *, n_anchors, random_state=None):
+    def __call__(self, X, y=None, *, n_anchors, random_state=None, X_parallel=None):
         """Choose ``n_anchors`` rows of ``X`` greedily.
 
         Parameters
@@ -168,14 +182,25 @@ class GreedyAnchorSelector(BaseEstimator):
         random_state : int, RandomState instance or None, default=None
             Draws the sample rows and the candidates.
 
+        X_parallel : array-like of shape (n_samples, n_features_parallel)
+            The rows of ``X``, in the same order, embedded by the second encoder.
+            Widths may differ. Required.
+
         Returns
         -------
         indices : ndarray of shape (n_anchors,)
             Distinct row indices of ``X``, in the order they were chosen.
         """
         self._validate_params()
+        if X_parallel is None:
+            raise ValueError(
+                "GreedyAnchorSelector needs the parallel embeddings of the rows: fit "
+                "the transformer with fit(X, X_parallel=Z), Z holding the same rows "
+                "embedded by the second encoder (in a pipeline, a fit parameter "
+                "relativetransformer__X_parallel=Z, or routed metadata)."
+            )
         A = _prepare(X, self.center, "X")
-        B = _prepare(self.X_parallel, self.center, "X_parallel")
+        B = _prepare(X_parallel, self.center, "X_parallel")
         n_samples = A.shape[0]
         if B.shape[0] != n_samples:
             raise ValueError(

@@ -5,6 +5,8 @@ from collections.abc import Mapping
 import pandas as pd
 from sklearn.metrics import check_scoring
 
+from ..stitching import stitch as stitch_pipelines
+
 __all__ = ["pivot_stitching_matrix", "stitching_matrix"]
 
 
@@ -33,18 +35,6 @@ def _for_pair(value, encoder, decoder):
             return value[(encoder, decoder)]
         return value.get(encoder)
     return value
-
-
-def _default_stitch():
-    # Imported when first needed, so that the metrics never depend on it otherwise.
-    try:
-        from ._stitching import stitch
-    except ImportError as exc:
-        raise ImportError(
-            "stitching_matrix needs skrelrep.stitch, which cannot be imported; pass "
-            "stitch=<callable> or score=<callable> instead."
-        ) from exc
-    return stitch
 
 
 def stitching_matrix(
@@ -176,7 +166,7 @@ def stitching_matrix(
             raise ValueError("Pass the test data X and y, or a score callable.")
         encoders = _as_named(encoders, "encoders")
         decoders = encoders if decoders is None else _as_named(decoders, "decoders")
-        stitch = _default_stitch() if stitch is None else stitch
+        stitch = stitch_pipelines if stitch is None else stitch
         records = []
         for encoder, encoder_model in encoders.items():
             if isinstance(X, Mapping):

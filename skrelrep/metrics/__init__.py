@@ -1,0 +1,29 @@
+"""Compare two latent spaces of the same items: neighbourhoods, retrieval, similarity.
+
+Every metric takes two row-aligned arrays ``A`` and ``B``: row ``i`` of each is the same
+item seen by two encoders (two seeds, two architectures, or the same items expressed
+relative to two sets of parallel anchors). These are the measures of the paper's word
+embedding experiment (Moschella et al., 2023, Table 1) plus linear CKA, and a helper
+that scores every encoder against every decoder (the stitching matrix).
+
+Cosine similarities between all pairs of rows are computed a chunk of rows at a time,
+so no ``n_samples x n_samples`` matrix is ever held whole: the chunk size follows
+scikit-learn's ``working_memory`` setting (see :func:`sklearn.config_context`) unless
+``batch_size`` is given. ``float32`` input is computed in ``float32`` (linear CKA
+accumulates its cross-products in ``float64``). A row whose norm is zero has cosine
+similarity 0 with every row, so no metric returns NaN.
+"""
+
+from ._agreement import cosine_agreement
+from ._cka import linear_cka
+from ._neighbourhoods import jaccard_at_k, mean_reciprocal_rank
+from ._stitching_matrix import pivot_stitching_matrix, stitching_matrix
+
+__all__ = [
+    "cosine_agreement",
+    "jaccard_at_k",
+    "linear_cka",
+    "mean_reciprocal_rank",
+    "pivot_stitching_matrix",
+    "stitching_matrix",
+]

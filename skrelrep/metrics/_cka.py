@@ -1,0 +1,85 @@
+"""Centred kernel alignment between two spaces of the same items."""
+
+import numpy as np
+from sklearn.utils import gen_batches
+
+from ..utils._chunks import chunk_n_rows
+from ._validation import check_batch_size, check_pair
+
+__all__ = ["linear_cka"]
+
+
+def linear_cka(A, B, *, batch_size=None):
+    """Linear centred kernel alignment (CKA) between two spaces of the same items.
+
+    With ``X`` and ``Y`` the column-centred ``A`` and ``B`` (Kornblith et al., 2019),
+
+    ``CKA = ||Y^T X||_F^2 / (||X^T X||_F ||Y^T Y||_F)``,
+
+    the feature-space form of ``HSIC(XX^T, YY^T) / sqrt(HSIC(XX^T, XX^T)
+    HSIC(YY^T, YY^T))``: it costs ``O(n_samples * (n_features_a + n_features_b)^2)``
+    time and ``O((n_features_a + n_features_b)^2)`` memory, never forming an
+    ``n_samples x n_samples`` matrix. It lies in ``[0, 1]``, does not change under
+    translation, rotation or uniform rescaling of either space, and the spaces may have
+    different widths. A space with no variance (every row equal) gives 0. The
+    cross-products are accumulated in ``float64``, a chunk of rows at a time.
+
+    Parameters
+    ----------
+    A : array-like of shape (n_samples, n_features_a)
+        The items in the first space.
+    B : array-like of shape (n_samples, n_features_b)
+        The same items, in the same order, in the second space.
+    batch_size : int, default=None
+        Rows centred and accumulated at once. By default as many as scikit-learn's
+        ``working_memory`` allows.
+
+    Returns
+    -------
+    score : float
+        Linear CKA, in ``[0, 1]``.
+
+    References
+    ----------
+    .. [1] S. Kornblith, M. Norouzi, H. Lee, G. Hinton, "Similarity of neural network
+       representations revisited", ICML 2019.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrelrep.metrics import linear_cka
+    >>> A = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+
+    A rotated, rescaled and shifted copy is the same space:
+
+    >>> rotation = np.array([[0.6, -0.8], [0.8, 0.6]])
+    >>> round(linear_cka(A, 3 * A @ rotation + 5), 6)
+    1.0
+
+    Keeping only the first coordinate: ``X^T X = 2 I``, ``Y^T Y = [[2]]`` and
+    ``Y^T X = [[2, 0]]``, so CKA = 4 / (2 sqrt(2) * 2) = 0.7071:
+
+    >>> round(linear_cka(A, A[:, :1]), 4)
+    0.7071
+    """
+    A, B = check_pair(A, B, same_width=False)
+    check_batch_size(batch_size)
+    n_samples, width_a = A.shape
+    width_b = B.shape[1]
+    mean_a = A.mean(axis=0, dtype=np.float64)
+    mean_b = B.mean(axis=0, dtype=np.float64)
+    gram_a = np.zeros((width_a, width_a))
+    gram_b = np.zeros((width_b, width_b))
+    cross = np.zeros((width_b, width_a))
+    chunk = chunk_n_rows(n_samples, 8 * (width_a + width_b), batch_size)
+    for rows in gen_batches(n_samples, chunk):
+        X = A[rows] - mean_a
+        Y = B[rows] - mean_b
+        gram_a += X.T @ X
+        gram_b += Y.T @ Y
+        cross += Y.T @ X
+        del X, Y
+    denominator = np.linalg.norm(gram_a) * np.linalg.norm(gram_b)
+    if denominator == 0:
+        return 0.0
+    return float(np.linalg.norm(cross) ** 2 / denominator)

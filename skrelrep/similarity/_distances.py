@@ -1,0 +1,151 @@
+"""Distances turned into similarities: Euclidean, L1 (Manhattan), L-infinity.
+
+Each buys a different invariance than the cosine (Cannistraci et al., ICLR 2024): the
+Euclidean distance to rotations, reflections and translations, L1 and L-infinity to
+permutations and sign flips of the features and to translations. A distance becomes
+a similarity by negation, so that "larger is closer" holds for every similarity.
+"""
+
+from sklearn.metrics.pairwise import pairwise_distances
+
+from ..utils._array_api import is_numpy_namespace
+from ._base import NORMALIZATION_CONSTRAINT, Similarity
+
+__all__ = ["ChebyshevSimilarity", "EuclideanSimilarity", "ManhattanSimilarity"]
+
+
+class _NegatedDistance(Similarity):
+    """``-distance(x, a_j)`` for a metric of :func:`sklearn.metrics.pairwise_distances`."""
+
+    _metric = None  # scikit-learn's name of the metric
+    _parameter_constraints: dict = {"normalization": NORMALIZATION_CONSTRAINT}
+
+    def __init__(self, normalization=None):
+        self.normalization = normalization
+
+    def pairwise(self, X, anchors, xp):
+        """Negated distance of each row of ``X`` to each anchor."""
+        return -self._distances(X, anchors, xp)
+
+    def _distances(self, X, anchors, xp):
+        if is_numpy_namespace(xp):
+            return pairwise_distances(X, anchors, metric=self._metric).astype(
+                X.dtype, copy=False
+            )
+        difference = xp.abs(X[:, None, :] - anchors[None, :, :])
+        if self._metric == "manhattan":
+            return xp.sum(difference, axis=2)
+        return xp.max(difference, axis=2)
+
+    def extra_bytes_per_row(self, n_features, n_anchors, itemsize, numpy_namespace):
+        # Outside NumPy, a (rows, anchors, features) difference is broadcast.
+        return 0 if numpy_namespace else itemsize * n_anchors * n_features
+
+
+class EuclideanSimilarity(_NegatedDistance):
+    """Negated Euclidean distance to each anchor: ``r_x[j] = -||x - a_j||``.
+
+    Invariant to rotations, reflections and translations of the latent space; with
+    ``normalization="l2"``, to isotropic rescaling too. Distances are measured from
+    the anchors' mean (``|x - o|^2 - 2 (x - o).(a - o) + |a - o|^2`` with one matrix
+    product), which keeps the norms, and so the cancellation error, small.
+
+    Parameters
+    ----------
+    normalization : {"l2", "standard"}, default=None
+        Per-row normalisation of the relative vector: unit L2 norm, or zero mean and
+        unit spread across the anchors.
+
+    See Also
+    --------
+    CosineSimilarity : The paper's similarity.
+    CombinedSimilarity : Several similarities aggregated.
+
+    References
+    ----------
+    .. [1] V. Cannistraci et al., "From Bricks to Bridges: Product of Invariances to
+       Enhance Latent Space Communication", ICLR 2024. https://arxiv.org/abs/2310.01211
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrelrep.similarity import EuclideanSimilarity
+    >>> X = np.array([[0.0, 0.0], [3.0, 4.0]])
+    >>> EuclideanSimilarity().pairwise(X, np.array([[0.0, 0.0]]), np)
+    array([[-0.],
+           [-5.]])
+    """
+
+    name = "euclidean"
+    _metric = "euclidean"
+
+    def _distances(self, X, anchors, xp):
+        origin = xp.mean(anchors, axis=0)
+        X, anchors = X - origin, anchors - origin
+        if is_numpy_namespace(xp):
+            return super()._distances(X, anchors, xp)
+        squared = (
+            xp.sum(X * X, axis=1)[:, None]
+            - 2 * (X @ anchors.T)
+            + xp.sum(anchors * anchors, axis=1)[None, :]
+        )
+        return xp.sqrt(xp.clip(squared, 0, None))
+
+    def extra_bytes_per_row(self, n_features, n_anchors, itemsize, numpy_namespace):
+        return 0
+
+
+class ManhattanSimilarity(_NegatedDistance):
+    """Negated L1 (Manhattan) distance to each anchor: ``r_x[j] = -||x - a_j||_1``.
+
+    Invariant to translations, to permutations of the features and to their sign
+    flips (``similarity="l1"``).
+
+    Parameters
+    ----------
+    normalization : {"l2", "standard"}, default=None
+        Per-row normalisation of the relative vector: unit L2 norm, or zero mean and
+        unit spread across the anchors.
+
+    See Also
+    --------
+    ChebyshevSimilarity : The L-infinity distance, with the same invariances.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrelrep.similarity import ManhattanSimilarity
+    >>> ManhattanSimilarity().pairwise(np.array([[3.0, -4.0]]), np.zeros((1, 2)), np)
+    array([[-7.]])
+    """
+
+    name = "l1"
+    _metric = "manhattan"
+
+
+class ChebyshevSimilarity(_NegatedDistance):
+    """Negated L-infinity (Chebyshev) distance: ``r_x[j] = -max_f |x_f - a_jf|``.
+
+    Invariant to translations, to permutations of the features and to their sign
+    flips (``similarity="linf"``).
+
+    Parameters
+    ----------
+    normalization : {"l2", "standard"}, default=None
+        Per-row normalisation of the relative vector: unit L2 norm, or zero mean and
+        unit spread across the anchors.
+
+    See Also
+    --------
+    ManhattanSimilarity : The L1 distance, with the same invariances.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrelrep.similarity import ChebyshevSimilarity
+    >>> ChebyshevSimilarity().pairwise(np.array([[3.0, -4.0]]), np.zeros((1, 2)), np)
+    array([[-4.]])
+    """
+
+    name = "linf"
+    _metric = "chebyshev"

@@ -1,0 +1,13 @@
+"""Private helpers shared by every part of skrelrep: the bottom layer.
+
+Nothing here is public API. The modules import nothing from the rest of the package:
+
+- ``_compat``: the private scikit-learn names skrelrep uses, and only there;
+- ``_array_api``: moving arrays between namespaces (NumPy, torch, ...), taking rows;
+- ``_norms``: row norms and unit rows that keep zero rows at zero;
+- ``_chunks``: rows per chunk within scikit-learn's ``working_memory``;
+- ``_dask``: blockwise functions on dask arrays (imported only for dask input);
+- ``_progress``: progress bars for long work.
+"""
+
+__all__ = []
