@@ -17,15 +17,13 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("skorch")
 
 from scipy.stats import ortho_group  # noqa: E402
-from sklearn.base import clone  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.base import BaseEstimator, clone  # noqa: E402
 from sklearn.exceptions import NotFittedError  # noqa: E402
 from sklearn.frozen import FrozenEstimator  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.utils._param_validation import InvalidParameterError  # noqa: E402
-from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from skrelrep import (  # noqa: E402
@@ -42,8 +40,8 @@ from skrelrep.neural import (  # noqa: E402
     RelativeAutoEncoder,
     RelativeClassifier,
     RelativeProjection,
-    relative_projection,
 )
+from skrelrep.neural._relative_layer import _cosine_to_anchors  # noqa: E402
 from skrelrep.similarity._cosine import cosine_projection  # noqa: E402
 
 CHANCE = 0.1  # ten balanced digit classes
@@ -62,15 +60,16 @@ def _one_thread():
 
 
 @pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16).astype(np.float32)
+def digits32(digits):
+    """The digits in float32 (the nets' dtype): 1000 training rows, the rest to test."""
+    X, y = digits
+    X = X.astype(np.float32)
     return X[:1000], y[:1000], X[1000:], y[1000:]
 
 
 @pytest.fixture(scope="module")
-def small_digits(digits):
-    X, y, _, _ = digits
+def small_digits(digits32):
+    X, y, _, _ = digits32
     return X[:300], y[:300]
 
 
@@ -171,7 +170,7 @@ def test_zero_code_projects_to_zero_like_the_core():
     codes = torch.tensor([[0.0, 0.0], [3.0, 4.0]])
     anchors = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
     expected = cosine_projection(codes.numpy(), np.array([[1.0, 0], [0, 1]]), np)
-    np.testing.assert_allclose(relative_projection(codes, anchors), expected)
+    np.testing.assert_allclose(_cosine_to_anchors(codes, anchors), expected)
 
 
 @pytest.mark.parametrize("normalization", [None, "layernorm"])
@@ -218,7 +217,7 @@ def test_gradients_flow_through_the_anchor_embeddings():
     (grad_full,) = torch.autograd.grad(layer(x).square().sum(), weight)
     with torch.no_grad():
         anchor_codes = layer.encoder(layer.anchors)
-    detached = relative_projection(
+    detached = _cosine_to_anchors(
         layer.encoder(x), anchor_codes, center=True
     )  # anchors treated as constants
     (grad_batch_only,) = torch.autograd.grad(
@@ -426,6 +425,111 @@ def test_nets_validate_parameters_and_inputs(small_digits):
         RelativeAutoEncoder(n_anchors=50, max_epochs=1).fit(X[:20])
 
 
+NETS_AND_CRITERIA = [
+    (NeuralEncoder, torch.nn.CrossEntropyLoss),
+    (AutoEncoder, torch.nn.MSELoss),
+    (RelativeClassifier, torch.nn.CrossEntropyLoss),
+    (RelativeAutoEncoder, torch.nn.MSELoss),
+]
+
+
+@pytest.mark.parametrize("Net, criterion", NETS_AND_CRITERIA)
+def test_nets_share_the_defaults_and_pass_skorch_parameters_on(Net, criterion):
+    params = Net().get_params(deep=False)
+    assert params["module"] is MLPEncoderModule and params["criterion"] is criterion
+    assert params["optimizer"] is torch.optim.Adam
+    assert (params["lr"], params["max_epochs"], params["batch_size"]) == (1e-3, 20, 128)
+    assert params["train_split"] is None and params["random_state"] is None
+    assert params["verbose"] == 0
+    if Net in (RelativeClassifier, RelativeAutoEncoder):
+        assert (params["n_anchors"], params["anchor_selection"]) == (300, "random")
+        assert (params["center"], params["normalization"]) == (False, "layernorm")
+    net = Net(torch.nn.Identity, warm_start=True, lr=0.5, module__n_features=3)
+    params = net.get_params(deep=False)
+    assert params["module"] is torch.nn.Identity and params["warm_start"] is True
+    assert params["lr"] == 0.5 and params["module__n_features"] == 3
+    assert "_params_to_validate" not in params
+    assert clone(net).get_params(deep=False) == params
+
+
+@pytest.mark.parametrize(
+    "Net", [NeuralEncoder, AutoEncoder, RelativeClassifier, RelativeAutoEncoder]
+)
+def test_parameters_are_validated_once_per_fit_before_anchors(
+    Net, small_digits, monkeypatch
+):
+    X, y = small_digits
+    log = []
+    validate = BaseEstimator._validate_params
+
+    def counting(self):
+        if isinstance(self, Net):
+            log.append("validate")
+        return validate(self)
+
+    def first_rows(X, y, n_anchors, random_state):
+        log.append("select")
+        return np.arange(n_anchors)
+
+    monkeypatch.setattr(BaseEstimator, "_validate_params", counting)
+    params = dict(SMALL, max_epochs=1, random_state=0)
+    if Net in (RelativeClassifier, RelativeAutoEncoder):
+        params.update(n_anchors=5, anchor_selection=first_rows)
+    expected = ["validate", "select"] if "anchor_selection" in params else ["validate"]
+    net = Net(**params)
+    for _ in range(2):  # a refit validates once more
+        log.clear()
+        net.fit(X, y)
+        assert log == expected
+    log.clear()
+    fresh = Net(**params).partial_fit(X, y, classes=np.unique(y))
+    assert log == expected
+    log.clear()
+    fresh.partial_fit(X, y)  # later calls validate nothing
+    assert log == []
+    # initialize() called directly still validates, once.
+    fitted = Net(**params).fit(X, y)
+    log.clear()
+    fitted.initialize()
+    assert log == ["validate"]
+    with pytest.raises(InvalidParameterError, match="random_state"):
+        fitted.set_params(random_state="zero").initialize()
+
+
+@pytest.mark.parametrize("Net", [RelativeClassifier, RelativeAutoEncoder])
+@pytest.mark.parametrize(
+    "selection, n_anchors",
+    [
+        ("random", 12),
+        ("random", 0.05),
+        ("stratified", 12),
+        ("fps", 12),
+        ("kmeans", 12),
+        (np.arange(40, 0, -3), 5),
+        (np.arange(40, 0, -3), None),
+    ],
+)
+@pytest.mark.parametrize("seed", [0, 7])
+def test_relative_nets_choose_the_anchors_relative_transformer_chooses(
+    Net, selection, n_anchors, seed, small_digits
+):
+    X, y = small_digits
+    images = X.reshape(-1, 1, 8, 8)  # the selection reads the flattened inputs
+    params = dict(n_anchors=n_anchors, anchor_selection=selection, random_state=seed)
+    net = Net(
+        module=CNNEncoderModule,
+        module__n_components=4,
+        module__channels=(2,),
+        max_epochs=1,
+        **params,
+    ).fit(images, y)
+    reference = RelativeTransformer(**params).fit(X, y)
+    np.testing.assert_array_equal(net.anchor_indices_, reference.anchor_indices_)
+    np.testing.assert_array_equal(net.anchor_inputs_, images[net.anchor_indices_])
+    if not isinstance(selection, str):  # indices: the first n_anchors of them
+        np.testing.assert_array_equal(net.anchor_indices_, selection[:n_anchors])
+
+
 def test_relative_anchor_selection_options(small_digits):
     X, y = small_digits
     indices = np.arange(0, 300, 15)
@@ -478,39 +582,6 @@ def test_set_output_pandas(small_digits):
     assert frame.columns.tolist()[:2] == ["neuralencoder0", "neuralencoder1"]
 
 
-# Tiny nets for scikit-learn's common checks; enough epochs (and a high learning rate)
-# to pass check_classifiers_train, whose blobs need accuracy above 0.83.
-TINY = dict(module__n_components=3, module__hidden_units=(4,), random_state=0)
-COMMON_CHECK_NETS = [
-    NeuralEncoder(**TINY, max_epochs=5, lr=0.05),
-    AutoEncoder(**TINY, max_epochs=2),
-    RelativeClassifier(**TINY, n_anchors=5, max_epochs=10, lr=0.02),
-    RelativeAutoEncoder(**TINY, n_anchors=5, max_epochs=2),
-]
-
-
-def _expected_failed_checks(net):
-    return {
-        "check_no_attributes_set_in_init": (
-            "skorch's NeuralNet.__init__ sets history_, initialized_ and "
-            "virtual_params_, and stores prefixed parameters (module__*) as "
-            "attributes; skorch's design, which clone and set_params handle."
-        ),
-        "check_set_params": (
-            "skorch's set_params(callbacks=...) initialises the callbacks at once, "
-            "so a nonsense value fails there instead of in fit (with a UserWarning "
-            "from the check, an error under this test suite's settings)."
-        ),
-    }
-
-
-@parametrize_with_checks(
-    COMMON_CHECK_NETS, expected_failed_checks=_expected_failed_checks
-)
-def test_sklearn_compatible_nets(estimator, check):
-    check(estimator)
-
-
 # -- frozen encoders ------------------------------------------------------------------------
 def test_frozen_encoder_is_not_retrained_and_survives_clone(small_digits):
     X, y = small_digits
@@ -559,14 +630,14 @@ NETS = dict(module__n_components=16, module__hidden_units=(64,), max_epochs=20, 
 
 
 @pytest.fixture(scope="module")
-def absolute_encoders(digits):
-    X, y, _, _ = digits
+def absolute_encoders(digits32):
+    X, y, _, _ = digits32
     return [NeuralEncoder(**NETS, random_state=seed).fit(X, y) for seed in (0, 1)]
 
 
 @pytest.fixture(scope="module")
-def relative_nets(digits):
-    X, y, _, _ = digits
+def relative_nets(digits32):
+    X, y, _, _ = digits32
     return [
         RelativeClassifier(**NETS, n_anchors=100, random_state=seed).fit(X, y)
         for seed in (0, 1)
@@ -574,11 +645,11 @@ def relative_nets(digits):
 
 
 def test_relative_stitching_of_encoders_keeps_accuracy_absolute_does_not(
-    digits, absolute_encoders
+    digits32, absolute_encoders
 ):
     # The paper's experiment with scikit-learn pieces: frozen encoders from two seeds,
     # a decoder per encoder, then every decoder on the other seed's encoder.
-    X, y, X_test, y_test = digits
+    X, y, X_test, y_test = digits32
 
     def pipeline(encoder, relative):
         return StitchedPipeline(
@@ -621,9 +692,9 @@ def test_stitched_pipeline_trains_an_unfrozen_neural_encoder(small_digits):
 
 
 def test_end_to_end_relative_nets_stitch_absolute_nets_do_not(
-    digits, absolute_encoders, relative_nets
+    digits32, absolute_encoders, relative_nets
 ):
-    _, _, X_test, y_test = digits
+    _, _, X_test, y_test = digits32
     for a, b in (relative_nets, relative_nets[::-1]):
         same = a.score(X_test, y_test)
         stitched = a.with_encoder(b).score(X_test, y_test)
@@ -639,11 +710,11 @@ def test_end_to_end_relative_nets_stitch_absolute_nets_do_not(
 
 
 def test_end_to_end_stitching_across_domains_with_parallel_anchors(
-    digits, relative_nets
+    digits32, relative_nets
 ):
     # Encoder B reads another representation of the same images (pixels shuffled
     # and rescaled); the anchors are the same images in B's representation.
-    X, y, X_test, y_test = digits
+    X, y, X_test, y_test = digits32
     permutation = np.random.RandomState(0).permutation(X.shape[1])
     other = RelativeClassifier(**NETS, n_anchors=100, random_state=2).fit(
         2 * X[:, permutation], y

@@ -79,7 +79,7 @@ SECTIONS = [
                     "RelativeAutoEncoder",
                 ],
             ),
-            ("The relative layer", ["RelativeProjection", "relative_projection"]),
+            ("The relative layer", ["RelativeProjection"]),
             (
                 "PyTorch modules",
                 ["MLPEncoderModule", "CNNEncoderModule", "MLPDecoderModule"],

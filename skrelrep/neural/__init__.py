@@ -16,7 +16,7 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra
 
 from ._modules import CNNEncoderModule, MLPDecoderModule, MLPEncoderModule
 from ._nets import AutoEncoder, NeuralEncoder
-from ._relative_layer import RelativeProjection, relative_projection
+from ._relative_layer import RelativeProjection
 from ._relative_nets import RelativeAutoEncoder, RelativeClassifier
 
 __all__ = [
@@ -28,5 +28,4 @@ __all__ = [
     "RelativeAutoEncoder",
     "RelativeClassifier",
     "RelativeProjection",
-    "relative_projection",
 ]

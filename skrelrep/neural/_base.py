@@ -1,10 +1,12 @@
-"""What every net of :mod:`skrelrep.neural` shares with the others.
+"""The base class of every net of :mod:`skrelrep.neural`: :class:`NetBase`.
 
 The nets are skorch nets with an extra module or two (a classification head or a
-decoder, and a relative layer for the relative nets). The mixins here add the
-scikit-learn side: parameter validation, float32 input validation, seeding through
-``random_state``, label encoding for the classifiers, batched encoding for
-``transform``, and :meth:`with_encoder` to swap in another encoder after training.
+decoder, and a relative layer for the relative nets). :class:`NetBase` declares the
+parameters they share, once, and adds the scikit-learn side: parameter validation
+(once per fit), float32 input validation, seeding through ``random_state``, batched
+encoding for ``transform``, and :meth:`~NetBase.with_encoder` to swap in another
+encoder after training. The training tasks (classification, reconstruction) are in
+``_tasks.py``, the anchors and the relative layer in ``_relative_base.py``.
 """
 
 import copy
@@ -13,23 +15,20 @@ import math
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator
-from sklearn.utils import assert_all_finite, check_array
-from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    check_consistent_length,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
 )
+from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet
 from skorch.dataset import unpack_data
 from skorch.utils import is_dataset, to_device, to_tensor
 
+from ._modules import MLPEncoderModule
 from ._seeding import draw_seed, offset_seed, seeded
 
-__all__ = ["AutoEncoderMixin", "ClassifierNetMixin", "NetMixin"]
+__all__ = ["NetBase"]
 
 # skorch with metadata routing (skorch-dev/skorch#1139) tells partial_fit which
 # method's metadata requests apply; older versions would hand the keyword to the
@@ -39,14 +38,82 @@ _SKORCH_ROUTES_FIT = (
 )
 
 
-class NetMixin:
-    """Seeding, float32 inputs, batched encoding and encoder swapping for skorch nets.
+class NetBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet):
+    """Shared parameters, seeding, float32 inputs, batched encoding, encoder swapping.
 
-    Subclasses implement ``initialize_module`` (building ``module_``, the encoder, and
-    the modules after it) and ``_forward(x)``, the full forward pass of a batch.
+    skorch lists a net's parameters from its instance (every attribute not ending in
+    ``_``), so a subclass's ``__init__`` takes only its own parameters and passes the
+    others on with ``**kwargs``. It must set its own module attributes (``head``,
+    ``decoder``) *before* calling this ``__init__``: once skorch's ``__init__`` has
+    run, it treats a torch module assigned to an attribute as a new component.
+
+    Subclasses implement ``initialize_module`` (building ``module_``, the encoder,
+    and the modules after it), ``_forward(x)``, the full forward pass of a batch, and
+    ``fit``/``partial_fit``, which start with :meth:`_start_fit`.
+
+    Parameters
+    ----------
+    module : type of torch.nn.Module or torch.nn.Module, default=MLPEncoderModule
+        The encoder.
+
+    criterion : type of torch.nn.Module
+        The loss.
+
+    optimizer : type of torch.optim.Optimizer, default=torch.optim.Adam
+        The optimizer.
+
+    lr : float, default=1e-3
+        Learning rate.
+
+    max_epochs : int, default=20
+        Epochs per call to ``fit``.
+
+    batch_size : int, default=128
+        Samples per batch.
+
+    train_split : callable or None, default=None
+        skorch's internal validation split.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the shuffling and dropout.
+
+    verbose : int, default=0
+        Print skorch's epoch log when positive.
+
+    **kwargs : dict
+        Other parameters of :class:`skorch.NeuralNet`, and prefixed ones.
     """
 
     _parameter_constraints: dict = {"random_state": ["random_state"]}
+
+    def __init__(
+        self,
+        module=MLPEncoderModule,
+        *,
+        criterion,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        max_epochs=20,
+        batch_size=128,
+        train_split=None,
+        random_state=None,
+        verbose=0,
+        **kwargs,
+    ):
+        # Ours, not skorch's: set before skorch's __init__, so that skorch does not
+        # count it among the arguments it validates itself.
+        self.random_state = random_state
+        super().__init__(
+            module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            verbose=verbose,
+            **kwargs,
+        )
 
     def _get_param_names(self):
         # skorch lists its bookkeeping set `_params_to_validate` among the parameters;
@@ -66,17 +133,39 @@ class NetMixin:
     def initialize(self):
         """Validate the parameters, then build the modules, seeded by ``random_state``.
 
+        ``fit`` and ``partial_fit`` validate the parameters themselves, once, before
+        they choose anything from the data, and do not call this method.
+
         Returns
         -------
         self : object
             The initialized net.
         """
-        # scikit-learn's validation for our own parameters; skorch validates its
-        # prefixed ones (module__*, optimizer__*, ...) at the end of initialize.
         BaseEstimator._validate_params(self)
+        return self._initialize_seeded()
+
+    def _initialize_seeded(self):
+        """skorch's ``initialize`` under a torch seed drawn from ``random_state``.
+
+        The parameters must have been validated already; skorch validates its
+        prefixed ones (module__*, optimizer__*, ...) at the end.
+        """
         self.torch_seed_ = draw_seed(self.random_state)
         with seeded(self.torch_seed_, self.device):
             return super().initialize()
+
+    def _start_fit(self, X):
+        """Start of training: validate the parameters (once per fit), then ``X``.
+
+        scikit-learn's validation of our own parameters runs here, before anything
+        (the anchors) is chosen from the data; skorch's ``_validate_params`` (a
+        method of another meaning) checks the prefixed ones in ``initialize``.
+        """
+        BaseEstimator._validate_params(self)
+        return self._validate_X(X, reset=True)
+
+    def _prepare_fit(self, X, y):
+        """Hook for what must exist before the modules are built (the anchors)."""
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         # Shuffling and dropout draw from a seed that moves on with every call, so
@@ -86,9 +175,9 @@ class NetMixin:
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
 
     def _fit_validated(self, X, y, **fit_params):
-        """skorch's ``fit`` on inputs that ``fit`` has already validated."""
+        """skorch's ``fit`` on inputs (and parameters) that ``fit`` has validated."""
         if not self.warm_start or not self.initialized_:
-            self.initialize()
+            self._initialize_seeded()
         if _SKORCH_ROUTES_FIT:  # metadata routing: these are fit's, not partial_fit's
             fit_params["_routing_method"] = "fit"
         super().partial_fit(X, y, **fit_params)
@@ -142,11 +231,8 @@ class NetMixin:
     def _validate_X(self, X, *, reset):
         """float32 NumPy array or torch tensor with a fixed per-sample shape.
 
-        ``reset=True`` marks the start of training: the parameters are validated
-        first, before anything (the anchors) is chosen from the data.
+        ``reset=True`` records the input format (only :meth:`_start_fit` asks for it).
         """
-        if reset:
-            BaseEstimator._validate_params(self)
         if is_dataset(X):
             return X
         if isinstance(X, torch.Tensor):
@@ -200,6 +286,17 @@ class NetMixin:
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         return self._map_batches(lambda x: self.module_(x).flatten(1), X)
+
+    @property
+    def _n_features_out(self):
+        """Width of ``transform``'s output: the encoder's ``n_components``."""
+        width = getattr(self.module_, "n_components", None)
+        if width is None:
+            raise AttributeError(
+                f"The encoder {type(self.module_).__name__} does not expose "
+                "n_components, so the number of output features is unknown."
+            )
+        return width
 
     # -- swapping the encoder ----------------------------------------------------------
     def with_encoder(self, encoder, **kwargs):
@@ -264,203 +361,6 @@ class NetMixin:
                 f"{type(self).__name__} was trained on {old}: absolute codes of "
                 "different widths cannot be stitched (relative ones can)."
             )
-
-
-class ClassifierNetMixin:
-    """Label encoding, ``predict`` and ``predict_proba`` for the classifier nets."""
-
-    def fit(self, X, y, **fit_params):
-        """Train the net, re-initialising it unless ``warm_start``.
-
-        Parameters
-        ----------
-        X : array-like or torch.Tensor of shape (n_samples, ...)
-            Training inputs: rows of features, or images for convolutional encoders.
-
-        y : array-like of shape (n_samples,)
-            Class labels (any hashable values).
-
-        **fit_params : dict
-            Passed on to skorch (for example to the module's ``forward``).
-
-        Returns
-        -------
-        self : object
-            The fitted net.
-        """
-        X = self._validate_X(X, reset=True)
-        self.classes_, y = np.unique(self._validate_y(X, y), return_inverse=True)
-        self._prepare_fit(X, y)
-        return self._fit_validated(X, y, **fit_params)
-
-    def partial_fit(self, X, y, classes=None, **fit_params):
-        """Train for ``max_epochs`` more epochs without re-initialising.
-
-        Parameters
-        ----------
-        X : array-like or torch.Tensor of shape (n_samples, ...)
-            Training inputs.
-
-        y : array-like of shape (n_samples,)
-            Class labels.
-
-        classes : array-like of shape (n_classes,), default=None
-            Every class label, needed on the first call if ``y`` lacks some.
-
-        **fit_params : dict
-            Passed on to skorch.
-
-        Returns
-        -------
-        self : object
-            The fitted net.
-        """
-        first_call = not self.initialized_
-        X = self._validate_X(X, reset=first_call)
-        y = self._validate_y(X, y)
-        if first_call:
-            self.classes_ = np.unique(y if classes is None else np.asarray(classes))
-        missing = ~np.isin(y, self.classes_)
-        if missing.any():
-            raise ValueError(
-                f"y holds labels unseen before: {np.unique(y[missing]).tolist()}; "
-                "pass every label with classes= on the first call."
-            )
-        y = np.searchsorted(self.classes_, y)
-        if first_call:
-            self._prepare_fit(X, y)
-            self.initialize()
-        return super().partial_fit(X, y, **fit_params)
-
-    def _validate_y(self, X, y):
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is "
-                "None: it needs class labels to fit."
-            )
-        y = column_or_1d(y, warn=True)
-        assert_all_finite(y, input_name="y")
-        check_classification_targets(y)
-        check_consistent_length(X, y)
-        return y
-
-    def _prepare_fit(self, X, y):
-        """Hook for what must exist before the modules are built (anchors)."""
-
-    def predict_proba(self, X):
-        """Class probabilities (softmax of the head's logits).
-
-        Parameters
-        ----------
-        X : array-like or torch.Tensor of shape (n_samples, ...)
-            Inputs.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            In the order of ``classes_``.
-        """
-        check_is_fitted(self)
-        return super().predict_proba(self._validate_X(X, reset=False))
-
-    def predict(self, X):
-        """Most probable class of each sample.
-
-        Parameters
-        ----------
-        X : array-like or torch.Tensor of shape (n_samples, ...)
-            Inputs.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        proba = self.predict_proba(X)  # first: it checks that the net is fitted
-        return self.classes_[proba.argmax(axis=1)]
-
-
-def _unavailable(net):
-    return False
-
-
-class AutoEncoderMixin:
-    """Reconstruction training for the autoencoders: the target is the input itself."""
-
-    def fit(self, X, y=None, **fit_params):
-        """Train encoder and decoder to reconstruct ``X``, re-initialising the net.
-
-        Parameters
-        ----------
-        X : array-like or torch.Tensor of shape (n_samples, ...)
-            Training inputs.
-
-        y : array-like of shape (n_samples,), default=None
-            Not a target. Relative autoencoders use it only to choose anchors with
-            ``anchor_selection="stratified"``; otherwise ignored.
-
-        **fit_params : dict
-            Passed on to skorch.
-
-        Returns
-        -------
-        self : object
-            The fitted net.
-        """
-        X = self._validate_X(X, reset=True)
-        self._prepare_fit(X, y)
-        return self._fit_validated(X, _flat(X), **fit_params)
-
-    def partial_fit(self, X, y=None, classes=None, **fit_params):
-        """Train for ``max_epochs`` more epochs without re-initialising.
-
-        Parameters
-        ----------
-        X : array-like or torch.Tensor of shape (n_samples, ...)
-            Training inputs.
-
-        y : array-like of shape (n_samples,), default=None
-            As in :meth:`fit`, and only on the first call.
-
-        classes : None
-            Ignored.
-
-        **fit_params : dict
-            Passed on to skorch.
-
-        Returns
-        -------
-        self : object
-            The fitted net.
-        """
-        first_call = not self.initialized_
-        X = self._validate_X(X, reset=first_call)
-        if first_call:
-            self._prepare_fit(X, y)
-        return super().partial_fit(X, _flat(X), **fit_params)
-
-    def _prepare_fit(self, X, y):
-        """Hook for what must exist before the modules are built (anchors)."""
-
-    def _decode(self, X, decoder):
-        """Run ``decoder`` on codes in batches; reshape to the input format."""
-        check_is_fitted(self)
-        if isinstance(X, torch.Tensor):
-            X = X.to(torch.float32)
-        else:
-            X = check_array(X, dtype=np.float32)
-        decoded = self._map_batches(decoder, X)
-        return decoded.reshape(decoded.shape[0], *self.input_shape_)
-
-    # skorch's predict and predict_proba would return flat reconstructions; an
-    # autoencoder is a transformer here (inverse_transform decodes).
-    predict = available_if(_unavailable)(NeuralNet.predict)
-    predict_proba = available_if(_unavailable)(NeuralNet.predict_proba)
-
-
-def _flat(X):
-    """Reconstruction targets: one flat row per sample (a view, not a copy)."""
-    return X.reshape(X.shape[0], -1)
 
 
 def _encoder_module(encoder):

@@ -1,26 +1,41 @@
-"""skorch nets whose ``transform`` returns the encoder's latent code.
+"""The absolute nets: skorch nets whose ``transform`` returns the encoder's code.
 
 :class:`NeuralEncoder` trains an encoder through a classification head;
 :class:`AutoEncoder` trains it through a decoder that reconstructs the input. Either
 can be the ``encoder`` step of a pipeline followed by a
-:class:`~skrelrep.RelativeTransformer`.
+:class:`~skrelrep.RelativeTransformer`. Their relative counterparts are in
+``_relative_nets.py``.
 """
 
 import torch
-from sklearn.base import (
-    ClassifierMixin,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-)
-from skorch import NeuralNet
 
-from ._base import AutoEncoderMixin, ClassifierNetMixin, NetMixin
 from ._modules import MLPDecoderModule, MLPEncoderModule
+from ._tasks import AutoEncoderNetBase, ClassifierNetBase
 
 __all__ = ["AutoEncoder", "NeuralEncoder"]
 
-_SKORCH_PARAMETERS = """
-    criterion : type of torch.nn.Module, default={criterion}
+
+class NeuralEncoder(ClassifierNetBase):
+    """Encoder trained as a classifier; ``transform`` returns its latent code.
+
+    A skorch net with two modules: the encoder ``module_`` and a classification head
+    ``head_`` on its code, trained together with cross-entropy. ``predict`` and
+    ``predict_proba`` use both; ``transform`` runs the encoder alone, so a fitted
+    ``NeuralEncoder`` is the encoder step of a stitching pipeline. Input sizes are
+    read from the data: ``module__n_features`` (or ``module__in_channels`` for
+    images), and the head's ``n_components`` and ``n_outputs``.
+
+    Parameters
+    ----------
+    module : type of torch.nn.Module or torch.nn.Module, default=MLPEncoderModule
+        The encoder, configured with ``module__*`` parameters. It must map a batch to
+        codes of shape ``(n, n_components)`` and should expose ``n_components``.
+
+    head : type of torch.nn.Module or torch.nn.Module, default=MLPDecoderModule
+        The classification head on the codes, returning logits; configured with
+        ``head__*`` parameters (``head__hidden_units=()`` for a linear head).
+
+    criterion : type of torch.nn.Module, default=torch.nn.CrossEntropyLoss
         Loss; with ``criterion__*`` parameters.
 
     optimizer : type of torch.optim.Optimizer, default=torch.optim.Adam
@@ -51,39 +66,10 @@ _SKORCH_PARAMETERS = """
 
     **kwargs : dict
         Any other :class:`skorch.NeuralNet` parameter (``device``, ``callbacks``,
-        ``warm_start``, ...) and the prefixed parameters ``module__*``, ``{other}__*``,
+        ``warm_start``, ...) and the prefixed parameters ``module__*``, ``head__*``,
         ``optimizer__*``, ``iterator_train__*``, ... For example
         ``module__n_components=16`` or ``device="cuda"``.
-"""
 
-
-class NeuralEncoder(
-    ClassifierNetMixin,
-    NetMixin,
-    ClassNamePrefixFeaturesOutMixin,
-    ClassifierMixin,
-    TransformerMixin,
-    NeuralNet,
-):
-    """Encoder trained as a classifier; ``transform`` returns its latent code.
-
-    A skorch net with two modules: the encoder ``module_`` and a classification head
-    ``head_`` on its code, trained together with cross-entropy. ``predict`` and
-    ``predict_proba`` use both; ``transform`` runs the encoder alone, so a fitted
-    ``NeuralEncoder`` is the encoder step of a stitching pipeline. Input sizes are
-    read from the data: ``module__n_features`` (or ``module__in_channels`` for
-    images), and the head's ``n_components`` and ``n_outputs``.
-
-    Parameters
-    ----------
-    module : type of torch.nn.Module or torch.nn.Module, default=MLPEncoderModule
-        The encoder, configured with ``module__*`` parameters. It must map a batch to
-        codes of shape ``(n, n_components)`` and should expose ``n_components``.
-
-    head : type of torch.nn.Module or torch.nn.Module, default=MLPDecoderModule
-        The classification head on the codes, returning logits; configured with
-        ``head__*`` parameters (``head__hidden_units=()`` for a linear head).
-    {parameters}
     Attributes
     ----------
     module_ : torch.nn.Module
@@ -132,41 +118,16 @@ class NeuralEncoder(
     True
     """
 
-    __doc__ = __doc__.format(
-        parameters=_SKORCH_PARAMETERS.format(
-            criterion="torch.nn.CrossEntropyLoss", other="head"
-        )
-    )
-
     def __init__(
         self,
         module=MLPEncoderModule,
         *,
         head=MLPDecoderModule,
         criterion=torch.nn.CrossEntropyLoss,
-        optimizer=torch.optim.Adam,
-        lr=1e-3,
-        max_epochs=20,
-        batch_size=128,
-        train_split=None,
-        random_state=None,
-        verbose=0,
         **kwargs,
     ):
-        # Set before skorch's __init__: afterwards skorch refuses module attributes.
-        self.head = head
-        self.random_state = random_state
-        super().__init__(
-            module,
-            criterion=criterion,
-            optimizer=optimizer,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            train_split=train_split,
-            verbose=verbose,
-            **kwargs,
-        )
+        self.head = head  # before skorch's __init__, which refuses it afterwards
+        super().__init__(module, criterion=criterion, **kwargs)
 
     def initialize_module(self):
         """Build the encoder ``module_`` and the head ``head_``."""
@@ -196,18 +157,8 @@ class NeuralEncoder(
         """
         return self.encode(X)
 
-    @property
-    def _n_features_out(self):
-        return _code_width(self)
 
-
-class AutoEncoder(
-    AutoEncoderMixin,
-    NetMixin,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    NeuralNet,
-):
+class AutoEncoder(AutoEncoderNetBase):
     """Encoder trained by reconstruction; ``transform`` returns its latent code.
 
     A skorch net with two modules: the encoder ``module_`` and a decoder ``decoder_``
@@ -224,7 +175,42 @@ class AutoEncoder(
         Maps codes to flat reconstructions; configured with ``decoder__*`` parameters
         (for example ``decoder__output_activation=torch.nn.Sigmoid`` for inputs in
         ``[0, 1]``).
-    {parameters}
+
+    criterion : type of torch.nn.Module, default=torch.nn.MSELoss
+        Loss; with ``criterion__*`` parameters.
+
+    optimizer : type of torch.optim.Optimizer, default=torch.optim.Adam
+        Optimizer; with ``optimizer__*`` parameters.
+
+    lr : float, default=1e-3
+        Learning rate.
+
+    max_epochs : int, default=20
+        Epochs per call to ``fit``.
+
+    batch_size : int, default=128
+        Samples per batch, for training and for inference.
+
+    train_split : callable or None, default=None
+        Internal validation split of skorch (for example
+        ``skorch.dataset.ValidSplit(5)``); ``None`` trains on all the data, as
+        scikit-learn estimators do.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the shuffling of batches and dropout (through a
+        forked torch RNG, so the global torch RNG is left as it was). Two nets with
+        different seeds differ; the same int reproduces a net exactly on the same
+        hardware. ``None`` draws from torch's global RNG.
+
+    verbose : int, default=0
+        Print skorch's epoch log when positive.
+
+    **kwargs : dict
+        Any other :class:`skorch.NeuralNet` parameter (``device``, ``callbacks``,
+        ``warm_start``, ...) and the prefixed parameters ``module__*``,
+        ``decoder__*``, ``optimizer__*``, ``iterator_train__*``, ... For example
+        ``module__n_components=16`` or ``device="cuda"``.
+
     Attributes
     ----------
     module_ : torch.nn.Module
@@ -269,40 +255,16 @@ class AutoEncoder(
     (300, 64)
     """
 
-    __doc__ = __doc__.format(
-        parameters=_SKORCH_PARAMETERS.format(
-            criterion="torch.nn.MSELoss", other="decoder"
-        )
-    )
-
     def __init__(
         self,
         module=MLPEncoderModule,
         *,
         decoder=MLPDecoderModule,
         criterion=torch.nn.MSELoss,
-        optimizer=torch.optim.Adam,
-        lr=1e-3,
-        max_epochs=20,
-        batch_size=128,
-        train_split=None,
-        random_state=None,
-        verbose=0,
         **kwargs,
     ):
-        self.decoder = decoder
-        self.random_state = random_state
-        super().__init__(
-            module,
-            criterion=criterion,
-            optimizer=optimizer,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            train_split=train_split,
-            verbose=verbose,
-            **kwargs,
-        )
+        self.decoder = decoder  # before skorch's __init__, which refuses it afterwards
+        super().__init__(module, criterion=criterion, **kwargs)
 
     def initialize_module(self):
         """Build the encoder ``module_`` and the decoder ``decoder_``."""
@@ -347,10 +309,6 @@ class AutoEncoder(
         """
         return self._decode(X, self.decoder_)
 
-    @property
-    def _n_features_out(self):
-        return _code_width(self)
-
 
 def _n_classes(net):
     """Number of head outputs: the classes seen in fit, unless set explicitly."""
@@ -364,13 +322,3 @@ def _n_classes(net):
         f"{type(net).__name__} sizes its head from the classes seen in fit: call "
         "fit(X, y) (or partial_fit with classes=), or set head__n_outputs."
     )
-
-
-def _code_width(net):
-    width = getattr(net.module_, "n_components", None)
-    if width is None:
-        raise AttributeError(
-            f"The encoder {type(net.module_).__name__} does not expose n_components, "
-            "so the number of output features is unknown."
-        )
-    return width

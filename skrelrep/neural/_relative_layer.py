@@ -1,10 +1,12 @@
 """The relative layer: end-to-end relative training as in Moschella et al. (2023).
 
-Every forward pass embeds the anchor inputs with the same encoder as the batch, so the
-anchors move with the encoder while it trains and gradients flow through both paths.
-The cosine follows the convention of :func:`skrelrep._similarity.cosine_projection`
-(centre by the anchors' mean, a zero row projects to zero); the tests check the two
-against each other.
+:class:`RelativeProjection` is a torch module, the encoder followed by the cosine of
+each code to the codes of the anchor inputs. Every forward pass embeds the anchor
+inputs with the same encoder as the batch, so the anchors move with the encoder while
+it trains and gradients flow through both paths. The cosine
+(:func:`_cosine_to_anchors`) follows the convention of
+:func:`skrelrep.similarity._cosine.cosine_projection` (centre by the anchors' mean, a
+zero row projects to zero); the tests check the two against each other.
 """
 
 import copy
@@ -13,13 +15,16 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["RelativeProjection", "relative_projection"]
+__all__ = ["RelativeProjection"]
 
 NORMALIZATIONS = ("layernorm", None)
 
 
-def relative_projection(codes, anchor_codes, *, center=False):
+def _cosine_to_anchors(codes, anchor_codes, *, center=False):
     """Cosine similarity of each code to each anchor code, differentiable.
+
+    Unlike the core's projection, both sides are torch tensors from the same encoder
+    and gradients flow into both.
 
     Parameters
     ----------
@@ -39,10 +44,10 @@ def relative_projection(codes, anchor_codes, *, center=False):
     Examples
     --------
     >>> import torch
-    >>> from skrelrep.neural import relative_projection
+    >>> from skrelrep.neural._relative_layer import _cosine_to_anchors
     >>> codes = torch.tensor([[1.0, 0.0], [0.0, 0.0]])
     >>> anchors = torch.tensor([[2.0, 0.0], [1.0, 1.0]])
-    >>> relative_projection(codes, anchors)
+    >>> _cosine_to_anchors(codes, anchors)
     tensor([[1.0000, 0.7071],
             [0.0000, 0.0000]])
     """
@@ -156,7 +161,7 @@ class RelativeProjection(nn.Module):
         """
         codes = self.encoder(x).flatten(1)
         anchor_codes = self.encoder(self.anchors).flatten(1)
-        return relative_projection(codes, anchor_codes, center=self.center)
+        return _cosine_to_anchors(codes, anchor_codes, center=self.center)
 
     def forward(self, x):
         similarities = self.similarities(x)

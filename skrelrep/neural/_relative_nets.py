@@ -1,63 +1,118 @@
-"""End-to-end relative nets: encoder, relative layer, head, trained together.
+"""End-to-end relative nets: encoder, relative layer, head or decoder, trained together.
 
-The anchors are rows of the training data chosen in ``fit`` (with the strategies of
+The anchors are rows of the training data chosen in ``fit`` (by the selection code of
 :class:`~skrelrep.RelativeTransformer`); the relative layer re-embeds them with the
 encoder at every forward pass. Because the head only ever sees cosines to the anchors,
 a fitted net keeps working when its encoder is replaced by another one trained
-independently (:meth:`with_encoder`): zero-shot stitching, end to end.
+independently (:meth:`~RelativeClassifier.with_encoder`): zero-shot stitching, end to
+end. The machinery they share is in ``_relative_base.py``.
 """
 
 import math
 
-import numpy as np
 import torch
-from sklearn.base import (
-    ClassifierMixin,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-)
 from sklearn.utils.validation import check_is_fitted
-from skorch import NeuralNet
-from skorch.utils import is_dataset
 
-from .._relative import RelativeTransformer
-from ..utils._array_api import to_numpy
-from ..utils._compat import StrOptions
-from ._base import AutoEncoderMixin, ClassifierNetMixin, NetMixin
 from ._modules import MLPDecoderModule, MLPEncoderModule
-from ._nets import _SKORCH_PARAMETERS
-from ._relative_layer import RelativeProjection
+from ._relative_base import RelativeNetBase
+from ._tasks import AutoEncoderNetBase, ClassifierNetBase
 
 __all__ = ["RelativeAutoEncoder", "RelativeClassifier"]
 
-_RELATIVE_PARAMETERS = """
+
+class RelativeClassifier(RelativeNetBase, ClassifierNetBase):
+    """Classifier trained end to end through a relative layer; its encoder is swappable.
+
+    Encoder ``module_`` → :class:`RelativeProjection` ``relative_`` (cosine of the
+    batch codes to the codes of anchor inputs embedded by the same encoder at every
+    forward pass, then a LayerNorm) → classification head ``head_``, trained with
+    cross-entropy, as in Moschella et al. (2023). The head sees only angles between
+    codes, so :meth:`with_encoder` can replace the encoder with one trained
+    independently (another seed, width or architecture) and the net still classifies
+    without retraining. ``transform`` returns the relative representation.
+
+    Parameters
+    ----------
+    module : type of torch.nn.Module or torch.nn.Module, default=MLPEncoderModule
+        The encoder, configured with ``module__*`` parameters.
+
+    head : type of torch.nn.Module or torch.nn.Module, default=MLPDecoderModule
+        The classification head on the ``n_anchors`` similarities, returning logits;
+        configured with ``head__*`` parameters.
+
     n_anchors : int, float or None, default=300
         Number of anchors chosen among the training rows; a float in ``(0, 1]`` is a
         fraction of them and ``None`` makes every row an anchor. When larger than the
-        number of rows, every row becomes an anchor (with a warning). Ignored when
-        ``anchor_selection`` gives indices.
+        number of rows, every row becomes an anchor (with a warning). With an array
+        of indices as ``anchor_selection``, the first ``n_anchors`` of them (all of
+        them when ``None`` or when there are fewer).
 
-    anchor_selection : {{"random", "stratified", "fps", "kmeans"}}, array-like or \
+    anchor_selection : {"random", "stratified", "fps", "kmeans"}, array-like or \
 callable, default="random"
-        How anchors are chosen among the training rows: by a
-        :class:`~skrelrep.RelativeTransformer` with these ``n_anchors``,
-        ``anchor_selection`` and ``random_state``, fitted on the flattened inputs
-        (so FPS and k-means compare raw inputs; ``"stratified"`` needs ``y``).
+        How anchors are chosen among the training rows, by the selection code of
+        :class:`~skrelrep.RelativeTransformer` (the same anchors as a
+        ``RelativeTransformer`` with these ``n_anchors``, ``anchor_selection`` and
+        ``random_state`` fitted on the flattened inputs): so FPS and k-means compare
+        raw inputs, ``"stratified"`` balances the classes of ``y``, an array gives
+        the row indices and a callable ``f(X, y, n_anchors=..., random_state=...)``
+        returns them.
 
     center : bool, default=False
         Centre codes and anchor codes on the anchor codes' mean before the cosine.
 
-    normalization : {{"layernorm"}} or None, default="layernorm"
-        Normalisation of the similarities before the {other}.
-"""
+    normalization : {"layernorm"} or None, default="layernorm"
+        Normalisation of the similarities before the head.
 
-_RELATIVE_ATTRIBUTES = """
+    criterion : type of torch.nn.Module, default=torch.nn.CrossEntropyLoss
+        Loss; with ``criterion__*`` parameters.
+
+    optimizer : type of torch.optim.Optimizer, default=torch.optim.Adam
+        Optimizer; with ``optimizer__*`` parameters.
+
+    lr : float, default=1e-3
+        Learning rate.
+
+    max_epochs : int, default=20
+        Epochs per call to ``fit``.
+
+    batch_size : int, default=128
+        Samples per batch, for training and for inference.
+
+    train_split : callable or None, default=None
+        Internal validation split of skorch (for example
+        ``skorch.dataset.ValidSplit(5)``); ``None`` trains on all the data, as
+        scikit-learn estimators do.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the choice of anchors, the initial weights, the shuffling of batches
+        and dropout (through a forked torch RNG, so the global torch RNG is left as
+        it was). Two nets with different seeds differ; the same int reproduces a net
+        exactly on the same hardware. ``None`` draws from NumPy's and torch's global
+        RNGs.
+
+    verbose : int, default=0
+        Print skorch's epoch log when positive.
+
+    **kwargs : dict
+        Any other :class:`skorch.NeuralNet` parameter (``device``, ``callbacks``,
+        ``warm_start``, ...) and the prefixed parameters ``module__*``, ``head__*``,
+        ``optimizer__*``, ``iterator_train__*``, ... For example
+        ``module__n_components=16`` or ``device="cuda"``.
+
+    Attributes
+    ----------
     module_ : torch.nn.Module
         The trained encoder.
 
     relative_ : RelativeProjection
         The relative layer; it holds the anchor inputs as a buffer and runs
         ``module_``.
+
+    head_ : torch.nn.Module
+        The trained head.
+
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
 
     anchor_indices_ : ndarray of shape (n_anchors_,)
         Rows of the training data that became anchors, in anchor order.
@@ -80,178 +135,6 @@ _RELATIVE_ATTRIBUTES = """
 
     history_ : skorch.history.History
         Training history.
-"""
-
-
-class _RelativeNetMixin:
-    """Anchor selection, the relative layer and encoder swapping with parallel anchors."""
-
-    # The anchors are chosen exactly as RelativeTransformer chooses them (it does
-    # the choosing, in _prepare_fit), so its constraints apply as they are.
-    _parameter_constraints: dict = {
-        **NetMixin._parameter_constraints,
-        "n_anchors": RelativeTransformer._parameter_constraints["n_anchors"],
-        "anchor_selection": RelativeTransformer._parameter_constraints[
-            "anchor_selection"
-        ],
-        "center": ["boolean"],
-        "normalization": [StrOptions({"layernorm"}), None],
-    }
-
-    def _prepare_fit(self, X, y):
-        """Choose the anchors among the rows of ``X`` (before the modules exist)."""
-        if is_dataset(X):
-            raise TypeError(
-                f"{type(self).__name__} chooses its anchors among the training rows: "
-                "pass an array or tensor, not a skorch Dataset."
-            )
-        rows = to_numpy(X)
-        selection = RelativeTransformer(
-            n_anchors=self.n_anchors,
-            anchor_selection=self.anchor_selection,
-            random_state=self.random_state,
-        ).fit(rows.reshape(rows.shape[0], -1), y)
-        self.anchor_indices_ = selection.anchor_indices_
-        self.anchor_inputs_ = np.ascontiguousarray(
-            rows[selection.anchor_indices_], dtype=np.float32
-        )
-
-    def _build_relative(self):
-        """Build ``module_`` and ``relative_``; returns the number of anchors."""
-        if not hasattr(self, "anchor_inputs_"):
-            raise ValueError(
-                f"{type(self).__name__} chooses its anchors among the training rows: "
-                "call fit before using the net."
-            )
-        self.module_ = self._component("module", **self._input_defaults())
-        self.relative_ = RelativeProjection(
-            self.module_,
-            self.anchor_inputs_,
-            center=self.center,
-            normalization=self.normalization,
-        )
-        return self.relative_.n_anchors
-
-    @property
-    def n_anchors_(self):
-        return self.relative_.n_anchors
-
-    def transform(self, X):
-        """Relative representation: cosine of each code to each anchor code.
-
-        The raw cosines, before the normalisation that feeds the head; they agree
-        with :class:`~skrelrep.RelativeTransformer` fitted on the anchor codes.
-
-        Parameters
-        ----------
-        X : array-like or torch.Tensor of shape (n_samples, ...)
-            Inputs in the format of the encoder.
-
-        Returns
-        -------
-        R : ndarray of shape (n_samples, n_anchors_)
-            Similarities (float32).
-        """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        return self._map_batches(self.relative_.similarities, X)
-
-    def with_encoder(self, encoder, *, anchor_inputs=None):
-        """Return a copy of this fitted net that runs another encoder.
-
-        The relative layer (anchors and normalisation) and the head or decoder are
-        kept as trained; the new encoder embeds the same anchor items. Nothing is
-        refitted and ``self`` is unchanged. This is zero-shot stitching: the encoder
-        may come from a net trained independently, with another seed, width or
-        architecture.
-
-        Parameters
-        ----------
-        encoder : fitted net, FrozenEstimator of a fitted net, or torch.nn.Module
-            Where to take the encoder from (its ``module_`` for a net); copied.
-
-        anchor_inputs : array-like or torch.Tensor of shape (n_anchors_, ...), \
-default=None
-            The anchor items in the new encoder's input format, in anchor order
-            (parallel anchors, for an encoder that reads another domain). By
-            default the current ``anchor_inputs_``.
-
-        Returns
-        -------
-        net : object
-            A fitted net of the same class that predicts through the new encoder.
-        """
-        return super().with_encoder(encoder, anchor_inputs=anchor_inputs)
-
-    def _install_encoder(self, module, source, anchor_inputs=None):
-        anchors = None
-        if anchor_inputs is not None:
-            anchors = _as_float32_array(anchor_inputs)
-            if anchors.shape[0] != self.n_anchors_:
-                raise ValueError(
-                    f"anchor_inputs must hold one row per anchor: got "
-                    f"{anchors.shape[0]} rows for {self.n_anchors_} anchors."
-                )
-            self.anchor_inputs_ = anchors
-            if source is None:  # the input format is now the anchors' format
-                self.input_shape_ = tuple(anchors.shape[1:])
-                self.n_features_in_ = anchors.shape[1]
-                if hasattr(self, "feature_names_in_"):
-                    del self.feature_names_in_
-        relative = self.relative_.with_encoder(module, anchors)
-        try:
-            with torch.no_grad():
-                module.eval()
-                module(relative.anchors[:1])
-        except (RuntimeError, ValueError) as exc:
-            raise ValueError(
-                "The new encoder cannot read the anchor inputs. If it reads another "
-                "domain, pass the same anchor items in its format as anchor_inputs "
-                "(parallel anchors)."
-            ) from exc
-        self.relative_ = relative
-
-    @property
-    def _n_features_out(self):
-        return self.n_anchors_
-
-
-class RelativeClassifier(
-    _RelativeNetMixin,
-    ClassifierNetMixin,
-    NetMixin,
-    ClassNamePrefixFeaturesOutMixin,
-    ClassifierMixin,
-    TransformerMixin,
-    NeuralNet,
-):
-    """Classifier trained end to end through a relative layer; its encoder is swappable.
-
-    Encoder ``module_`` → :class:`RelativeProjection` ``relative_`` (cosine of the
-    batch codes to the codes of anchor inputs embedded by the same encoder at every
-    forward pass, then a LayerNorm) → classification head ``head_``, trained with
-    cross-entropy, as in Moschella et al. (2023). The head sees only angles between
-    codes, so :meth:`with_encoder` can replace the encoder with one trained
-    independently (another seed, width or architecture) and the net still classifies
-    without retraining. ``transform`` returns the relative representation.
-
-    Parameters
-    ----------
-    module : type of torch.nn.Module or torch.nn.Module, default=MLPEncoderModule
-        The encoder, configured with ``module__*`` parameters.
-
-    head : type of torch.nn.Module or torch.nn.Module, default=MLPDecoderModule
-        The classification head on the ``n_anchors`` similarities, returning logits;
-        configured with ``head__*`` parameters.
-    {relative}{parameters}
-    Attributes
-    ----------
-    {attributes}
-    head_ : torch.nn.Module
-        The trained head.
-
-    classes_ : ndarray of shape (n_classes,)
-        Class labels.
 
     See Also
     --------
@@ -284,50 +167,16 @@ class RelativeClassifier(
     (4,)
     """
 
-    __doc__ = __doc__.format(
-        relative=_RELATIVE_PARAMETERS.format(other="head"),
-        parameters=_SKORCH_PARAMETERS.format(
-            criterion="torch.nn.CrossEntropyLoss", other="head"
-        ),
-        attributes=_RELATIVE_ATTRIBUTES.lstrip("\n").lstrip(),
-    )
-
     def __init__(
         self,
         module=MLPEncoderModule,
         *,
         head=MLPDecoderModule,
-        n_anchors=300,
-        anchor_selection="random",
-        center=False,
-        normalization="layernorm",
         criterion=torch.nn.CrossEntropyLoss,
-        optimizer=torch.optim.Adam,
-        lr=1e-3,
-        max_epochs=20,
-        batch_size=128,
-        train_split=None,
-        random_state=None,
-        verbose=0,
         **kwargs,
     ):
-        self.head = head
-        self.n_anchors = n_anchors
-        self.anchor_selection = anchor_selection
-        self.center = center
-        self.normalization = normalization
-        self.random_state = random_state
-        super().__init__(
-            module,
-            criterion=criterion,
-            optimizer=optimizer,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            train_split=train_split,
-            verbose=verbose,
-            **kwargs,
-        )
+        self.head = head  # before skorch's __init__, which refuses it afterwards
+        super().__init__(module, criterion=criterion, **kwargs)
 
     def initialize_module(self):
         """Build the encoder, the relative layer and the head."""
@@ -341,14 +190,7 @@ class RelativeClassifier(
         return self.head_(self.relative_(x))
 
 
-class RelativeAutoEncoder(
-    _RelativeNetMixin,
-    AutoEncoderMixin,
-    NetMixin,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    NeuralNet,
-):
+class RelativeAutoEncoder(RelativeNetBase, AutoEncoderNetBase):
     """Autoencoder with a relative layer between encoder and decoder.
 
     Encoder ``module_`` → :class:`RelativeProjection` ``relative_`` → decoder
@@ -367,12 +209,98 @@ class RelativeAutoEncoder(
     decoder : type of torch.nn.Module or torch.nn.Module, default=MLPDecoderModule
         Maps the ``n_anchors`` normalised similarities to flat reconstructions;
         configured with ``decoder__*`` parameters.
-    {relative}{parameters}
+
+    n_anchors : int, float or None, default=300
+        Number of anchors chosen among the training rows; a float in ``(0, 1]`` is a
+        fraction of them and ``None`` makes every row an anchor. When larger than the
+        number of rows, every row becomes an anchor (with a warning). With an array
+        of indices as ``anchor_selection``, the first ``n_anchors`` of them (all of
+        them when ``None`` or when there are fewer).
+
+    anchor_selection : {"random", "stratified", "fps", "kmeans"}, array-like or \
+callable, default="random"
+        How anchors are chosen among the training rows, by the selection code of
+        :class:`~skrelrep.RelativeTransformer` (the same anchors as a
+        ``RelativeTransformer`` with these ``n_anchors``, ``anchor_selection`` and
+        ``random_state`` fitted on the flattened inputs): so FPS and k-means compare
+        raw inputs, ``"stratified"`` needs ``y``, an array gives the row indices and
+        a callable ``f(X, y, n_anchors=..., random_state=...)`` returns them.
+
+    center : bool, default=False
+        Centre codes and anchor codes on the anchor codes' mean before the cosine.
+
+    normalization : {"layernorm"} or None, default="layernorm"
+        Normalisation of the similarities before the decoder.
+
+    criterion : type of torch.nn.Module, default=torch.nn.MSELoss
+        Loss; with ``criterion__*`` parameters.
+
+    optimizer : type of torch.optim.Optimizer, default=torch.optim.Adam
+        Optimizer; with ``optimizer__*`` parameters.
+
+    lr : float, default=1e-3
+        Learning rate.
+
+    max_epochs : int, default=20
+        Epochs per call to ``fit``.
+
+    batch_size : int, default=128
+        Samples per batch, for training and for inference.
+
+    train_split : callable or None, default=None
+        Internal validation split of skorch (for example
+        ``skorch.dataset.ValidSplit(5)``); ``None`` trains on all the data, as
+        scikit-learn estimators do.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the choice of anchors, the initial weights, the shuffling of batches
+        and dropout (through a forked torch RNG, so the global torch RNG is left as
+        it was). Two nets with different seeds differ; the same int reproduces a net
+        exactly on the same hardware. ``None`` draws from NumPy's and torch's global
+        RNGs.
+
+    verbose : int, default=0
+        Print skorch's epoch log when positive.
+
+    **kwargs : dict
+        Any other :class:`skorch.NeuralNet` parameter (``device``, ``callbacks``,
+        ``warm_start``, ...) and the prefixed parameters ``module__*``,
+        ``decoder__*``, ``optimizer__*``, ``iterator_train__*``, ... For example
+        ``module__n_components=16`` or ``device="cuda"``.
+
     Attributes
     ----------
-    {attributes}
+    module_ : torch.nn.Module
+        The trained encoder.
+
+    relative_ : RelativeProjection
+        The relative layer; it holds the anchor inputs as a buffer and runs
+        ``module_``.
+
     decoder_ : torch.nn.Module
         The trained decoder.
+
+    anchor_indices_ : ndarray of shape (n_anchors_,)
+        Rows of the training data that became anchors, in anchor order.
+
+    anchor_inputs_ : ndarray of shape (n_anchors_, ...)
+        The anchor inputs (float32), in the input format of the encoder.
+
+    n_anchors_ : int
+        Number of anchors.
+
+    input_shape_ : tuple of int
+        Shape of one input sample seen in ``fit``.
+
+    n_features_in_ : int
+        Number of features (or channels, for images) seen in ``fit``.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``, for DataFrame input with string column
+        names.
+
+    history_ : skorch.history.History
+        Training history.
 
     See Also
     --------
@@ -390,50 +318,16 @@ class RelativeAutoEncoder(
     ((300, 20), (300, 64))
     """
 
-    __doc__ = __doc__.format(
-        relative=_RELATIVE_PARAMETERS.format(other="decoder"),
-        parameters=_SKORCH_PARAMETERS.format(
-            criterion="torch.nn.MSELoss", other="decoder"
-        ),
-        attributes=_RELATIVE_ATTRIBUTES.lstrip("\n").lstrip(),
-    )
-
     def __init__(
         self,
         module=MLPEncoderModule,
         *,
         decoder=MLPDecoderModule,
-        n_anchors=300,
-        anchor_selection="random",
-        center=False,
-        normalization="layernorm",
         criterion=torch.nn.MSELoss,
-        optimizer=torch.optim.Adam,
-        lr=1e-3,
-        max_epochs=20,
-        batch_size=128,
-        train_split=None,
-        random_state=None,
-        verbose=0,
         **kwargs,
     ):
-        self.decoder = decoder
-        self.n_anchors = n_anchors
-        self.anchor_selection = anchor_selection
-        self.center = center
-        self.normalization = normalization
-        self.random_state = random_state
-        super().__init__(
-            module,
-            criterion=criterion,
-            optimizer=optimizer,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            train_split=train_split,
-            verbose=verbose,
-            **kwargs,
-        )
+        self.decoder = decoder  # before skorch's __init__, which refuses it afterwards
+        super().__init__(module, criterion=criterion, **kwargs)
 
     def initialize_module(self):
         """Build the encoder, the relative layer and the decoder."""
@@ -466,9 +360,3 @@ class RelativeAutoEncoder(
         if norm is None:
             return self._decode(X, self.decoder_)
         return self._decode(X, lambda r: self.decoder_(norm(r)))
-
-
-def _as_float32_array(X):
-    if isinstance(X, torch.Tensor):
-        return X.detach().cpu().numpy().astype(np.float32, copy=False)
-    return np.ascontiguousarray(np.asarray(X), dtype=np.float32)
