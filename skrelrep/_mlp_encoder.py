@@ -5,6 +5,8 @@ This one needs nothing beyond scikit-learn: it trains a
 :class:`~sklearn.neural_network.MLPClassifier` and reads out its last hidden layer.
 """
 
+import warnings
+
 import numpy as np
 from scipy.special import expit
 from sklearn.base import (
@@ -27,6 +29,9 @@ _ACTIVATIONS = {
     "tanh": lambda Z: np.tanh(Z, out=Z),
     "relu": lambda Z: np.maximum(Z, 0, out=Z),
 }
+
+# What MLPClassifier's stochastic solvers warn, in place of raising, on a Ctrl-C.
+_INTERRUPTED = "Training interrupted by user"
 
 # The MLPClassifier parameters exposed here; they are validated by its own constraints.
 _MLP_PARAMS = (
@@ -132,6 +137,15 @@ class MLPEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     :class:`~sklearn.exceptions.ConvergenceWarning`. The code of an unconverged network
     is still a valid encoding.
 
+    A :class:`KeyboardInterrupt` (Ctrl-C) during ``fit`` propagates. The stochastic
+    solvers of :class:`~sklearn.neural_network.MLPClassifier` catch it, warn "Training
+    interrupted by user." and return the network trained so far, so that a program
+    would carry on with a truncated encoder; ``fit`` turns that warning back into the
+    :class:`KeyboardInterrupt` (the warning is not emitted). To do so it adds a warning
+    filter for the duration of the inner fit, with :func:`warnings.catch_warnings`
+    (process-wide filters: encoders fitted in parallel threads may, rarely, miss it
+    and fall back to scikit-learn's behaviour).
+
     Examples
     --------
     >>> from sklearn.datasets import load_digits
@@ -212,7 +226,7 @@ class MLPEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             dtype=[np.float64, np.float32],
         )
         params = {name: getattr(self, name) for name in _MLP_PARAMS}
-        self.mlp_ = MLPClassifier(**params).fit(X, y)
+        self.mlp_ = _fit_interruptibly(MLPClassifier(**params), X, y)
         self.n_iter_ = self.mlp_.n_iter_
         return self
 
@@ -257,3 +271,22 @@ class MLPEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         tags.target_tags.required = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _fit_interruptibly(mlp, X, y):
+    """``mlp.fit(X, y)``, raising the KeyboardInterrupt that MLPClassifier swallows.
+
+    The warning it emits instead is made an error, raised inside its ``except
+    KeyboardInterrupt`` block: the interrupt is that error's context.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=_INTERRUPTED, category=UserWarning)
+        try:
+            return mlp.fit(X, y)
+        except UserWarning as warning:
+            if not str(warning).startswith(_INTERRUPTED):
+                raise
+            interrupt = warning.__context__
+    if not isinstance(interrupt, KeyboardInterrupt):  # pragma: no cover - defensive
+        interrupt = KeyboardInterrupt()
+    raise interrupt

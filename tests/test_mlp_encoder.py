@@ -1,9 +1,12 @@
 """Tests for MLPEncoder: the last hidden layer of a scikit-learn MLP as a transformer."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from scipy.special import softmax
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -94,3 +97,40 @@ def test_transform_checks_width():
     encoder = MLPEncoder((4,), max_iter=5, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="3 features"):
         encoder.transform(X[:, :2])
+
+
+def test_fit_raises_the_keyboard_interrupt_scikit_learn_swallows(monkeypatch):
+    # A Ctrl-C during the 3rd epoch: MLPClassifier's stochastic solvers catch it and
+    # only warn; MLPEncoder.fit must stop with the KeyboardInterrupt, warning nothing.
+    from sklearn.neural_network import MLPClassifier
+
+    epochs = []
+    update = MLPClassifier._update_no_improvement_count
+
+    def interrupted_on_the_third_epoch(self, *args, **kwargs):
+        epochs.append(self.n_iter_)
+        if len(epochs) == 3:
+            raise KeyboardInterrupt
+        return update(self, *args, **kwargs)
+
+    monkeypatch.setattr(
+        MLPClassifier, "_update_no_improvement_count", interrupted_on_the_third_epoch
+    )
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(40, 3)), rng.randint(2, size=40)
+    encoder = MLPEncoder((4,), max_iter=50, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(KeyboardInterrupt):
+            encoder.fit(X, y)
+    assert epochs == [1, 2, 3]
+    assert not [w for w in caught if "interrupted" in str(w.message)]
+    assert not hasattr(encoder, "mlp_")  # no truncated encoder left behind
+
+
+def test_fit_still_emits_other_warnings():
+    # The interrupt check must not swallow scikit-learn's other warnings.
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(40, 3)), rng.randint(2, size=40)
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        MLPEncoder((4,), max_iter=2, random_state=0).fit(X, y)

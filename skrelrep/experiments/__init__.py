@@ -4,7 +4,9 @@ Each ``run_*`` function takes ``quick`` (a scaled-down run for tests and smoke c
 ``random_state`` and ``show_progress``, and returns an :class:`ExperimentResult`:
 tidy tables, figures, and the paper's claims checked on the numbers. Experiments use
 only skrelrep's public API, as a user would. Optional data sets and encoders that are
-not installed are skipped with a note naming the install command.
+not installed are skipped with a note naming the install command: an experiment that
+cannot run at all returns a result whose ``skipped`` holds that note (see
+:meth:`ExperimentResult.skip`), and ``skrelrep`` then exits with status 3.
 """
 
 import importlib

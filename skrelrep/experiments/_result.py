@@ -1,5 +1,6 @@
 """The value every experiment returns: tidy tables, figures and checked findings."""
 
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -11,6 +12,14 @@ __all__ = ["MISSING", "ExperimentResult", "Finding"]
 # What an optional data set or encoder raises when it is not installed: experiments
 # skip that part, with the message (which names the install command) in the report.
 MISSING = (ImportError, DataNotInstalledError)
+
+# How a skipped experiment's description starts (``description=f"Skipped: {exc}"``).
+_SKIPPED = "Skipped: "
+# The install command in a MISSING message: after "Install it with", else a bare one.
+_INSTALL = (
+    re.compile(r"Install it with:?\s*(\S[^\n]*)"),
+    re.compile(r"((?:pip|apt-get) install [^\n]*)"),
+)
 
 
 @dataclass
@@ -53,6 +62,11 @@ class ExperimentResult:
         Figures by file stem.
     findings : list of Finding
         The paper's claims checked on these numbers.
+    skipped : str or None
+        Why the experiment did not run (an optional data set or encoder is not
+        installed; the message names the install command), or ``None`` when it ran.
+        A result with no tables whose description starts with ``"Skipped: "`` gets
+        the rest of the description; :meth:`skip` builds such a result.
     """
 
     name: str
@@ -62,6 +76,51 @@ class ExperimentResult:
     published: pd.DataFrame | None = None
     figures: dict = field(default_factory=dict)
     findings: list = field(default_factory=list)
+    skipped: str | None = None
+
+    def __post_init__(self):
+        if (
+            self.skipped is None
+            and not self.tables
+            and self.description.startswith(_SKIPPED)
+        ):
+            self.skipped = self.description[len(_SKIPPED) :].strip()
+
+    @classmethod
+    def skip(cls, name, title, error, *, published=None):
+        """The result of an experiment that could not run because of ``error``.
+
+        Parameters
+        ----------
+        name, title : str
+            As for a result that ran.
+        error : Exception or str
+            One of ``MISSING`` (its message names the install command), or the reason.
+        published : pandas.DataFrame, default=None
+            The published numbers, still shown in the report.
+
+        Returns
+        -------
+        result : ExperimentResult
+        """
+        return cls(
+            name=name,
+            title=title,
+            description=f"{_SKIPPED}{error}",
+            published=published,
+            skipped=str(error),
+        )
+
+    @property
+    def install(self):
+        """The install command that the skip reason names, or ``None``."""
+        if self.skipped is None:
+            return None
+        for pattern in _INSTALL:
+            match = pattern.search(self.skipped)
+            if match:
+                return match.group(1).strip().rstrip(".")
+        return None
 
     @property
     def results(self):

@@ -7,7 +7,8 @@ Nothing here is public API. The modules import nothing from the rest of the pack
 - ``_norms``: row norms and unit rows that keep zero rows at zero;
 - ``_chunks``: rows per chunk within scikit-learn's ``working_memory``;
 - ``_dask``: blockwise functions on dask arrays (imported only for dask input);
-- ``_progress``: progress bars for long work.
+- ``_progress``: progress bars for long work;
+- ``_atomic``: files written whole or not at all, and writable-folder checks.
 """
 
 __all__ = []
