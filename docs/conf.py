@@ -21,6 +21,7 @@ sys.path.insert(0, str(HERE / "sphinxext"))
 
 import api_reference  # noqa: E402
 import gallery_order  # noqa: E402
+import hostile_tables  # noqa: E402
 
 project = "skrelrep"
 author = "skrelrep developers"
@@ -46,6 +47,8 @@ nitpicky = False
 
 # API reference: one page per public name, generated from the docstrings.
 api_reference.write(HERE / "api.rst")
+# The tables of hostile inputs, from the test suite's own (tests/test_hostile_*.py).
+hostile_tables.write(HERE / "user_guide" / "hostile_tables.rst")
 autosummary_generate = True
 autodoc_default_options = {"inherited-members": False}
 autodoc_typehints = "none"

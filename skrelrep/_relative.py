@@ -49,6 +49,8 @@ from .utils._compat import (
     check_same_namespace,
     get_namespace_and_device,
 )
+from .utils._statistics import feature_scale, near_mean_rows
+from .utils._warnings import warn
 
 __all__ = ["RelativeTransformer"]
 
@@ -119,7 +121,9 @@ class RelativeTransformer(
         centring, if ``center``) before the projection: batch normalisation without
         affine parameters, the batch being the anchor set. It makes the output
         invariant to rescaling each latent dimension by its own factor, not only to
-        isotropic rescaling. Features constant over the anchors are left unscaled.
+        isotropic rescaling. Features constant over the anchors (a spread within the
+        rounding error of their mean, as scikit-learn's ``StandardScaler`` judges it)
+        are left unscaled.
 
     similarity : Similarity, {"cosine", "euclidean", "l1", "linf"} or list, \
             default="cosine"
@@ -209,8 +213,13 @@ class RelativeTransformer(
     Notes
     -----
     The output of a row of zeros (or, with ``center=True``, a row equal to the anchor
-    mean) is a row of zeros. Identical rows chosen as anchors give identical output
-    columns; explicit or callable selections must not repeat an index.
+    mean, up to rounding) is a row of zeros. Identical rows chosen as anchors give
+    identical output columns; explicit or callable selections must not repeat an
+    index. With ``center=True``, anchors equal to the anchors' mean (all of them, when
+    every anchor is the same row) give zero columns and a warning. Norms are computed
+    so that they neither overflow nor underflow: the output does not depend on the
+    magnitude of the input, from 1e-30 to 1e30 in float32 and 1e-300 to 1e300 in
+    float64 (see :ref:`hostile_inputs`).
 
     Array API inputs (for example torch tensors on a GPU) are projected in their own
     namespace and on their own device when ``sklearn.set_config(array_api_dispatch=True)``
@@ -441,12 +450,13 @@ class RelativeTransformer(
                     "row: the only anchor minus the anchor mean is the zero vector."
                 )
             self.anchor_mean_ = xp.mean(anchors, axis=0)
-            anchors = anchors - self.anchor_mean_
+            anchors = _collapse_residue(
+                anchors - self.anchor_mean_, self.anchor_mean_, xp
+            )
         elif hasattr(self, "anchor_mean_"):
             del self.anchor_mean_
         if self.standardize:
-            spread = xp.std(anchors, axis=0)
-            self.anchor_scale_ = xp.where(spread > 0, spread, xp.ones_like(spread))
+            self.anchor_scale_ = feature_scale(anchors, xp)
             anchors = anchors / self.anchor_scale_
         elif hasattr(self, "anchor_scale_"):
             del self.anchor_scale_
@@ -555,3 +565,24 @@ def _project_block(block, anchors, mean, scale, *, similarity, exponent, batch_s
         exponent=exponent,
         batch_size=batch_size,
     )
+
+
+def _collapse_residue(centred, mean, xp):
+    """Centred anchors that are the mean up to rounding become exact zeros, warned.
+
+    Normalising rounding residue would give unit vectors pointing nowhere in
+    particular, and confident similarities to them; a zero anchor gives the documented
+    zero column instead.
+    """
+    collapsed = near_mean_rows(centred, mean, xp)
+    n_collapsed = int(xp.sum(xp.astype(collapsed, xp.int64)))
+    if n_collapsed == 0:
+        return centred
+    n_anchors = centred.shape[0]
+    which = "All" if n_collapsed == n_anchors else f"{n_collapsed} of"
+    warn(
+        f"{which} {n_anchors} anchors equal the anchors' mean (up to rounding): "
+        "centred, they are the zero vector, and their columns of the relative "
+        "representation are zero. Choose distinct anchors, or set center=False."
+    )
+    return xp.where(collapsed[:, None], xp.zeros_like(centred), centred)

@@ -10,8 +10,6 @@ This module needs nothing from :mod:`skrelrep.stitching`; :func:`stitch_by_trans
 lives there, beside :func:`~skrelrep.stitch`, and uses this one.
 """
 
-import warnings
-
 import numpy as np
 from sklearn.base import (
     BaseEstimator,
@@ -23,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .utils._array_api import to_numpy_if_tensor
 from .utils._compat import StrOptions, _fit_context
+from .utils._warnings import warn
 
 __all__ = ["LatentTranslator"]
 
@@ -199,9 +198,10 @@ class LatentTranslator(
         X : array-like of shape (n_anchors, n_features_in)
             The anchors in the source space.
 
-        y : array-like of shape (n_anchors, n_features_out) or (n_anchors,)
-            The same anchors, in the same order, in the target space. A 1-D ``y`` is a
-            target space of one feature.
+        y : array-like of shape (n_anchors, n_features_out)
+            The same anchors, in the same order, in the target space. It must be 2-D:
+            a 1-D ``y`` (class labels, say) raises a ``ValueError``; a target space of
+            one feature is ``y.reshape(-1, 1)``.
 
         Returns
         -------
@@ -217,13 +217,25 @@ class LatentTranslator(
             y_numeric=True,
             ensure_min_samples=2,
         )
+        if np.ndim(Y) != 2:
+            raise ValueError(
+                "y must hold the target embeddings of the anchors, a 2-D array of "
+                "shape (n_anchors, n_features_target), one row per row of X; got an "
+                f"array of shape {np.shape(Y)}. A vector of class labels is not a "
+                "latent space; for a target space of one feature, pass "
+                "y.reshape(-1, 1)."
+            )
         dtype = X.dtype
-        X = X.astype(np.float64, copy=False)
-        Y = np.asarray(Y, dtype=np.float64)
-        if Y.ndim == 1:
-            Y = Y[:, None]
         n_source, n_target = X.shape[1], Y.shape[1]
         n_padded = max(n_source, n_target)
+        # Each space is divided by its largest entry first, so that no statistic or
+        # product overflows or underflows (standardising removes the factor again;
+        # without scaling, one common factor keeps the map as it is).
+        source_factor, target_factor = _largest(X), _largest(Y)
+        if self.scaling is None:
+            source_factor = target_factor = max(source_factor, target_factor)
+        X = X.astype(np.float64) / source_factor
+        Y = np.asarray(Y, dtype=np.float64) / target_factor
         source_mean, source_scale = self._scaling_stats(X, n_padded)
         target_mean, target_scale = self._scaling_stats(Y, n_padded)
         # Divide by the scale where it is positive; multiply by the true one, so that
@@ -231,6 +243,17 @@ class LatentTranslator(
         source_divisor, target_divisor = _divisor(source_scale), _divisor(target_scale)
         X_std = (X - source_mean) / source_divisor
         Y_std = (Y - target_mean) / target_divisor
+        # Back to the units of the data, for the whole map.
+        source_mean, target_mean = (
+            source_mean * source_factor,
+            target_mean * target_factor,
+        )
+        source_divisor = source_divisor * source_factor
+        target_divisor = target_divisor * target_factor
+        source_scale, target_scale = (
+            source_scale * source_factor,
+            target_scale * target_factor,
+        )
 
         if self.method == "orthogonal":
             rotation = _procrustes(_pad(X_std, n_padded), _pad(Y_std, n_padded))
@@ -257,6 +280,8 @@ class LatentTranslator(
             source_mean
             - (target_mean / target_divisor + bias) @ inverse_weights * source_scale
         ).astype(dtype, copy=False)
+        if self.scaling is None:  # the documented attributes: no scaling at all
+            source_scale, target_scale = np.ones(n_source), np.ones(n_target)
         self.source_mean_ = source_mean.astype(dtype, copy=False)
         self.source_scale_ = source_scale.astype(dtype, copy=False)
         self.target_mean_ = target_mean.astype(dtype, copy=False)
@@ -337,14 +362,12 @@ class LatentTranslator(
         # Centring (or the bias) uses up one anchor's worth of equations.
         needed = n_source + int(self.method == "affine" or self.scaling is not None)
         if n_anchors < needed:
-            warnings.warn(
+            warn(
                 f"{n_anchors} anchors cannot determine a {self.method} map from "
                 f"{n_source} source features (at least {needed} are needed): using the "
                 "minimum-norm least-squares solution, which fits the anchors but is "
                 "arbitrary off their span. Give more anchors, or use "
-                'method="orthogonal".',
-                UserWarning,
-                stacklevel=3,
+                'method="orthogonal".'
             )
         design = X_std
         if self.method == "affine":
@@ -364,8 +387,16 @@ class LatentTranslator(
         # y is the second view of the anchors: required, and usually 2-D.
         tags.target_tags.required = True
         tags.target_tags.multi_output = True
+        # y is always 2-D: a target space, never a vector of labels.
+        tags.target_tags.single_output = False
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _largest(A):
+    """The largest absolute entry of ``A`` as a float (1 for an all-zero array)."""
+    largest = float(np.max(np.abs(A))) if A.size else 0.0
+    return largest if largest > 0 else 1.0
 
 
 def _divisor(scale):

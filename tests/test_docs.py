@@ -114,6 +114,24 @@ def test_every_public_name_has_an_api_page(fast_site):
     assert not missing, f"public names without an API page: {missing}"
 
 
+def test_the_hostile_inputs_page_shows_every_tested_case(fast_site):
+    import html
+
+    sys.path.insert(0, str(ROOT / "docs" / "sphinxext"))
+    try:
+        import hostile_tables
+    finally:
+        sys.path.pop(0)
+    page = (fast_site / "user_guide" / "hostile.html").read_text()
+    words = re.sub(r"\W+", "", html.unescape(re.sub(r"<[^>]+>", "", page)))
+    modules = sorted((ROOT / "tests").glob("test_hostile_*.py"))
+    assert len(modules) >= 5
+    for module in modules:
+        for case_id, hostile, expected in hostile_tables.cases(module):
+            for cell in (hostile, expected):
+                assert re.sub(r"\W+", "", cell) in words, (module.name, case_id)
+
+
 def test_api_pages_render_numpydoc_sections(fast_site):
     page = (fast_site / "generated" / "skrelrep.RelativeTransformer.html").read_text()
     for section in ("Parameters", "Attributes", "Examples", "See also", "References"):

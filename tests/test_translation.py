@@ -155,9 +155,11 @@ def test_inverse_of_least_squares_is_the_pseudo_inverse():
 def test_one_dimensional_target():
     X = _space()
     w = np.arange(10.0)
-    translator = LatentTranslator("affine").fit(X, X @ w + 1.0)
+    # A target space of one feature is a column.
+    translator = LatentTranslator("affine").fit(X, (X @ w + 1.0)[:, None])
     assert translator.n_features_out_ == 1
     np.testing.assert_allclose(translator.transform(X[:5])[:, 0], X[:5] @ w + 1.0)
+    # A 1-D y is refused: see tests/test_hostile_translation.py.
 
 
 @pytest.mark.parametrize("scaling", ["isotropic", "per_feature"])

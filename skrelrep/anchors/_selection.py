@@ -12,12 +12,13 @@ normalised copy of the whole of ``X``.
 import inspect
 import math
 import numbers
-import warnings
 
 import numpy as np
+from sklearn.utils.multiclass import type_of_target
 
 from ..utils._array_api import to_numpy
 from ..utils._compat import Interval, RealNotInt, StrOptions
+from ..utils._warnings import warn
 from ._fps import farthest_point_sampling
 from ._kmeans import kmeans_anchors
 
@@ -42,6 +43,14 @@ def _stratified(X, y, n_anchors, rng, xp):
             "anchor_selection='stratified' needs class labels: call fit(X, y)."
         )
     y = np.asarray(to_numpy(y))
+    target_type = type_of_target(y, input_name="y")
+    if target_type not in ("binary", "multiclass"):
+        raise ValueError(
+            "anchor_selection='stratified' needs one class label per row (a 1-D y "
+            f"of classes); got y of shape {y.shape} whose type is {target_type!r}. "
+            "For continuous or multi-output targets, use another strategy, or "
+            "pass class labels derived from them (e.g. quantile bins)."
+        )
     classes, y_encoded = np.unique(y, return_inverse=True)
     members = [np.flatnonzero(y_encoded == k) for k in range(len(classes))]
     sizes = np.array([len(m) for m in members])
@@ -78,6 +87,13 @@ def _check_indices(indices, n_samples, source):
     indices = np.asarray(to_numpy(indices))
     if indices.ndim != 1 or indices.size == 0:
         raise ValueError(f"{source} must give a non-empty 1-D array of row indices.")
+    if indices.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{source} must give integer row indices (positions in X), got "
+            f"{indices.dtype} values such as {indices[0]!r}. To choose anchors by "
+            "name, look their positions up first (e.g. with list.index or "
+            "pandas.Index.get_indexer)."
+        )
     if not np.issubdtype(indices.dtype, np.integer):
         if indices.dtype == bool or not np.all(np.equal(np.mod(indices, 1), 0)):
             raise ValueError(
@@ -127,11 +143,9 @@ def resolve_n_anchors(n_anchors, selection, n_samples):
         count = max(1, math.ceil(n_anchors * n_samples))
     if is_explicit(selection) or count <= n_samples:
         return count
-    warnings.warn(
+    warn(
         f"n_anchors={count} is larger than n_samples={n_samples}: every sample "
-        "becomes an anchor.",
-        UserWarning,
-        stacklevel=4,
+        "becomes an anchor."
     )
     return n_samples
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..utils._norms import inverse_norms, row_norms
+from ..utils._norms import normalize_rows
 from ._validation import check_pair
 
 __all__ = ["cosine_agreement"]
@@ -46,5 +46,6 @@ def cosine_agreement(A, B):
     0.569
     """
     A, B = check_pair(A, B, same_width=True)
-    scale = inverse_norms(row_norms(A, np), np) * inverse_norms(row_norms(B, np), np)
-    return float(np.mean(np.einsum("ij,ij->i", A, B) * scale, dtype=np.float64))
+    # Unit rows first: a product of two large (or small) rows could overflow.
+    cosines = np.einsum("ij,ij->i", normalize_rows(A, np), normalize_rows(B, np))
+    return float(np.mean(cosines, dtype=np.float64))

@@ -66,15 +66,22 @@ def linear_cka(A, B, *, batch_size=None):
     check_batch_size(batch_size)
     n_samples, width_a = A.shape
     width_b = B.shape[1]
-    mean_a = A.mean(axis=0, dtype=np.float64)
-    mean_b = B.mean(axis=0, dtype=np.float64)
+    chunk = chunk_n_rows(n_samples, 8 * (width_a + width_b), batch_size)
+    # CKA does not change when a space is rescaled: dividing each by its largest
+    # entry keeps every product in range, whatever the magnitude of the input.
+    scale_a, scale_b = _largest(A), _largest(B)
+    mean_a, mean_b = np.zeros(width_a), np.zeros(width_b)
+    for rows in gen_batches(n_samples, chunk):
+        mean_a += np.sum(A[rows] / scale_a, axis=0, dtype=np.float64)
+        mean_b += np.sum(B[rows] / scale_b, axis=0, dtype=np.float64)
+    mean_a /= n_samples
+    mean_b /= n_samples
     gram_a = np.zeros((width_a, width_a))
     gram_b = np.zeros((width_b, width_b))
     cross = np.zeros((width_b, width_a))
-    chunk = chunk_n_rows(n_samples, 8 * (width_a + width_b), batch_size)
     for rows in gen_batches(n_samples, chunk):
-        X = A[rows] - mean_a
-        Y = B[rows] - mean_b
+        X = A[rows] / scale_a - mean_a
+        Y = B[rows] / scale_b - mean_b
         gram_a += X.T @ X
         gram_b += Y.T @ Y
         cross += Y.T @ X
@@ -83,3 +90,9 @@ def linear_cka(A, B, *, batch_size=None):
     if denominator == 0:
         return 0.0
     return float(np.linalg.norm(cross) ** 2 / denominator)
+
+
+def _largest(A):
+    """The largest absolute entry of ``A`` (1 for an all-zero array), as float64."""
+    largest = float(np.max(np.abs(A))) if A.size else 0.0
+    return largest if largest > 0 else 1.0

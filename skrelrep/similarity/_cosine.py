@@ -20,7 +20,13 @@ from sklearn.utils import gen_batches
 from ..utils._array_api import is_numpy_namespace, itemsize
 from ..utils._chunks import chunk_n_rows
 from ..utils._compat import get_namespace_and_device
-from ..utils._norms import inverse_norms, normalize_rows, row_norms
+from ..utils._norms import (
+    centring_residue,
+    extreme_squared_norms,
+    inverse_norms,
+    normalize_rows,
+    row_norms,
+)
 from ._base import NORMALIZATION_CONSTRAINT, Similarity
 
 __all__ = ["CosineSimilarity", "cosine_projection", "projection_chunk_rows"]
@@ -154,6 +160,7 @@ def cosine_projection(X, anchors, xp, *, mean=None, batch_size=None, device=None
     anchors_t = anchors.T
     norms = np.empty(chunk, dtype=X.dtype)
     centered = None if mean is None else np.empty((chunk, n_features), dtype=X.dtype)
+    residue = None if mean is None else centring_residue(mean, np)
     for rows in gen_batches(n_samples, chunk):
         block = X[rows, :]
         scale = norms[: block.shape[0]]
@@ -163,33 +170,48 @@ def cosine_projection(X, anchors, xp, *, mean=None, batch_size=None, device=None
             if sp.issparse(block):  # one chunk is densified, never the whole of X
                 unit.fill(0)
                 block = block.toarray(out=unit)
-            _centered_unit_rows(block, mean, unit, scale)
+            _centered_unit_rows(block, mean, unit, scale, residue)
             np.matmul(unit, anchors_t, out=target)
-        elif sp.issparse(block):
+            continue
+        if sp.issparse(block):
             scale[:] = np.asarray(block.multiply(block).sum(axis=1)).ravel()
-            _invert_sqrt(scale)
-            target[...] = block @ anchors_t
-            target *= scale[:, None]
         else:
-            # Multiply X itself into the output, then rescale the output rows: one
-            # large matrix product and one pass over the output, no copy of X.
             np.einsum("ij,ij->i", block, block, out=scale)
-            _invert_sqrt(scale)
+        extreme = np.flatnonzero(extreme_squared_norms(scale, X.dtype))
+        _invert_sqrt(scale)
+        # Multiply X itself into the output, then rescale the output rows: one large
+        # matrix product and one pass over the output, no copy of X.
+        if sp.issparse(block):
+            target[...] = block @ anchors_t
+        else:
             np.matmul(block, anchors_t, out=target)
-            target *= scale[:, None]
+        target *= scale[:, None]
+        if extreme.size:  # norms out of the normal range (and zero rows): rescaled
+            target[extreme] = normalize_rows(block[extreme], np) @ anchors_t
     return out
 
 
-def _centered_unit_rows(block, mean, unit, scale):
-    """Write ``block - mean``, each row scaled to unit norm, to ``unit``."""
+def _centered_unit_rows(block, mean, unit, scale, residue):
+    """Write ``block - mean``, each row scaled to unit norm, to ``unit``.
+
+    Rows within ``residue`` of the mean become zero rows (see ``centring_residue``).
+    """
     piece_rows = max(1, _PIECE_BYTES // (unit.itemsize * unit.shape[1]))
     for start in range(0, block.shape[0], piece_rows):
         piece = slice(start, start + piece_rows)
         target, inverse = unit[piece], scale[piece]
         np.subtract(block[piece], mean, out=target)
         np.einsum("ij,ij->i", target, target, out=inverse)
+        # Squared norms out of the normal range (and zero rows) are redone below.
+        extreme = np.flatnonzero(extreme_squared_norms(inverse, unit.dtype))
+        centred = target[extreme]  # a copy of those rows, still unscaled
+        # The mean, up to rounding (a bound beyond the dtype's range: extreme rows).
+        inverse[inverse <= min(residue * residue, float(np.finfo(unit.dtype).max))] = 0
         _invert_sqrt(inverse)
         target *= inverse[:, None]
+        if extreme.size:
+            near_mean = row_norms(centred, np) <= residue
+            target[extreme] = normalize_rows(centred, np) * ~near_mean[:, None]
 
 
 def _invert_sqrt(squared_norms):
@@ -209,10 +231,13 @@ def _projection_xp(X, anchors, xp, mean, batch_size, device):
         _, _, device = get_namespace_and_device(X)
     out = xp.empty((n_samples, n_anchors), dtype=X.dtype, device=device)
     anchors_t = anchors.T
+    residue = None if mean is None else centring_residue(mean, xp)
     for rows in gen_batches(n_samples, chunk):
         block = X[rows, :]
         if mean is not None:
             block = block - mean
-        scale = inverse_norms(row_norms(block, xp), xp)
-        out[rows, :] = (block * scale[:, None]) @ anchors_t
+        norms = row_norms(block, xp)
+        if residue:
+            norms = xp.where(norms > residue, norms, xp.zeros_like(norms))
+        out[rows, :] = (block * inverse_norms(norms, xp)[:, None]) @ anchors_t
     return out

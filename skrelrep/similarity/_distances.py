@@ -81,15 +81,18 @@ class EuclideanSimilarity(_NegatedDistance):
 
     def _distances(self, X, anchors, xp):
         origin = xp.mean(anchors, axis=0)
-        X, anchors = X - origin, anchors - origin
+        # Measured from the anchors' mean, in units of the largest entry: squaring
+        # can then neither overflow nor underflow, whatever the magnitude.
+        scale = _largest(anchors - origin, xp)
+        X, anchors = (X - origin) / scale, (anchors - origin) / scale
         if is_numpy_namespace(xp):
-            return super()._distances(X, anchors, xp)
+            return super()._distances(X, anchors, xp) * X.dtype.type(scale)
         squared = (
             xp.sum(X * X, axis=1)[:, None]
             - 2 * (X @ anchors.T)
             + xp.sum(anchors * anchors, axis=1)[None, :]
         )
-        return xp.sqrt(xp.clip(squared, 0, None))
+        return xp.sqrt(xp.clip(squared, 0, None)) * scale
 
     def extra_bytes_per_row(self, n_features, n_anchors, itemsize, numpy_namespace):
         return 0
@@ -149,3 +152,9 @@ class ChebyshevSimilarity(_NegatedDistance):
 
     name = "linf"
     _metric = "chebyshev"
+
+
+def _largest(A, xp):
+    """The largest absolute entry of ``A`` as a Python float (1 when all are zero)."""
+    largest = float(xp.max(xp.abs(A))) if A.shape[0] * A.shape[1] else 0.0
+    return largest if largest > 0 else 1.0

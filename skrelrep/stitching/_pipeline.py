@@ -434,16 +434,19 @@ class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
     @property
     def classes_(self):
         """The decoder's class labels."""
+        check_is_fitted(self)
         return self.pipeline_[-1].classes_
 
     @property
     def n_features_in_(self):
         """Number of features seen by the encoder during fit."""
+        check_is_fitted(self)
         return self.pipeline_.n_features_in_
 
     @property
     def feature_names_in_(self):
         """Names of features seen by the encoder during fit."""
+        check_is_fitted(self)
         return self.pipeline_.feature_names_in_
 
     def get_metadata_routing(self):

@@ -4,7 +4,10 @@ Nothing here is public API. The modules import nothing from the rest of the pack
 
 - ``_compat``: the private scikit-learn names skrelrep uses, and only there;
 - ``_array_api``: moving arrays between namespaces (NumPy, torch, ...), taking rows;
-- ``_norms``: row norms and unit rows that keep zero rows at zero;
+- ``_norms``: row norms and unit rows that keep zero rows at zero and cannot
+  overflow or underflow;
+- ``_statistics``: feature spreads and near-mean rows, with rounding tolerances;
+- ``_warnings``: warnings that point at the caller's line;
 - ``_chunks``: rows per chunk within scikit-learn's ``working_memory``;
 - ``_dask``: blockwise functions on dask arrays (imported only for dask input);
 - ``_progress``: progress bars for long work;

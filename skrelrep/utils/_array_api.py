@@ -53,7 +53,10 @@ def to_numpy(array):
     if array is None or isinstance(array, np.ndarray) or sp.issparse(array):
         return array
     if hasattr(array, "detach") and hasattr(array, "cpu"):  # torch, any device
-        return array.detach().cpu().numpy()
+        array = array.detach().cpu()
+        if str(array.dtype) == "torch.bfloat16":  # NumPy has no bfloat16
+            array = array.float()
+        return array.numpy()
     if hasattr(array, "get") and type(array).__module__.startswith("cupy"):
         return array.get()
     try:

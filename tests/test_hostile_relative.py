@@ -1,0 +1,316 @@
+"""RelativeTransformer on hostile inputs: a correct result or a clear error, each case.
+
+The table is shown in the user guide (:ref:`hostile_inputs`); ``tests/hostile.py``
+describes the format.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hostile import case, check_every_case_is_tested
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skrelrep import RelativeTransformer
+
+CASES = [
+    (
+        "magnitudes",
+        "rows of any magnitude the dtype can represent: scaled by 1e-30 to 1e30 "
+        "(float32) or 1e-300 to 1e300 (float64), with or without centring or "
+        "standardisation, sparse or dense",
+        "the same relative representation as the unscaled rows, to rounding (norms "
+        "are taken after scaling each row by its largest entry when squaring would "
+        "overflow or underflow)",
+    ),
+    (
+        "zero-rows",
+        "rows of zeros; with centring, rows equal to the anchors' mean",
+        "rows of zeros, never NaN",
+    ),
+    (
+        "mean-up-to-rounding",
+        "with centring, rows equal to the anchors' mean up to rounding",
+        "rows of zeros, as for rows exactly equal to it (the rounding residue is not "
+        "normalised into a unit vector)",
+    ),
+    (
+        "identical-anchors",
+        "with centring, anchors that are all the same row (or some equal to their "
+        "mean)",
+        "zero columns for those anchors and a warning saying how many, never "
+        "confident similarities to rounding residue",
+    ),
+    (
+        "constant-feature",
+        "standardize=True with a feature constant over the anchors (0.1 everywhere), "
+        "without centring",
+        "the feature is left unscaled (its spread is rounding, within scikit-learn's "
+        "StandardScaler tolerance); the output is not collapsed to 1.0",
+    ),
+    (
+        "non-finite",
+        "NaN or infinite entries in X, at fit or at transform",
+        "ValueError naming the input",
+    ),
+    (
+        "empty-or-wrong-width",
+        "no rows, no columns, or another width at transform than at fit",
+        "ValueError with the counts",
+    ),
+    (
+        "too-many-anchors",
+        "n_anchors larger than the number of rows",
+        "every row becomes an anchor, with a UserWarning that points at the caller's "
+        "line",
+    ),
+    (
+        "string-indices",
+        "anchor_selection given as strings, or a callable returning strings",
+        "ValueError asking for integer positions, with how to look them up",
+    ),
+    (
+        "bad-indices",
+        "explicit indices that repeat, fall out of range, are fractional or empty",
+        "ValueError saying which",
+    ),
+    (
+        "stratified-continuous",
+        'anchor_selection="stratified" with a continuous or 2-D y',
+        "ValueError naming the type of y and what to do",
+    ),
+    (
+        "parallel-data-unread",
+        "X_parallel passed to fit with a selection that does not read it",
+        "ValueError (the data would otherwise be silently ignored)",
+    ),
+    (
+        "bad-similarity",
+        "an unknown similarity name, a repeated or empty list, or a combination of "
+        "one similarity",
+        "InvalidParameterError naming the parameter",
+    ),
+    (
+        "bfloat16",
+        "a torch bfloat16 tensor without array API dispatch",
+        "computed in float32 (NumPy has no bfloat16), not an error",
+    ),
+]
+
+
+def test_every_case_is_tested():
+    check_every_case_is_tested(globals(), CASES)
+
+
+def _data(n_samples=120, n_features=6, dtype=np.float64, seed=0):
+    rng = np.random.RandomState(seed)
+    return (rng.normal(size=(n_samples, n_features)) + 0.3).astype(dtype)
+
+
+CONFIGURATIONS = [
+    {},
+    {"center": True},
+    {"center": True, "standardize": True},
+    {"anchor_selection": "fps"},
+    {"similarity": "euclidean", "center": True},
+]
+
+
+@case("magnitudes")
+@settings(max_examples=40, deadline=None)
+@given(
+    dtype=st.sampled_from([np.float32, np.float64]),
+    exponent=st.floats(-1.0, 1.0),
+    params=st.sampled_from(CONFIGURATIONS),
+    sparse=st.booleans(),
+)
+def test_magnitudes(dtype, exponent, params, sparse):
+    largest = 30 if dtype == np.float32 else 300
+    factor = dtype(10.0 ** (largest * exponent))
+    X = _data(dtype=dtype)
+    if params.get("similarity") == "euclidean":
+        # A distance scales with the data: compared after dividing by the factor.
+        expected = RelativeTransformer(8, random_state=0, **params).fit_transform(X)
+        scaled = RelativeTransformer(8, random_state=0, **params).fit_transform(
+            X * factor
+        )
+        assert_allclose(scaled / factor, expected, rtol=1e-4, atol=1e-4)
+        return
+    if sparse:
+        X[X < 0.3] = 0
+    as_input = sp.csr_matrix if sparse else np.asarray
+    expected = RelativeTransformer(8, random_state=0, **params).fit_transform(
+        as_input(X)
+    )
+    scaled = RelativeTransformer(8, random_state=0, **params).fit_transform(
+        as_input(X * factor)
+    )
+    assert scaled.dtype == dtype
+    assert np.isfinite(scaled).all()
+    tolerance = 1e-4 if dtype == np.float32 else 1e-10
+    assert_allclose(scaled, expected, atol=tolerance)
+
+
+@case("zero-rows")
+def test_zero_rows():
+    X = _data()
+    for params in ({}, {"center": True}):
+        relative = RelativeTransformer(10, random_state=0, **params).fit(X)
+        row = relative.anchor_mean_ if params else np.zeros(X.shape[1])
+        assert_array_equal(relative.transform(np.tile(row, (3, 1))), 0)
+    sparse_zero = sp.csr_matrix((2, X.shape[1]))
+    assert_array_equal(
+        RelativeTransformer(5, random_state=0).fit(X).transform(sparse_zero), 0
+    )
+
+
+@case("mean-up-to-rounding")
+def test_mean_up_to_rounding():
+    X = _data() * 1e6 + 1e8  # a large offset: the residue of centring is large too
+    relative = RelativeTransformer(10, center=True, random_state=0).fit(X)
+    # One and two units in the last place away: what computing the mean another
+    # way (another order of summation) gives.
+    one_ulp = np.nextafter(relative.anchor_mean_, np.inf)
+    two_ulps = np.nextafter(one_ulp, -np.inf * np.sign(relative.anchor_mean_))
+    assert_array_equal(relative.transform(np.vstack([one_ulp, two_ulps])), 0)
+    # A row a genuine distance away is projected as usual.
+    far = relative.anchor_mean_ + 1.0
+    assert np.abs(relative.transform(far[None, :])).max() > 0.1
+
+
+@case("identical-anchors")
+def test_identical_anchors():
+    rng = np.random.RandomState(0)
+    row = rng.normal(size=5) * 3 + 10
+    X = np.vstack([np.tile(row, (20, 1)), rng.normal(size=(30, 5))])
+    with pytest.warns(UserWarning, match="All 5 anchors equal the anchors' mean"):
+        relative = RelativeTransformer(anchor_selection=[0, 1, 2, 3, 4], center=True)
+        R = relative.fit_transform(X)
+    assert_array_equal(R, 0)
+    assert_array_equal(relative.anchors_, 0)
+    # Two identical anchors among distinct ones are kept: identical columns.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        R = RelativeTransformer(anchor_selection=[0, 1, 25, 30], center=True)
+        R = R.fit_transform(X)
+    assert_array_equal(R[:, 0], R[:, 1])
+    assert np.abs(R[:, 2:]).max() > 0.5
+
+
+@case("constant-feature")
+def test_constant_feature():
+    X = np.random.RandomState(0).normal(size=(200, 8))
+    X[:, 3] = 0.1
+    relative = RelativeTransformer(10, standardize=True, random_state=0).fit(X)
+    assert relative.anchor_scale_[3] == 1.0
+    R = relative.transform(X)
+    assert not np.allclose(R, 1.0)
+    assert R.std() > 0.2
+    # Against an independent computation: scale the other features by hand.
+    anchors = X[relative.anchor_indices_]
+    spread = anchors.std(axis=0)
+    spread[3] = 1.0
+    unit = lambda A: A / np.linalg.norm(A, axis=1, keepdims=True)  # noqa: E731
+    assert_allclose(R, unit(X / spread) @ unit(anchors / spread).T, atol=1e-12)
+
+
+@case("non-finite")
+def test_non_finite():
+    X = _data()
+    relative = RelativeTransformer(5, random_state=0).fit(X)
+    for value in (np.nan, np.inf, -np.inf):
+        bad = X.copy()
+        bad[3, 2] = value
+        with pytest.raises(ValueError, match=r"Input X contains (NaN|infinity)"):
+            RelativeTransformer(5, random_state=0).fit(bad)
+        with pytest.raises(ValueError, match=r"Input X contains (NaN|infinity)"):
+            relative.transform(bad)
+
+
+@case("empty-or-wrong-width")
+def test_empty_or_wrong_width():
+    X = _data()
+    with pytest.raises(ValueError, match="0 sample"):
+        RelativeTransformer(5).fit(X[:0])
+    with pytest.raises(ValueError, match="0 feature"):
+        RelativeTransformer(5).fit(X[:, :0])
+    relative = RelativeTransformer(5, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="X has 4 features, but RelativeTransformer"):
+        relative.transform(X[:, :4])
+
+
+@case("too-many-anchors")
+def test_too_many_anchors():
+    X = _data(n_samples=20)
+    with pytest.warns(UserWarning, match="n_anchors=50 is larger") as record:
+        relative = RelativeTransformer(50, random_state=0).fit(X)
+    assert relative.n_anchors_ == 20
+    assert record[0].filename == __file__  # the caller's line, not the library's
+
+
+@case("string-indices")
+def test_string_indices():
+    X = _data()
+    for selection in (["a", "b"], lambda X, y, **kwargs: ["a", "b"]):
+        with pytest.raises(ValueError, match=r"integer row indices.*look their"):
+            RelativeTransformer(2, anchor_selection=selection).fit(X)
+
+
+@case("bad-indices")
+def test_bad_indices():
+    X = _data()
+    for selection, match in [
+        ([1, 1, 2], "duplicate"),
+        ([0, 500], "out of range"),
+        ([0.5, 2.0], "integer row indices"),
+        ([], "non-empty"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            RelativeTransformer(anchor_selection=np.asarray(selection)).fit(X)
+
+
+@case("stratified-continuous")
+def test_stratified_continuous():
+    X = _data()
+    rng = np.random.RandomState(0)
+    for y, kind in [
+        (rng.normal(size=len(X)), "continuous"),
+        (rng.randint(2, size=(len(X), 2)), "multilabel-indicator"),
+    ]:
+        with pytest.raises(ValueError, match=f"type is '{kind}'"):
+            RelativeTransformer(5, anchor_selection="stratified").fit(X, y)
+
+
+@case("parallel-data-unread")
+def test_parallel_data_unread():
+    X = _data()
+    for selection in ("random", "fps", [0, 1, 2]):
+        with pytest.raises(ValueError, match="X_parallel is read only by"):
+            RelativeTransformer(3, anchor_selection=selection).fit(X, X_parallel=X)
+
+
+@case("bad-similarity")
+def test_bad_similarity():
+    from skrelrep.similarity import CombinedSimilarity
+
+    X = _data()
+    for similarity in ("dot", ["cosine", "cosine"], [], CombinedSimilarity(["l1"])):
+        with pytest.raises(InvalidParameterError, match="similarit"):
+            RelativeTransformer(5, similarity=similarity).fit(X)
+
+
+@case("bfloat16")
+def test_bfloat16():
+    torch = pytest.importorskip("torch")
+    X = _data(dtype=np.float32)
+    tensor = torch.tensor(X).to(torch.bfloat16)
+    R = RelativeTransformer(5, random_state=0).fit_transform(tensor)
+    assert R.dtype == np.float32
+    expected = RelativeTransformer(5, random_state=0).fit_transform(
+        tensor.float().numpy()
+    )
+    assert_allclose(R, expected)

@@ -1,0 +1,135 @@
+"""LatentTranslator on hostile inputs: a correct map or a clear error, each case.
+
+The table is shown in the user guide (:ref:`hostile_inputs`); ``tests/hostile.py``
+describes the format.
+"""
+
+import numpy as np
+import pytest
+from hostile import case, check_every_case_is_tested
+
+from skrelrep import LatentTranslator
+
+CASES = [
+    (
+        "magnitudes",
+        "both spaces scaled by 1e-300 to 1e300 (every method and scaling)",
+        "the same map in relative units: each space is divided by its largest entry "
+        "before any statistic or product (anchors scaled by 1e200 used to give an "
+        "infinite spread and the target's mean as every translation)",
+    ),
+    (
+        "labels-as-target",
+        "a 1-D y, such as a vector of class labels, as the target space",
+        "ValueError: y must be 2-D embeddings, with y.reshape(-1, 1) for a target "
+        "space of one feature",
+    ),
+    (
+        "row-mismatch",
+        "target embeddings with another number of rows than the source",
+        "ValueError with both counts",
+    ),
+    (
+        "too-few-anchors",
+        "fewer anchors than source features for a least-squares map",
+        "a UserWarning at the caller's line; the minimum-norm solution, which fits the "
+        "anchors",
+    ),
+    (
+        "constant-target-feature",
+        'a target feature constant over the anchors (scaling="per_feature"), or a '
+        "whole target space constant (any scaling)",
+        "it stays constant after translation (never divided by its zero spread)",
+    ),
+    (
+        "non-finite",
+        "NaN or infinite entries in either space",
+        "ValueError naming the input",
+    ),
+]
+
+
+def test_every_case_is_tested():
+    check_every_case_is_tested(globals(), CASES)
+
+
+def _space(n_samples=120, n_features=8, seed=0):
+    rng = np.random.RandomState(seed)
+    return rng.normal(size=(n_samples, n_features)) * rng.uniform(
+        0.5, 3.0, n_features
+    ) + rng.normal(size=n_features)
+
+
+@case("magnitudes")
+@pytest.mark.parametrize("method", ["orthogonal", "linear", "affine"])
+@pytest.mark.parametrize("scaling", ["isotropic", "per_feature", None])
+@pytest.mark.parametrize("magnitude", [1e-300, 1e-150, 1e150, 1e300])
+def test_magnitudes(method, scaling, magnitude):
+    X = _space()
+    Y = _space(n_features=6, seed=1)
+    base = LatentTranslator(method, scaling=scaling).fit(X[:60], Y[:60])
+    scaled = LatentTranslator(method, scaling=scaling).fit(
+        X[:60] * magnitude, Y[:60] * magnitude
+    )
+    np.testing.assert_allclose(
+        scaled.transform(X[60:] * magnitude) / magnitude,
+        base.transform(X[60:]),
+        rtol=1e-9,
+        atol=1e-9,
+    )
+    np.testing.assert_allclose(
+        scaled.inverse_transform(Y[60:] * magnitude) / magnitude,
+        base.inverse_transform(Y[60:]),
+        rtol=1e-9,
+        atol=1e-9,
+    )
+
+
+@case("labels-as-target")
+def test_labels_as_target():
+    X = _space()
+    for y in (X[:, 0] > 0).astype(int), X @ np.arange(8.0):
+        with pytest.raises(ValueError, match=r"2-D array .* y.reshape\(-1, 1\)"):
+            LatentTranslator().fit(X, y)
+
+
+@case("row-mismatch")
+def test_row_mismatch():
+    X = _space()
+    with pytest.raises(
+        ValueError, match=r"inconsistent numbers of samples: \[120, 119\]"
+    ):
+        LatentTranslator().fit(X, X[:-1])
+
+
+@case("too-few-anchors")
+def test_too_few_anchors():
+    X, Y = _space(n_samples=5), _space(n_samples=5, seed=1)
+    with pytest.warns(UserWarning, match="5 anchors cannot determine") as record:
+        translator = LatentTranslator("linear").fit(X, Y)
+    assert record[0].filename == __file__
+    np.testing.assert_allclose(translator.transform(X), Y, atol=1e-8)
+
+
+@case("constant-target-feature")
+def test_constant_target_feature():
+    X, Y = _space(), _space(n_features=3, seed=1)
+    Y[:, 1] = 7.0
+    for method in ("orthogonal", "linear", "affine"):
+        translator = LatentTranslator(method, scaling="per_feature")
+        translator.fit(X[:60], Y[:60])
+        np.testing.assert_allclose(translator.transform(X[60:])[:, 1], 7.0)
+        constant = LatentTranslator(method).fit(X[:60], np.full((60, 3), 7.0))
+        np.testing.assert_allclose(constant.transform(X[60:]), 7.0)
+
+
+@case("non-finite")
+def test_non_finite():
+    X, Y = _space(), _space(seed=1)
+    for value in (np.nan, np.inf):
+        bad = X.copy()
+        bad[0, 0] = value
+        with pytest.raises(ValueError, match=r"(NaN|infinity)"):
+            LatentTranslator().fit(bad, Y)
+        with pytest.raises(ValueError, match=r"(NaN|infinity)"):
+            LatentTranslator().fit(Y, bad)
