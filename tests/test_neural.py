@@ -678,14 +678,18 @@ def test_relative_stitching_of_encoders_keeps_accuracy_absolute_does_not(
 def test_stitched_pipeline_trains_an_unfrozen_neural_encoder(small_digits):
     X, y = small_digits
     encoder = NeuralEncoder(**SMALL, random_state=0)
+    # The decoders' convergence is not under test: enough iterations that rounding
+    # in the codes cannot tip lbfgs over its limit.
     pipe = StitchedPipeline(
-        encoder, RelativeTransformer(20, random_state=0), LogisticRegression()
+        encoder,
+        RelativeTransformer(20, random_state=0),
+        LogisticRegression(max_iter=1000),
     ).fit(X, y)
     assert not hasattr(encoder, "module_")  # the pipeline fitted a clone
     other = StitchedPipeline(
         NeuralEncoder(**dict(SMALL, module__n_components=5), random_state=1),
         RelativeTransformer(20, random_state=0),
-        LogisticRegression(),
+        LogisticRegression(max_iter=1000),
     ).fit(X, y)
     # relative stitching joins codes of different widths
     assert stitch(other, pipe).predict(X[:7]).shape == (7,)
