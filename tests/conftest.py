@@ -73,3 +73,46 @@ def _traced_peak(function):
 def traced_peak():
     """The memory tracer: ``result, peak = traced_peak(lambda: ...)``."""
     return _traced_peak
+
+
+def _toy_result(name):
+    """An ExperimentResult with a results table, a summary and one finding."""
+    import pandas as pd
+
+    from skrelrep.experiments import ExperimentResult, Finding
+
+    return ExperimentResult(
+        name=name,
+        title=f"Toy {name}",
+        description=f"The {name} toy.",
+        tables={
+            "results": pd.DataFrame({"x": [1, 2]}),
+            "summary": pd.DataFrame({"m": [0.5]}),
+        },
+        findings=[Finding(f"{name} works", True, "m=0.5")],
+    )
+
+
+@pytest.fixture
+def toy_result():
+    """The factory of toy experiment results: ``toy_result(name)``."""
+    return _toy_result
+
+
+@pytest.fixture
+def fake_experiments(monkeypatch):
+    """Replace the command line's experiments: ``behaviour[name]`` is called with the
+    name (default: a toy result); the names run are recorded in ``calls``."""
+    from skrelrep import cli
+
+    calls, behaviour = [], {}
+
+    def get(name):
+        def run(*, quick, random_state, show_progress):
+            calls.append(name)
+            return behaviour.get(name, _toy_result)(name)
+
+        return run
+
+    monkeypatch.setattr(cli, "get_experiment", get)
+    return calls, behaviour

@@ -48,6 +48,10 @@ class E5SmallEncoder(TextEncoder):
 
     Notes
     -----
+    Texts longer than the model's 512 tokens are not truncated: the engine embeds
+    them in windows of 510 tokens and averages the windows, weighted by their token
+    counts (about the mean over the whole text).
+
     Install with ``pip install torch==2.13.0 "skrelrep[text]"``. Cosine similarities
     of E5 embeddings crowd in a narrow band (unrelated texts still score about 0.7);
     use ``RelativeTransformer(center=True)`` on them.
@@ -83,6 +87,17 @@ class E5SmallEncoder(TextEncoder):
         self.batch_size = batch_size
         self.n_threads = n_threads
         self.verbose = verbose
+
+    def _check_input(self, X):
+        texts = super()._check_input(X)
+        for i, text in enumerate(texts):
+            if "\x00" in text:
+                raise ValueError(
+                    f"{type(self).__name__} cannot embed item {i} ({text!r:.40}): it "
+                    "holds a NUL character, where the C engine would stop reading. "
+                    "Remove NUL characters first."
+                )
+        return texts
 
     def _model_key(self):
         return ("multilingual-e5-small-q4",)

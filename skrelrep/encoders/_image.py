@@ -56,7 +56,8 @@ class EfficientNetLiteEncoder(FrozenEncoder):
     value_range : tuple of (float, float), default=None
         The pixel values that mean black and white, such as ``(0, 16)`` for
         :func:`sklearn.datasets.load_digits`. By default ``(0, 255)`` for integer
-        images and ``(0, 1)`` for floating-point ones.
+        images and ``(0, 1)`` for floating-point ones. Pixels outside it (by more
+        than 1% of its width) raise a ``ValueError``.
 
     image_shape : tuple of int, default=None
         ``(height, width)`` or ``(height, width, 3)``: lets ``X`` be 2-D, one
@@ -85,7 +86,11 @@ class EfficientNetLiteEncoder(FrozenEncoder):
     ``X`` may be shaped ``(n, h, w)`` (grey), ``(n, h, w, c)`` or ``(n, c, h, w)``
     with ``c`` 1 or 3 (channels last is tried first), or ``(n, h * w * c)`` with
     ``image_shape``; a NumPy array, a list of equal-shaped arrays or a torch tensor.
-    Images of any size are accepted at any time: they are all resized.
+    Images of any size are accepted at any time: they are all resized. A single
+    image needs the batch axis (``X[np.newaxis]``): a 3-D array is read as grey
+    images, so one channels-first image ``(3, h, w)`` would be embedded as three grey
+    ones, and a 3-D array whose last axis is 3 or 4 long (one image, channels last)
+    is an error.
 
     Install with ``pip install torch==2.13.0 "skrelrep[vision]"``.
 
@@ -161,6 +166,13 @@ class EfficientNetLiteEncoder(FrozenEncoder):
                 f"{name} expects images of integer or float32/64 pixels, got dtype "
                 f"{X.dtype}."
             )
+        if X.ndim == 3 and X.shape[-1] in (3, 4):
+            raise ValueError(
+                f"{name} got an array of shape {X.shape}, which reads as one colour "
+                "image without the batch axis (3-D arrays are grey images, "
+                f"(n, h, w)): pass X[np.newaxis] to embed it. Grey images {X.shape[-1]} "
+                "pixels wide must be shaped (n, h, w, 1)."
+            )
         if X.ndim == 2:
             X = self._unflatten(X)
         if X.ndim == 3:
@@ -172,17 +184,49 @@ class EfficientNetLiteEncoder(FrozenEncoder):
             )
         if X.shape[-1] not in (1, 3):
             if X.shape[1] not in (1, 3):
+                hint = "."
+                if X.shape[-1] == 4:
+                    hint = " (RGBA? drop the alpha channel: X[..., :3])."
+                elif X.shape[1] == 4:
+                    hint = " (RGBA? drop the alpha channel: X[:, :3])."
                 raise ValueError(
                     f"{name} expects 1 or 3 channels on the last or the second axis, "
-                    f"got images of shape {X.shape[1:]}."
+                    f"got images of shape {X.shape[1:]}{hint}"
                 )
             X = np.moveaxis(X, 1, -1)  # a view: batches are copied when embedded
         if X.shape[0] == 0:
             raise ValueError(f"{name} got no images (shape {X.shape}).")
         if X.dtype.kind == "f" and not np.isfinite(X).all():
             raise ValueError(f"{name} got images with NaN or infinite pixels.")
-        self._value_range(X.dtype)  # validates a user range early
+        self._check_pixels(X, *self._value_range(X.dtype))
         return X
+
+    def _check_pixels(self, X, low, high):
+        """Pixels within ``value_range`` (1% of slack, for resampling overshoot).
+
+        Values outside it would be scaled past black and white without a word: float
+        images of 0 to 255 read as [0, 1], or 16-bit images read as 8-bit, give
+        embeddings of saturated nonsense.
+        """
+        found_low, found_high = float(X.min()), float(X.max())
+        slack = 0.01 * (high - low)
+        if low - slack <= found_low and found_high <= high + slack:
+            return
+        if self.value_range is not None:
+            where = "value_range"
+        else:
+            kind = "integer" if X.dtype.kind in "ui" else "floating-point"
+            where = f"the default value_range for {kind} pixels"
+        example = ""
+        if found_low >= 0 and X.dtype.kind == "f" and found_high <= 255:
+            example = " (value_range=(0, 255) for 8-bit values stored as floats)"
+        elif found_low >= 0 and X.dtype.kind in "ui" and found_high <= 65535:
+            example = " (value_range=(0, 65535) for 16-bit images)"
+        raise ValueError(
+            f"{type(self).__name__} got pixels from {found_low:g} to {found_high:g}, "
+            f"outside ({low:g}, {high:g}), {where}: pass value_range=(black, white), "
+            f"the values that mean black and white{example}."
+        )
 
     def _unflatten(self, X):
         if self.image_shape is None:

@@ -44,10 +44,25 @@ def check_texts(X, *, owner):
                 f"{owner} expects every input to be a str; item {i} is "
                 f"{type(text).__name__} ({text!r:.40})."
             )
+        if not text.isascii() and not _is_unicode(text):
+            raise ValueError(
+                f"{owner} expects valid Unicode text; item {i} ({text!r:.40}) holds a "
+                "lone surrogate, which has no UTF-8 form (bytes decoded with "
+                "errors='surrogateescape'?). Decode the bytes with their encoding."
+            )
     if not texts:
         raise ValueError(f"{owner} got an empty collection of texts.")
     # numpy str_ → plain str, so that C extensions and tokenisers accept them.
     return [str(text) for text in texts]
+
+
+def _is_unicode(text):
+    """Whether ``text`` encodes to UTF-8 (it does unless it holds lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class TextEncoder(FrozenEncoder):

@@ -166,8 +166,26 @@ class _WordEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             )
         if self.handle_unknown == "zero":
             out[unknown] = 0.0
-        else:  # "subword"
-            out[unknown] = np.stack([self.wv_.get_vector(w) for w in words])
+            return
+        # "subword". A word with no character n-gram of min_n to max_n characters
+        # (the empty string, or words shorter than min_n - 2 characters with the
+        # framing "<" and ">") cannot be built: gensim would return the origin.
+        fasttext = importlib.import_module("gensim.models.fasttext")
+        wv = self.wv_
+        bare = [
+            w
+            for w in words
+            if not fasttext.ft_ngram_hashes(w, wv.min_n, wv.max_n, wv.bucket)
+        ]
+        if bare:
+            examples = ", ".join(repr(w) for w in bare[:5])
+            raise ValueError(
+                f"{len(bare)} of {len(unknown)} words are not in the vocabulary and "
+                f"have no character n-grams of {wv.min_n} to {wv.max_n} characters "
+                f"to build them from (e.g. {examples}). Pass handle_unknown='zero' "
+                "to map unknown words to zero vectors."
+            )
+        out[unknown] = np.stack([wv.get_vector(w) for w in words])
 
     def _store_vectors(self, wv):
         self.vectors_ = wv.vectors
@@ -308,7 +326,9 @@ class FastTextEncoder(_WordEncoder):
 
     handle_unknown : {"subword", "error", "zero"}, default="subword"
         What ``transform`` does with a word outside the vocabulary: build it from its
-        n-grams, raise a ``ValueError``, or return a zero vector.
+        n-grams, raise a ``ValueError``, or return a zero vector. With ``"subword"``,
+        a word too short to have any n-gram (the empty string, or fewer than
+        ``min_n - 2`` characters) raises a ``ValueError``.
 
     n_jobs : int, default=1
         Training threads. Only ``n_jobs=1`` is reproducible.

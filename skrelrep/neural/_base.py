@@ -237,10 +237,7 @@ class NetBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet):
             return X
         if isinstance(X, torch.Tensor):
             X = X.to(torch.float32)
-            if X.ndim < 2:
-                raise ValueError(
-                    f"Expected a 2-D (or image) tensor, got shape {tuple(X.shape)}."
-                )
+            _check_tensor(X, self)
             if reset:
                 self.n_features_in_ = X.shape[1]
         else:
@@ -361,6 +358,29 @@ class NetBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet):
                 f"{type(self).__name__} was trained on {old}: absolute codes of "
                 "different widths cannot be stitched (relative ones can)."
             )
+
+
+def _check_tensor(X, estimator):
+    """What ``validate_data`` checks of an array, for a float32 tensor (not copied).
+
+    At least 2-D, at least one sample and one feature, every entry finite: a NaN
+    would otherwise flow through the net into every output (and, in ``predict``, into
+    a plausible class).
+    """
+    name = type(estimator).__name__
+    if X.ndim < 2:
+        raise ValueError(
+            f"Expected a 2-D (or image) tensor, got shape {tuple(X.shape)}."
+        )
+    for count, what in ((X.shape[0], "sample"), (math.prod(X.shape[1:]), "feature")):
+        if count == 0:
+            raise ValueError(
+                f"Found tensor with 0 {what}(s) (shape={tuple(X.shape)}) while a "
+                f"minimum of 1 is required by {name}."
+            )
+    if X.device.type != "meta" and not bool(torch.isfinite(X).all()):
+        kind = "NaN" if bool(torch.isnan(X).any()) else "infinity"
+        raise ValueError(f"Input X contains {kind}: {name} needs finite inputs.")
 
 
 def _encoder_module(encoder):

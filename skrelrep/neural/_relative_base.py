@@ -211,6 +211,13 @@ default=None
 
 
 def _as_float32_array(X):
+    """Anchor inputs as a float32 array, checked as ``fit`` checks its ``X``.
+
+    At least 2-D, one anchor or more, every entry finite: one NaN anchor would make
+    every similarity, and so every prediction, NaN.
+    """
     if isinstance(X, torch.Tensor):
-        return X.detach().cpu().numpy().astype(np.float32, copy=False)
-    return np.ascontiguousarray(np.asarray(X), dtype=np.float32)
+        X = X.detach().to(torch.float32).cpu().numpy()
+    return np.ascontiguousarray(
+        check_array(X, dtype=np.float32, allow_nd=True, input_name="anchor_inputs")
+    )

@@ -6,14 +6,15 @@ inputs with the same encoder as the batch, so the anchors move with the encoder 
 it trains and gradients flow through both paths. The cosine
 (:func:`_cosine_to_anchors`) follows the convention of
 :func:`skrelrep.similarity._cosine.cosine_projection` (centre by the anchors' mean, a
-zero row projects to zero); the tests check the two against each other.
+zero row projects to zero, every other row to its direction, at any magnitude the
+dtype can represent); the tests check the two against each other.
 """
 
 import copy
+import math
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 __all__ = ["RelativeProjection"]
 
@@ -51,12 +52,61 @@ def _cosine_to_anchors(codes, anchor_codes, *, center=False):
     tensor([[1.0000, 0.7071],
             [0.0000, 0.0000]])
     """
+    residue = None
     if center:
         mean = anchor_codes.mean(dim=0)
         codes = codes - mean
         anchor_codes = anchor_codes - mean
-    # F.normalize divides by max(norm, eps): a zero row stays zero, as in the core.
-    return F.normalize(codes, dim=1) @ F.normalize(anchor_codes, dim=1).T
+        residue = _centring_residue(mean)
+    return _unit_rows(codes, residue) @ _unit_rows(anchor_codes, residue).T
+
+
+def _centring_residue(mean):
+    """Norm below which a centred code is only the rounding error of centring.
+
+    The bound of :func:`skrelrep.utils._norms.centring_residue`, as a tensor on the
+    codes' device (no synchronisation): ``4 * sqrt(n_components) * eps * max|mean|``.
+    """
+    if mean.shape[0] == 0:
+        return None
+    eps = torch.finfo(mean.dtype).eps
+    return 4.0 * math.sqrt(mean.shape[0]) * eps * mean.detach().abs().amax()
+
+
+def _unit_rows(codes, residue=None):
+    """Each row scaled to unit norm (zero rows stay zero), at any magnitude.
+
+    As :func:`skrelrep.utils._norms.normalize_rows` does, each row is divided by its
+    largest absolute entry before its norm is taken, so nothing overflows or
+    underflows (``F.normalize`` squares the entries and divides by ``max(norm,
+    1e-12)``, which is wrong for codes below 1e-12 or above about 1e19 in float32).
+    The divisor is detached: the unit row does not depend on it, so the gradient is
+    that of ``x / ||x||`` exactly. After scaling, a nonzero row's squared norm is at
+    least 1 (its largest entry is 1) and a zero row's is 0: clamping it at 1 leaves
+    the other rows alone, keeps zero rows zero, and never takes ``sqrt`` at 0, so the
+    gradients stay finite (no NaN) for zero rows too. Rows whose norm is at most
+    ``residue`` (centred codes equal to the mean up to rounding) become zero rows, as
+    in the core, rather than unit vectors pointing nowhere in particular.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skrelrep.neural._relative_layer import _unit_rows
+    >>> _unit_rows(torch.tensor([[3e-30, 4e-30], [0.0, 0.0], [0.0, 2e30]]))
+    tensor([[0.6000, 0.8000],
+            [0.0000, 0.0000],
+            [0.0000, 1.0000]])
+    """
+    if codes.shape[1] == 0:  # codes of no components: zero rows
+        return codes
+    largest = codes.detach().abs().amax(dim=1, keepdim=True)
+    scaled = codes / torch.where(largest > 0, largest, torch.ones_like(largest))
+    squared = scaled.square().sum(dim=1, keepdim=True)
+    unit = scaled * torch.rsqrt(squared.clamp_min(1.0))
+    if residue is None:
+        return unit
+    near_mean = largest * squared.detach().sqrt() <= residue
+    return torch.where(near_mean, torch.zeros_like(unit), unit)
 
 
 class RelativeProjection(nn.Module):

@@ -20,7 +20,7 @@ from sklearn.utils.validation import (
 )
 from skorch import NeuralNet
 
-from ._base import NetBase
+from ._base import NetBase, _check_tensor
 
 __all__ = ["AutoEncoderNetBase", "ClassifierNetBase"]
 
@@ -211,8 +211,22 @@ class AutoEncoderNetBase(NetBase):
         check_is_fitted(self)
         if isinstance(X, torch.Tensor):
             X = X.to(torch.float32)
+            _check_tensor(X, self)
+            if X.ndim != 2:
+                raise ValueError(
+                    f"Expected a 2-D tensor of codes, got shape {tuple(X.shape)}."
+                )
         else:
-            X = check_array(X, dtype=np.float32)
+            X = check_array(X, dtype=np.float32, input_name="X")
+        try:
+            width = self._n_features_out
+        except AttributeError:  # an encoder that does not say its width
+            width = None
+        if width is not None and X.shape[1] != width:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__}."
+                f"inverse_transform expects {width} (what transform returns)."
+            )
         decoded = self._map_batches(decoder, X)
         return decoded.reshape(decoded.shape[0], *self.input_shape_)
 

@@ -79,6 +79,9 @@ def check_writable_dir(path):
         ``None`` when ``path`` is a writable folder (now existing); otherwise what is
         wrong, in a few words, for an error message.
     """
+    if not str(path).strip():
+        # Path("") is the current folder: an empty --out is a slip, not a choice.
+        return "empty; name a folder (for the current one, pass .)"
     path = Path(path)
     try:
         if path.exists() and not path.is_dir():
