@@ -127,7 +127,9 @@ def _normalize_csr(X):
     if rows.size:
         largest[rows] = np.maximum.reduceat(np.abs(X.data), X.indptr[rows])
     X.data /= np.repeat(np.where(largest > 0, largest, 1), counts)
-    norms = np.sqrt(np.add.reduceat(X.data * X.data, X.indptr[rows])) if rows.size else []
+    norms = (
+        np.sqrt(np.add.reduceat(X.data * X.data, X.indptr[rows])) if rows.size else []
+    )
     scale = np.zeros(X.shape[0], dtype=X.dtype)
     scale[rows] = inverse_norms(np.asarray(norms, dtype=X.dtype), np)
     X.data *= np.repeat(scale, counts)
