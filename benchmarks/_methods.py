@@ -30,7 +30,7 @@ def prepare_skrelrep(X, A):
 
     # Explicit indices of A's rows would need X; fitting on A itself is the same
     # anchor set (n_anchors=None makes every fitted row an anchor, in order).
-    relative = RelativeTransformer(n_anchors=None).fit(A)
+    relative = RelativeTransformer(n_anchors=None, center=False).fit(A)
     return lambda: relative.transform(X)
 
 

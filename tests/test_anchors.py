@@ -32,7 +32,7 @@ STRATEGIES = ["random", "stratified", "fps", "kmeans"]
 
 def test_explicit_indices_and_order(blobs):
     X, _ = blobs
-    relative = RelativeTransformer(anchor_selection=[5, 2, 9]).fit(X)
+    relative = RelativeTransformer(anchor_selection=[5, 2, 9], center=False).fit(X)
     assert_array_equal(relative.anchor_indices_, [5, 2, 9])
     assert relative.n_anchors_ == 3
     assert_allclose(relative.transform(X[[5]])[0, 0], 1.0)
@@ -59,8 +59,11 @@ def test_callable_selection(blobs):
 def test_fraction_and_none(blobs):
     X, _ = blobs
     assert RelativeTransformer(0.1, random_state=0).fit(X).n_anchors_ == 30
-    assert RelativeTransformer(0.001, random_state=0).fit(X).n_anchors_ == 1
-    every = RelativeTransformer(None).fit(X[:20])
+    one = RelativeTransformer(0.001, center=False, random_state=0).fit(X)
+    assert one.n_anchors_ == 1
+    with pytest.raises(ValueError, match="center=True needs at least 2 anchors"):
+        RelativeTransformer(0.001, random_state=0).fit(X)
+    every = RelativeTransformer(None, center=False).fit(X[:20])
     assert_array_equal(every.anchor_indices_, np.arange(20))
     assert_allclose(every.transform(X), cosine_similarity(X, X[:20]), atol=1e-12)
 
@@ -132,9 +135,10 @@ def test_explicit_indices_take_the_first_n_anchors(blobs):
     # A grid search over n_anchors walks the ranked list.
     search = GridSearchCV(
         make_pipeline(
-            RelativeTransformer(anchor_selection=ranked), LogisticRegression()
+            RelativeTransformer(anchor_selection=ranked),
+            LogisticRegression(),
         ),
-        {"relativetransformer__n_anchors": [1, 2, 5]},
+        {"relativetransformer__n_anchors": [2, 3, 5]},
         cv=2,
         refit=False,
     ).fit(X, y)

@@ -68,3 +68,44 @@ def test_pipeline_benchmark_smoke():
         "stitch(): re-embed anchors",
     }
     assert all(seconds > 0 for seconds in timings.values())
+
+
+def test_centering_benchmark_smoke():
+    """benchmarks.bench_centering --quick: every pair, both settings, sane values."""
+    import math
+
+    from benchmarks.bench_centering import SETTINGS, run, to_markdown
+
+    rows, choices, notes, _ = run("quick")
+    pairs = {
+        "fortunes: MiniLM-L6 ↔ L3",
+        "fortunes: MiniLM-L6 ↔ e5",
+        "chatterbot: MiniLM-L6 (en) ↔ e5 (it)",
+        "fashion-mnist: EfficientNet-Lite0 ↔ Lite2",
+        "words: Word2Vec ↔ FastText",
+        "digits: MLP seed 0 ↔ seed 1",
+    }
+    assert {row["pair"] for row in rows} == pairs
+    for pair in pairs:
+        metrics = {row["metric"].split(":")[0] for row in rows if row["pair"] == pair}
+        expected = {"retrieval R@1", "retrieval R@10", "crowding"}
+        if pair.startswith("words"):
+            expected |= {"words"}
+        else:
+            expected |= {"accuracy"}
+        assert metrics == expected, (pair, metrics)
+    for row in rows:
+        low = -1.0 if row["metric"].startswith("crowding") else 0.0
+        for setting in SETTINGS:
+            mean, std = row[f"center={setting}"]
+            assert math.isfinite(mean) and math.isfinite(std), row
+            assert low - 1e-9 <= mean <= 1.0 + 1e-9 and 0.0 <= std <= 1.0, row
+        if row["chance"] is not None:
+            assert 0.0 < row["chance"] <= 1.0, row
+        else:
+            assert row["metric"].startswith(("crowding", "words")), row
+    markdown = to_markdown(rows, choices=choices, notes=notes)
+    assert "| pair | metric | center=False | center=True | chance |" in markdown
+    assert all(pair in markdown for pair in pairs)
+    lines = [line for line in markdown.splitlines() if line.startswith("| ")]
+    assert len(lines) == len(rows) + 1  # the header, then one line a row

@@ -53,6 +53,13 @@ CASES = [
         "StandardScaler tolerance); the output is not collapsed to 1.0",
     ),
     (
+        "crowded-uncentred",
+        "center=False on codes that crowd in a narrow cone (a large shared "
+        "component, mean pairwise cosine above 0.5, as multilingual-e5's 0.80)",
+        "a UserWarning at fit with the mean pairwise cosine and the fix (center=True, "
+        "the default); none with centring, or on uncrowded codes",
+    ),
+    (
         "non-finite",
         "NaN or infinite entries in X, at fit or at transform",
         "ValueError naming the input",
@@ -141,7 +148,9 @@ def test_magnitudes(dtype, exponent, params, sparse):
         assert_allclose(scaled / factor, expected, rtol=1e-4, atol=1e-4)
         return
     if sparse:
-        X[X < 0.3] = 0
+        # About one entry in five zero; never so many that two rows point the same
+        # way, which would make farthest point sampling's pick a tie broken by rounding.
+        X[X < -0.5] = 0
     as_input = sp.csr_matrix if sparse else np.asarray
     expected = RelativeTransformer(8, random_state=0, **params).fit_transform(
         as_input(X)
@@ -158,13 +167,16 @@ def test_magnitudes(dtype, exponent, params, sparse):
 @case("zero-rows")
 def test_zero_rows():
     X = _data()
-    for params in ({}, {"center": True}):
-        relative = RelativeTransformer(10, random_state=0, **params).fit(X)
-        row = relative.anchor_mean_ if params else np.zeros(X.shape[1])
+    for center in (False, True):
+        relative = RelativeTransformer(10, center=center, random_state=0).fit(X)
+        row = relative.anchor_mean_ if center else np.zeros(X.shape[1])
         assert_array_equal(relative.transform(np.tile(row, (3, 1))), 0)
     sparse_zero = sp.csr_matrix((2, X.shape[1]))
     assert_array_equal(
-        RelativeTransformer(5, random_state=0).fit(X).transform(sparse_zero), 0
+        RelativeTransformer(5, center=False, random_state=0)
+        .fit(X)
+        .transform(sparse_zero),
+        0,
     )
 
 
@@ -205,7 +217,9 @@ def test_identical_anchors():
 def test_constant_feature():
     X = np.random.RandomState(0).normal(size=(200, 8))
     X[:, 3] = 0.1
-    relative = RelativeTransformer(10, standardize=True, random_state=0).fit(X)
+    relative = RelativeTransformer(
+        10, center=False, standardize=True, random_state=0
+    ).fit(X)
     assert relative.anchor_scale_[3] == 1.0
     R = relative.transform(X)
     assert not np.allclose(R, 1.0)
@@ -216,6 +230,28 @@ def test_constant_feature():
     spread[3] = 1.0
     unit = lambda A: A / np.linalg.norm(A, axis=1, keepdims=True)  # noqa: E731
     assert_allclose(R, unit(X / spread) @ unit(anchors / spread).T, atol=1e-12)
+
+
+@case("crowded-uncentred")
+def test_crowded_uncentred():
+    rng = np.random.RandomState(0)
+    spread = rng.normal(size=(300, 32))
+    crowded = spread + 3 * np.ones(32)
+    unit = crowded / np.linalg.norm(crowded, axis=1, keepdims=True)
+    relative = RelativeTransformer(50, center=False, random_state=0)
+    with pytest.warns(UserWarning, match="mean pairwise cosine is") as record:
+        relative.fit(crowded)
+    # The number in the message against an independent computation.
+    cosines = unit[relative.anchor_indices_] @ unit[relative.anchor_indices_].T
+    expected = (cosines.sum() - np.trace(cosines)) / (50 * 49)
+    assert expected > 0.8
+    assert f"{expected:.2f}" in str(record[0].message)
+    assert "center=True" in str(record[0].message)
+    assert record[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        RelativeTransformer(50, random_state=0).fit(crowded)
+        RelativeTransformer(50, center=False, random_state=0).fit(spread)
 
 
 @case("non-finite")

@@ -149,6 +149,9 @@ def _layer(center=False, normalization=None, n_anchors=7, seed=0):
     )
 
 
+# The tiny random encoder's codes crowd; the warning says so, the test is about
+# agreement.
+@pytest.mark.filterwarnings("ignore:The anchors crowd")
 @pytest.mark.parametrize("center", [False, True])
 def test_layer_cosine_agrees_with_relative_transformer(center):
     layer = _layer(center=center)

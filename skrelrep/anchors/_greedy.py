@@ -70,7 +70,7 @@ class GreedyAnchorSelector(BaseEstimator):
         Number of neighbours of ``metric="jaccard"`` (clipped to ``n_eval - 1``).
         Ignored by the other metrics.
 
-    center : bool, default=False
+    center : bool, default=True
         Centre each space on the mean of all its rows before the cosines. Set it as the
         :class:`RelativeTransformer`'s ``center``: the transformer centres on the
         anchors' mean, which the data mean approximates during the search.
@@ -157,7 +157,7 @@ class GreedyAnchorSelector(BaseEstimator):
         n_candidates=50,
         n_eval=300,
         k=10,
-        center=False,
+        center=True,
     ):
         self.metric = metric
         self.n_candidates = n_candidates

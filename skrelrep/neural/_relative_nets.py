@@ -59,6 +59,10 @@ callable, default="random"
 
     center : bool, default=False
         Centre codes and anchor codes on the anchor codes' mean before the cosine.
+        Off by default, unlike :class:`~skrelrep.RelativeTransformer`'s: the
+        evidence for centring (:ref:`centring_evidence`) was measured on frozen
+        encoders, and here the encoder learns through the relative layer, as in the
+        paper.
 
     normalization : {"layernorm"} or None, default="layernorm"
         Normalisation of the similarities before the head.
@@ -228,6 +232,10 @@ callable, default="random"
 
     center : bool, default=False
         Centre codes and anchor codes on the anchor codes' mean before the cosine.
+        Off by default, unlike :class:`~skrelrep.RelativeTransformer`'s: the
+        evidence for centring (:ref:`centring_evidence`) was measured on frozen
+        encoders, and here the encoder learns through the relative layer, as in the
+        paper.
 
     normalization : {"layernorm"} or None, default="layernorm"
         Normalisation of the similarities before the decoder.

@@ -38,7 +38,9 @@ class Similarity(BaseEstimator):
     ...     def pairwise(self, X, anchors, xp):
     ...         return X @ anchors.T
     >>> X = np.random.RandomState(0).normal(size=(50, 4))
-    >>> relative = RelativeTransformer(5, similarity=DotProduct(), random_state=0)
+    >>> relative = RelativeTransformer(
+    ...     5, similarity=DotProduct(), center=False, random_state=0
+    ... )
     >>> R = relative.fit_transform(X)
     >>> bool(np.allclose(R, X @ X[relative.anchor_indices_].T))
     True
@@ -46,6 +48,10 @@ class Similarity(BaseEstimator):
 
     # Whether pairwise reads CSR blocks as they are; otherwise blocks are densified.
     accepts_sparse = False
+
+    # Whether the values depend on angles seen from the origin (a cosine), so that
+    # uncentred anchors crowding in a narrow cone leave them little contrast.
+    measures_angles = False
 
     def prepare_anchors(self, anchors, xp):
         """The anchors as :meth:`pairwise` reads them, computed once at fit time.

@@ -88,6 +88,10 @@ class CombinedSimilarity(Similarity):
     def accepts_sparse(self):
         return all(part.accepts_sparse for part in self._parts())
 
+    @property
+    def measures_angles(self):
+        return any(part.measures_angles for part in self._parts())
+
     def prepare_anchors(self, anchors, xp):
         """The anchors as they are: each part prepares its own, block by block."""
         return anchors

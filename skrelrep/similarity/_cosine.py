@@ -74,6 +74,8 @@ class CosineSimilarity(Similarity):
 
     _parameter_constraints: dict = {"normalization": NORMALIZATION_CONSTRAINT}
 
+    measures_angles = True
+
     def __init__(self, normalization=None):
         self.normalization = normalization
 
