@@ -26,7 +26,8 @@ $pip install -q --upgrade pip
 if [ "$what" = demo ]; then
     $pip install -q -e ".[report]"
 else
-    # The CPU build of torch first: a bare `torch` requirement would pull a CUDA build.
+    # torch 2.13.0 first: on our CI machines that is the CPU build on local disk,
+    # where a bare `torch` requirement would pull a multi-GB CUDA build.
     $pip install -q torch==2.13.0
     $pip install -q -e ".[all,test,docs]" torch==2.13.0
 fi

@@ -81,7 +81,13 @@ def _parser():
             action="store_true",
             help="scaled-down run (a smoke test of the full pipeline)",
         )
-        p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+        p.add_argument(
+            "--progress",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="show or hide progress bars (default: shown on a terminal, hidden "
+            "when stderr is redirected or CI or TQDM_DISABLE is set)",
+        )
 
     demo = sub.add_parser(
         "demo",
@@ -123,7 +129,7 @@ def _run(name, args):
         return get_experiment(name)(
             quick=args.quick,
             random_state=args.seed,
-            show_progress=not args.no_progress,
+            show_progress=args.progress,  # None: bars where a person watches
         )
 
 

@@ -32,7 +32,7 @@ from skrelrep.encoders import (
     clear_model_cache,
 )
 
-INSTALL = 'pip install torch==2.13.0 "skrelrep[{}]"'
+INSTALL = 'Install it with: pip install "skrelrep[{}]"'
 
 # Eight topics, three wordings each: rows 3k, 3k+1, 3k+2 say roughly the same thing.
 SENTENCES = [

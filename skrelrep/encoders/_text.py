@@ -70,7 +70,7 @@ class TextEncoder(FrozenEncoder):
 
     _parameter_constraints: dict = {
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "verbose": ["verbose"],
+        "verbose": ["verbose", None],
     }
 
     def _check_input(self, X):

@@ -17,6 +17,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._compat import Interval, StrOptions, _fit_context
+from ..utils._progress import progress_bar, progress_wanted
 from ._base import import_optional
 from ._text import check_texts
 
@@ -63,7 +64,7 @@ class _WordEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "n_jobs": [Interval(numbers.Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        "verbose": ["verbose", None],
     }
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -114,7 +115,7 @@ class _WordEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             sentences,
             total_examples=model.corpus_count,
             epochs=model.epochs,
-            callbacks=_epoch_bar(self.epochs) if self.verbose else (),
+            callbacks=_epoch_bar(self.epochs, self.verbose),
         )
         # Keep the vectors only, not the training state (output weights, tables).
         self._store_vectors(model.wv)
@@ -232,8 +233,11 @@ class Word2VecEncoder(_WordEncoder):
         and ``n_jobs=1``, training gives the same vectors in every run, whatever
         ``PYTHONHASHSEED`` (gensim 4 seeds its vectors without Python's ``hash``).
 
-    verbose : bool or int, default=False
-        Show a progress bar over epochs with tqdm.
+    verbose : bool, int or None, default=None
+        A progress bar over epochs (tqdm, on stderr). ``None`` shows it where a person
+        is watching: in a terminal or a notebook, but not in CI (``CI`` set), with
+        ``TQDM_DISABLE`` set, or when stderr is redirected or captured (as in tests).
+        ``True`` (or a nonzero int) forces it, ``False`` (or 0) hides it.
 
     Attributes
     ----------
@@ -249,7 +253,7 @@ class Word2VecEncoder(_WordEncoder):
 
     Notes
     -----
-    Install with ``pip install torch==2.13.0 "skrelrep[words]"``.
+    Install with ``pip install "skrelrep[words]"`` (no torch needed).
 
     References
     ----------
@@ -290,7 +294,7 @@ class Word2VecEncoder(_WordEncoder):
         handle_unknown="error",
         n_jobs=1,
         random_state=None,
-        verbose=False,
+        verbose=None,
     ):
         self.vector_size = vector_size
         self.window = window
@@ -338,8 +342,11 @@ class FastTextEncoder(_WordEncoder):
         and ``n_jobs=1``, training gives the same vectors in every run, whatever
         ``PYTHONHASHSEED`` (n-grams are hashed with FastText's own hash).
 
-    verbose : bool or int, default=False
-        Show a progress bar over epochs with tqdm.
+    verbose : bool, int or None, default=None
+        A progress bar over epochs (tqdm, on stderr). ``None`` shows it where a person
+        is watching: in a terminal or a notebook, but not in CI (``CI`` set), with
+        ``TQDM_DISABLE`` set, or when stderr is redirected or captured (as in tests).
+        ``True`` (or a nonzero int) forces it, ``False`` (or 0) hides it.
 
     Attributes
     ----------
@@ -359,7 +366,7 @@ class FastTextEncoder(_WordEncoder):
 
     Notes
     -----
-    Install with ``pip install torch==2.13.0 "skrelrep[words]"``.
+    Install with ``pip install "skrelrep[words]"`` (no torch needed).
 
     References
     ----------
@@ -404,7 +411,7 @@ class FastTextEncoder(_WordEncoder):
         handle_unknown="subword",
         n_jobs=1,
         random_state=None,
-        verbose=False,
+        verbose=None,
     ):
         self.vector_size = vector_size
         self.window = window
@@ -470,17 +477,17 @@ def _check_corpus(X, *, owner):
     return corpus
 
 
-def _epoch_bar(epochs):
-    """A gensim callback that advances a tqdm bar once per epoch (none without tqdm)."""
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
+def _epoch_bar(epochs, verbose):
+    """Gensim callbacks that advance a progress bar once per epoch, if one is wanted."""
+    if not progress_wanted(verbose):
         return ()
     callbacks = importlib.import_module("gensim.models.callbacks")
 
     class EpochBar(callbacks.CallbackAny2Vec):
         def on_train_begin(self, model):
-            self.bar = tqdm(total=epochs, desc="epochs", unit="epoch")
+            self.bar = progress_bar(
+                total=epochs, description="epochs", unit="epoch", enabled=True
+            )
 
         def on_epoch_end(self, model):
             self.bar.update(1)

@@ -1,7 +1,8 @@
 """Reproductions of the paper's experiments.
 
 Each ``run_*`` function takes ``quick`` (a scaled-down run for tests and smoke checks),
-``random_state`` and ``show_progress``, and returns an :class:`ExperimentResult`:
+``random_state`` and ``show_progress`` (``None``: bars only where a person is
+watching; see the encoders' ``verbose``), and returns an :class:`ExperimentResult`:
 tidy tables, figures, and the paper's claims checked on the numbers. Experiments use
 only skrelrep's public API, as a user would. Optional data sets and encoders that are
 not installed are skipped with a note naming the install command: an experiment that

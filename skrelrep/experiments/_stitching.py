@@ -68,7 +68,7 @@ def stitching_experiment(
     extra_spaces=None,
     decoder=None,
     scoring=None,
-    show_progress=True,
+    show_progress=None,
 ):
     """Fit one pipeline per encoder and score every encoder × decoder pair.
 
@@ -94,7 +94,9 @@ def stitching_experiment(
         By default :func:`default_decoder`.
     scoring : str, default=None
         Scorer name; by default accuracy (the decoder's ``score``).
-    show_progress : bool, default=True
+    show_progress : bool or None, default=None
+        Progress bars: ``None`` shows them where a person is watching (a terminal or
+        a notebook, not CI), ``True`` forces them, ``False`` hides them.
 
     Returns
     -------

@@ -17,7 +17,7 @@ def train_word_encoders(
     epochs=15,
     bucket=200_000,
     random_state=0,
-    show_progress=True,
+    show_progress=None,
 ):
     """Word2Vec and FastText trained on the same corpus, with the same settings.
 
@@ -36,7 +36,9 @@ def train_word_encoders(
     random_state : int, default=0
         Seeds FastText; Word2Vec gets ``random_state + 1`` (training is
         single-threaded, hence reproducible).
-    show_progress : bool, default=True
+    show_progress : bool or None, default=None
+        Progress bars: ``None`` shows them where a person is watching (a terminal or
+        a notebook, not CI), ``True`` forces them, ``False`` hides them.
 
     Returns
     -------

@@ -32,7 +32,7 @@ def anchor_sweep(
     repeats=1,
     test_size=0.3,
     random_state=0,
-    show_progress=True,
+    show_progress=None,
     extra_strategies=None,
 ):
     """Same-model and stitched accuracy for each anchor count and selection strategy.
@@ -98,7 +98,7 @@ def anchor_sweep(
     return pd.DataFrame(rows)
 
 
-def run_anchors(*, quick=False, random_state=0, show_progress=True):
+def run_anchors(*, quick=False, random_state=0, show_progress=None):
     """Accuracy against the number of anchors (1 … 1000) and the selection strategy."""
     from ._plots import line_plot
 

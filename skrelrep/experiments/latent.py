@@ -51,7 +51,7 @@ def latent_similarity(codes_a, codes_b, *, n_anchors=300, k=10, random_state=0):
     return pd.DataFrame(rows, columns=["space", "metric", "value"])
 
 
-def run_latent(*, quick=False, random_state=0, show_progress=True):
+def run_latent(*, quick=False, random_state=0, show_progress=None):
     """Similarity of two seeds' latent spaces (digits), absolute vs relative, and a picture."""
     from sklearn.datasets import load_digits
 

@@ -76,7 +76,7 @@ def embedded_stitching(
     repeats=1,
     test_size=0.3,
     random_state=0,
-    show_progress=True,
+    show_progress=None,
     methods=False,
 ):
     """Stitching matrices of pre-embedded encoders over repeated splits.
@@ -247,7 +247,7 @@ def _skipped(name, title, exc, published):
     )
 
 
-def run_text(*, quick=False, random_state=0, show_progress=True):
+def run_text(*, quick=False, random_state=0, show_progress=None):
     """MiniLM-L6 ↔ MiniLM-L3 stitching on English fortunes in 8 topics.
 
     Full: up to 125 quotes per topic (about 1,000), 300 anchors, 5 splits. Quick:
@@ -328,7 +328,7 @@ def run_text(*, quick=False, random_state=0, show_progress=True):
     )
 
 
-def run_crosslingual(*, quick=False, random_state=0, show_progress=True):
+def run_crosslingual(*, quick=False, random_state=0, show_progress=None):
     """English ↔ Italian stitching on the chatterbot corpus with parallel anchors.
 
     English lines are embedded by MiniLM-L6 (English only), their Italian

@@ -41,7 +41,7 @@ def seed_stitching(
     n_anchors=300,
     test_size=0.3,
     random_state=0,
-    show_progress=True,
+    show_progress=None,
     methods=False,
 ):
     """Stitching matrix of MLP encoders trained with different seeds on ``(X, y)``.
@@ -100,7 +100,7 @@ def _stitching_findings(summary, chance, label):
     ]
 
 
-def run_demo(*, quick=False, random_state=0, show_progress=True):
+def run_demo(*, quick=False, random_state=0, show_progress=None):
     """The README's main job: seed stitching on scikit-learn's digits (core install).
 
     Four MLP encoders trained on digits with different seeds; every encoder × decoder
@@ -132,7 +132,7 @@ def run_demo(*, quick=False, random_state=0, show_progress=True):
     )
 
 
-def run_vision(*, quick=False, random_state=0, show_progress=True):
+def run_vision(*, quick=False, random_state=0, show_progress=None):
     """Seed stitching on digits and Fashion-MNIST, and EfficientNet-Lite0 ↔ Lite2."""
     from sklearn.datasets import load_digits
 

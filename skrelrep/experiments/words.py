@@ -149,7 +149,7 @@ def word_agreement(
     seeds=range(10),
     k=K,
     center=False,
-    show_progress=True,
+    show_progress=None,
 ):
     """Agreement of two word embeddings, absolute and relative, in both directions.
 
@@ -169,7 +169,9 @@ def word_agreement(
     k : int, default=5
     center : bool, default=False
         Centre each space on its anchors' mean (the paper does not).
-    show_progress : bool, default=True
+    show_progress : bool or None, default=None
+        Progress bars: ``None`` shows them where a person is watching (a terminal or
+        a notebook, not CI), ``True`` forces them, ``False`` hides them.
 
     Returns
     -------
@@ -388,7 +390,7 @@ def _figure(summary, spread):
     return figure
 
 
-def run_words(*, quick=False, random_state=0, show_progress=True):
+def run_words(*, quick=False, random_state=0, show_progress=None):
     """Word2Vec vs FastText on the King James Bible: the paper's word table.
 
     Full: the whole Bible; the words seen at least 20 times (about 2,100 after stop

@@ -11,7 +11,9 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised without the extra
     raise ImportError(
         "skrelrep.neural needs PyTorch and skorch, which are optional. Install them "
-        "with: pip install torch==2.13.0 skrelrep[torch]"
+        'with: pip install "skrelrep[torch]"\n(from a checkout: pip install '
+        '".[torch]"), after the torch build you want (CPU or CUDA, as pytorch.org '
+        "says); pip keeps an installed torch whose version fits."
     ) from exc
 
 from ._modules import CNNEncoderModule, MLPDecoderModule, MLPEncoderModule
