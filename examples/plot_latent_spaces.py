@@ -16,6 +16,8 @@ digits.
 # -------------------------------------------
 # :class:`~skrelrep.MLPEncoder` trains a small :class:`~sklearn.neural_network.MLPClassifier`
 # and returns its hidden layer (32 units) as the latent code.
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -24,7 +26,11 @@ from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 
 from skrelrep import MLPEncoder, RelativeTransformer
-from skrelrep.metrics import cosine_agreement, mean_reciprocal_rank
+from skrelrep.metrics import (
+    ChanceAgreementWarning,
+    cosine_agreement,
+    mean_reciprocal_rank,
+)
 
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(
@@ -87,17 +93,23 @@ plt.show()
 # by similarity to A's (``mean_reciprocal_rank``, 1 means always first, chance is
 # about 0.008 among 899 images) are both meaningful only when the coordinates of the
 # two spaces correspond: they do for the relative representations (column ``j`` is
-# the similarity to anchor ``j`` in both), not for the absolute codes.
+# the similarity to anchor ``j`` in both), not for the absolute codes. On the
+# absolute codes the reciprocal rank is at chance and warns of it
+# (``ChanceAgreementWarning``; recorded here, where chance is the point). Their cosine
+# agreement is not small, but nearly all of it is shared by any two images: the codes
+# are non-negative (ReLU), so an image's code in A is almost as close to any other
+# image's code in B (0.54) as to its own (0.55).
+with warnings.catch_warnings(record=True) as chance_warnings:
+    warnings.simplefilter("always", ChanceAgreementWarning)
+    absolute = [
+        cosine_agreement(codes_a, codes_b),
+        mean_reciprocal_rank(codes_a, codes_b),
+    ]
+print(f"{len(chance_warnings)} chance warnings on the absolute codes")
 scores = pd.DataFrame(
     {
-        "cosine agreement": [
-            cosine_agreement(codes_a, codes_b),
-            cosine_agreement(rel_a, rel_b),
-        ],
-        "mean reciprocal rank": [
-            mean_reciprocal_rank(codes_a, codes_b),
-            mean_reciprocal_rank(rel_a, rel_b),
-        ],
+        "cosine agreement": [absolute[0], cosine_agreement(rel_a, rel_b)],
+        "mean reciprocal rank": [absolute[1], mean_reciprocal_rank(rel_a, rel_b)],
     },
     index=pd.Index(["absolute", "relative"], name="representation"),
 )

@@ -4,22 +4,28 @@ The table is shown in the user guide (:ref:`hostile_inputs`); ``tests/hostile.py
 describes the format.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from hostile import case, check_every_case_is_tested
 
 from skrelrep.metrics import (
+    ChanceAgreementWarning,
     cosine_agreement,
     jaccard_at_k,
     linear_cka,
     mean_reciprocal_rank,
+    mutual_knn,
 )
 
 METRICS = {
     "jaccard_at_k": lambda A, B: jaccard_at_k(A, B, k=5),
+    "mutual_knn": lambda A, B: mutual_knn(A, B, k=5),
     "mean_reciprocal_rank": mean_reciprocal_rank,
     "cosine_agreement": cosine_agreement,
     "linear_cka": linear_cka,
+    "debiased_cka": lambda A, B: linear_cka(A, B, debiased=True),
 }
 
 CASES = [
@@ -33,7 +39,8 @@ CASES = [
         "unrelated-large",
         "two independent float32 spaces scaled by 1e20",
         "scores at chance level, as unscaled (they used to be a 'perfect' 1.0, and "
-        "NaN for the cosine agreement)",
+        "NaN for the cosine agreement); mean_reciprocal_rank and cosine_agreement, "
+        "which compare coordinates, warn that the agreement is at chance",
     ),
     (
         "zero-and-identical-rows",
@@ -61,7 +68,8 @@ def test_every_case_is_tested():
 def _pair(dtype=np.float64, seed=0):
     rng = np.random.RandomState(seed)
     A = rng.normal(size=(150, 12))
-    B = A @ rng.normal(size=(12, 12)) + 0.5 * rng.normal(size=(150, 12))
+    # Related coordinates (not only related structure): every metric is above chance.
+    B = A + 0.5 * rng.normal(size=(150, 12))
     return A.astype(dtype), B.astype(dtype)
 
 
@@ -86,12 +94,21 @@ def test_unrelated_large():
     rng = np.random.RandomState(0)
     A = rng.normal(size=(200, 16)).astype(np.float32)
     B = rng.normal(size=(200, 16)).astype(np.float32)
+    large = np.float32(1e20)
     for name, metric in METRICS.items():
-        expected = metric(A, B)
-        score = metric(A * np.float32(1e20), B * np.float32(1e20))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ChanceAgreementWarning)
+            expected = metric(A, B)
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            score = metric(A * large, B * large)
         assert score == pytest.approx(expected, abs=1e-5), name
-    assert jaccard_at_k(A * np.float32(1e20), B * np.float32(1e20), k=10) < 0.1
-    assert mean_reciprocal_rank(A * np.float32(1e20), B * np.float32(1e20)) < 0.1
+        # The measures that compare coordinates say that this is chance.
+        warned = [w.category for w in record] == [ChanceAgreementWarning]
+        assert warned == (name in ("mean_reciprocal_rank", "cosine_agreement")), name
+    assert jaccard_at_k(A * large, B * large, k=10) < 0.1
+    with pytest.warns(ChanceAgreementWarning):
+        assert mean_reciprocal_rank(A * large, B * large) < 0.1
 
 
 @case("zero-and-identical-rows")

@@ -12,6 +12,7 @@ from sklearn.metrics import f1_score
 from sklearn.neighbors import NearestNeighbors
 
 from skrelrep.metrics import (
+    ChanceAgreementWarning,
     cosine_agreement,
     jaccard_at_k,
     linear_cka,
@@ -217,8 +218,9 @@ def test_mrr_invariances_and_direction():
     assert mean_reciprocal_rank(scales * A, B[::-1][::-1] * scales) == pytest.approx(
         expected
     )
-    # Rotating one space only breaks the correspondence of coordinates.
-    assert mean_reciprocal_rank(A @ rotation, B) < expected
+    # Rotating one space only breaks the correspondence of coordinates: chance, warned.
+    with pytest.warns(ChanceAgreementWarning, match="at chance level for 50 items"):
+        assert mean_reciprocal_rank(A @ rotation, B) < expected
     # The metric is directional.
     assert mean_reciprocal_rank(B, A) != expected
 
@@ -235,6 +237,8 @@ def test_cosine_agreement_hand_computed_and_zero_rows():
     assert cosine_agreement(np.zeros((3, 2)), np.zeros((3, 2))) == 0.0
 
 
+# Two unrelated random spaces: the score is at chance, which the metric warns of.
+@pytest.mark.filterwarnings("ignore::skrelrep.metrics.ChanceAgreementWarning")
 def test_cosine_agreement_matches_scipy_and_is_rotation_invariant():
     rng = np.random.RandomState(0)
     A, B = rng.normal(size=(30, 4)), rng.normal(size=(30, 4))

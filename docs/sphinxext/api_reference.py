@@ -41,14 +41,15 @@ SECTIONS = [
         "",
         [
             (
-                "Neighbourhoods and retrieval",
-                [
-                    "jaccard_at_k",
-                    "mean_reciprocal_rank",
-                    "cosine_agreement",
-                    "linear_cka",
-                ],
+                "Raw spaces of any widths",
+                ["mutual_knn", "jaccard_at_k", "linear_cka"],
             ),
+            (
+                "Parallel relative codes",
+                ["mean_reciprocal_rank", "cosine_agreement", "ChanceAgreementWarning"],
+            ),
+            ("More than chance?", ["permutation_test", "PermutationTestResult"]),
+            ("Index migration", ["retrieval_scores", "migration_scores"]),
             ("Stitching", ["stitching_matrix", "pivot_stitching_matrix"]),
         ],
     ),

@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..utils._norms import normalize_rows
+from ._chance import warn_if_cosines_at_chance
 from ._validation import check_pair
 
 __all__ = ["cosine_agreement"]
@@ -15,7 +16,11 @@ def cosine_agreement(A, B):
     taken as 0 when either vector is zero. It is 1 when every row points the same way
     in both spaces and near 0 for unrelated spaces. It compares coordinates directly,
     so it is meaningful only when the columns of ``A`` and ``B`` mean the same thing,
-    such as relative representations on the same (or parallel) anchors.
+    such as relative representations on the same (or parallel) anchors. When items
+    agree with themselves no more than with other items (each compared with one other
+    item, a fixed random pairing, three standard errors), it warns with a
+    :class:`ChanceAgreementWarning`: that is what the raw embeddings of two encoders
+    give.
 
     Parameters
     ----------
@@ -47,5 +52,10 @@ def cosine_agreement(A, B):
     """
     A, B = check_pair(A, B, same_width=True)
     # Unit rows first: a product of two large (or small) rows could overflow.
-    cosines = np.einsum("ij,ij->i", normalize_rows(A, np), normalize_rows(B, np))
+    A, B = normalize_rows(A, np), normalize_rows(B, np)
+    cosines = np.einsum("ij,ij->i", A, B)
+    # Each item against another one (a fixed random pairing), for the chance check.
+    order = np.random.RandomState(0).permutation(A.shape[0])
+    others = np.einsum("ij,ij->i", A[order], B[np.roll(order, -1)])
+    warn_if_cosines_at_chance(cosines[order], others)
     return float(np.mean(cosines, dtype=np.float64))

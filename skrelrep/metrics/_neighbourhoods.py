@@ -1,4 +1,4 @@
-"""Neighbourhood and retrieval agreement of two spaces: Jaccard@k and MRR.
+"""Neighbourhood and retrieval agreement of two spaces: Jaccard@k, mutual k-NN, MRR.
 
 Cosine similarities between all pairs of rows are computed a chunk of rows at a time,
 so no ``n_samples x n_samples`` matrix is ever held whole.
@@ -11,9 +11,10 @@ from sklearn.utils import check_scalar, gen_batches
 
 from ..utils._chunks import chunk_n_rows
 from ..utils._norms import normalize_rows
+from ._chance import warn_if_mrr_at_chance
 from ._validation import check_batch_size, check_pair
 
-__all__ = ["jaccard_at_k", "mean_reciprocal_rank"]
+__all__ = ["jaccard_at_k", "mean_reciprocal_rank", "mutual_knn"]
 
 
 def _candidates(similarities, k):
@@ -131,6 +132,65 @@ def jaccard_at_k(A, B, k=10, *, batch_size=None):
     >>> jaccard_at_k(A, B, k=2)
     0.5
     """
+    shared = _shared_neighbours(A, B, k, batch_size)
+    return float(np.mean(shared / (2 * k - shared)))
+
+
+def mutual_knn(A, B, *, k=10, batch_size=None):
+    """Mutual k-nearest-neighbour alignment of two spaces of the same items.
+
+    For every row ``i``, ``N_A(i)`` and ``N_B(i)`` are the ``k`` rows most similar to
+    row ``i`` by cosine in ``A`` and in ``B``, row ``i`` itself excluded (ties as in
+    :func:`jaccard_at_k`). The score is the mean over rows of
+    ``|N_A(i) & N_B(i)| / k`` (Huh et al., 2024): 1 when every item keeps its
+    neighbours, about ``k / (n_samples - 1)`` for unrelated spaces. Only each space's
+    own neighbourhoods matter, so it compares raw spaces of any widths: two encoders'
+    absolute embeddings need no anchors.
+
+    Parameters
+    ----------
+    A : array-like of shape (n_samples, n_features_a)
+        The items in the first space.
+    B : array-like of shape (n_samples, n_features_b)
+        The same items, in the same order, in the second space.
+    k : int, default=10
+        Number of neighbours, ``1 <= k < n_samples``.
+    batch_size : int, default=None
+        Rows whose similarities to all rows are held at once. By default as many as
+        scikit-learn's ``working_memory`` allows.
+
+    Returns
+    -------
+    score : float
+        Mean share of common neighbours, in ``[0, 1]``.
+
+    See Also
+    --------
+    jaccard_at_k : The same neighbour sets, scored by intersection over union.
+
+    References
+    ----------
+    .. [1] M. Huh, B. Cheung, T. Wang, P. Isola, "The Platonic Representation
+       Hypothesis", ICML 2024.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrelrep.metrics import mutual_knn
+    >>> A = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+
+    With rows 1 and 2 swapped in ``B``, the neighbours of rows 0, 1 and 2 keep one of
+    two at ``k=2`` and row 3 keeps both: ``(1/2 + 1/2 + 1/2 + 1) / 4``.
+
+    >>> mutual_knn(A, A[[0, 2, 1, 3]], k=2)
+    0.625
+    """
+    shared = _shared_neighbours(A, B, k, batch_size)
+    return float(np.mean(shared / k))
+
+
+def _shared_neighbours(A, B, k, batch_size):
+    """Per row, how many of its ``k`` nearest neighbours the two spaces share."""
     A, B = check_pair(A, B, same_width=False)
     n_samples = A.shape[0]
     check_scalar(k, "k", numbers.Integral, min_val=1)
@@ -144,16 +204,15 @@ def jaccard_at_k(A, B, k=10, *, batch_size=None):
     # Per row of a chunk: a row of similarities, a boolean mask over it and the
     # gathered candidates (more only where ties defeat the candidate bound).
     chunk = chunk_n_rows(n_samples, n_samples * (A.itemsize + 2), batch_size)
-    total = 0.0
+    shared = np.empty(n_samples)
     for rows in gen_batches(n_samples, chunk):
         neighbours = np.hstack(
             [_top_k(A[rows] @ A.T, k, rows), _top_k(B[rows] @ B.T, k, rows)]
         )
         # Each set holds distinct rows: a row in both appears twice, side by side.
         neighbours.sort(axis=1)
-        shared = np.count_nonzero(neighbours[:, 1:] == neighbours[:, :-1], axis=1)
-        total += np.sum(shared / (2 * k - shared))
-    return float(total / n_samples)
+        shared[rows] = np.count_nonzero(neighbours[:, 1:] == neighbours[:, :-1], axis=1)
+    return shared
 
 
 def mean_reciprocal_rank(A, B, *, batch_size=None):
@@ -165,7 +224,9 @@ def mean_reciprocal_rank(A, B, *, batch_size=None):
     favour). The score is the mean of ``1 / rank``: 1 when every item retrieves itself
     first, about ``log(n_samples) / n_samples`` for unrelated spaces. It is directional
     (``A`` queries, ``B`` is searched) and needs spaces of the same width, such as
-    relative representations on parallel anchors.
+    relative representations on parallel anchors. A score within three standard
+    errors of random ranks warns with a :class:`ChanceAgreementWarning`: that is what
+    the raw embeddings of two encoders give.
 
     A zero row of ``A`` is equally similar (0) to every row of ``B`` and so ranks its
     match first; a zero row of ``B`` is ranked after every row of positive similarity.
@@ -222,4 +283,6 @@ def mean_reciprocal_rank(A, B, *, batch_size=None):
         ranks = 1 + np.count_nonzero(similarities > own[:, None], axis=1)
         total += np.sum(1.0 / ranks)
         del similarities  # free this chunk before the next one is computed
-    return float(total / n_samples)
+    score = float(total / n_samples)
+    warn_if_mrr_at_chance(score, n_samples)
+    return score

@@ -1,0 +1,168 @@
+"""Retrieval across spaces: queries of one model searched in an index of another.
+
+What a vector store needs to know before it mixes or migrates embeddings: does each
+query find its own item in the index, and how close does a mapping of the new model's
+queries come to re-embedding the whole corpus with the new model?
+"""
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import check_array, check_scalar, gen_batches
+
+from ..utils._array_api import to_numpy
+from ..utils._chunks import chunk_n_rows
+from ..utils._norms import normalize_rows
+from ._validation import check_batch_size
+
+__all__ = ["migration_scores", "retrieval_scores"]
+
+
+def retrieval_scores(queries, index, *, ks=(1, 10), batch_size=None):
+    """Recall@k and MRR@k of each query retrieving its own item from an index.
+
+    Query ``i``'s match is row ``i`` of ``index``; rows of ``index`` after the last
+    query's are distractors (a corpus larger than the queries). Every row of the
+    index is ranked by cosine similarity to the query; the match's rank is one plus
+    the number of rows strictly more similar (ties count in the match's favour, as in
+    :func:`mean_reciprocal_rank`). ``recall@k`` is the share of queries whose match
+    ranks at most ``k``; ``mrr@k`` the mean of ``1 / rank``, counting 0 beyond rank
+    ``k`` (the largest of ``ks``).
+
+    Parameters
+    ----------
+    queries : array-like of shape (n_queries, n_features)
+        The query vectors, in the index's space (mapped there if need be).
+    index : array-like of shape (n_items, n_features)
+        The indexed vectors, ``n_items >= n_queries``.
+    ks : sequence of int, default=(1, 10)
+        The cut-offs of ``recall@k``; MRR is cut at the largest.
+    batch_size : int, default=None
+        Queries whose similarities to the whole index are held at once. By default as
+        many as scikit-learn's ``working_memory`` allows.
+
+    Returns
+    -------
+    scores : dict of str to float
+        ``{"recall@1": ..., "recall@10": ..., "mrr@10": ...}`` for the default ``ks``.
+
+    See Also
+    --------
+    migration_scores : The same scores as a fraction of re-embedding the corpus.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrelrep.metrics import retrieval_scores
+    >>> index = np.eye(4)
+    >>> queries = np.array([[1.0, 0.1, 0, 0], [0.9, 1.0, 0, 0], [0, 0, 0, 1.0]])
+
+    The first two queries find their item first; the third is closest to item 3, and
+    its own item (2) ranks second among the four, so MRR@2 is (1 + 1 + 1/2) / 3:
+
+    >>> scores = retrieval_scores(queries, index, ks=(1, 2))
+    >>> {name: round(value, 3) for name, value in scores.items()}
+    {'recall@1': 0.667, 'recall@2': 1.0, 'mrr@2': 0.833}
+    """
+    queries = check_array(to_numpy(queries), dtype=[np.float64, np.float32])
+    index = check_array(to_numpy(index), dtype=[np.float64, np.float32])
+    n_queries, n_items = queries.shape[0], index.shape[0]
+    if queries.shape[1] != index.shape[1]:
+        raise ValueError(
+            f"queries have {queries.shape[1]} features and the index "
+            f"{index.shape[1]}: map the queries into the index's space first "
+            "(LatentTranslator, or relative representations on parallel anchors)."
+        )
+    if n_items < n_queries:
+        raise ValueError(
+            f"The index has {n_items} rows for {n_queries} queries: query i's match "
+            "is index row i, so the index needs at least as many rows."
+        )
+    ks = sorted({int(k) for k in ks})
+    if not ks:
+        raise ValueError("ks must hold at least one cut-off.")
+    for k in ks:
+        check_scalar(k, "k", numbers.Integral, min_val=1, max_val=n_items)
+    check_batch_size(batch_size)
+    dtype = np.result_type(queries.dtype, index.dtype)
+    queries = normalize_rows(queries.astype(dtype, copy=False), np)
+    index = normalize_rows(index.astype(dtype, copy=False), np)
+    ranks = np.empty(n_queries, dtype=np.int64)
+    chunk = chunk_n_rows(n_queries, n_items * (queries.itemsize + 1), batch_size)
+    for rows in gen_batches(n_queries, chunk):
+        similarities = queries[rows] @ index.T
+        own = similarities[
+            np.arange(similarities.shape[0]), np.arange(rows.start, rows.stop)
+        ]
+        ranks[rows] = 1 + np.count_nonzero(similarities > own[:, None], axis=1)
+        del similarities
+    scores = {f"recall@{k}": float(np.mean(ranks <= k)) for k in ks}
+    cut = ks[-1]
+    scores[f"mrr@{cut}"] = float(np.mean(np.where(ranks <= cut, 1.0 / ranks, 0.0)))
+    return scores
+
+
+def migration_scores(
+    mapped_queries,
+    index,
+    reembedded_queries,
+    reembedded_index,
+    *,
+    ks=(1, 10),
+    batch_size=None,
+):
+    """Retrieval with mapped queries, as a fraction of re-embedding the corpus.
+
+    An index built with model A, queries embedded by a new model B: either re-embed
+    the whole corpus with B (the reference), or map B's queries into A's space (a
+    :class:`~skrelrep.LatentTranslator` fitted on parallel anchors, or relative
+    representations of both) and keep the index. This scores both with
+    :func:`retrieval_scores` and gives the mapping's share of the reference.
+
+    Parameters
+    ----------
+    mapped_queries : array-like of shape (n_queries, n_features)
+        B's queries mapped into the index's space.
+    index : array-like of shape (n_items, n_features)
+        The index the mapped queries search (A's, or its relative codes).
+    reembedded_queries : array-like of shape (n_queries, n_features_b)
+        B's queries as they are.
+    reembedded_index : array-like of shape (n_items, n_features_b)
+        The corpus re-embedded with B.
+    ks : sequence of int, default=(1, 10)
+    batch_size : int, default=None
+
+    Returns
+    -------
+    scores : pandas.DataFrame
+        One row per measure (``recall@k``, ``mrr@k``), columns ``mapped``,
+        ``re-embedded`` and ``fraction`` (mapped over re-embedded; NaN where the
+        reference is 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrelrep.metrics import migration_scores
+    >>> rng = np.random.RandomState(0)
+    >>> corpus_b = rng.normal(size=(200, 16))
+    >>> queries_b = corpus_b + 0.5 * rng.normal(size=corpus_b.shape)
+    >>> rotation = np.linalg.qr(rng.normal(size=(16, 16)))[0]
+    >>> corpus_a = corpus_b @ rotation  # model A: another basis
+
+    Mapped by the exact rotation, the queries do as well as re-embedding:
+
+    >>> scores = migration_scores(queries_b @ rotation, corpus_a, queries_b, corpus_b)
+    >>> scores["fraction"].round(3).tolist()
+    [1.0, 1.0, 1.0]
+    """
+    mapped = retrieval_scores(mapped_queries, index, ks=ks, batch_size=batch_size)
+    reference = retrieval_scores(
+        reembedded_queries, reembedded_index, ks=ks, batch_size=batch_size
+    )
+    frame = pd.DataFrame({"mapped": mapped, "re-embedded": reference})
+    frame["fraction"] = frame["mapped"] / frame["re-embedded"].where(
+        frame["re-embedded"] > 0
+    )
+    frame.index.name = "measure"
+    return frame
