@@ -36,6 +36,7 @@ from .similarity._combined import SIMILARITIES, resolve_similarity
 from .similarity._projection import relative_projection
 from .utils._array_api import (
     as_dtype,
+    float_dtypes,
     is_dask_collection,
     take_rows,
     to_namespace,
@@ -93,7 +94,10 @@ class RelativeTransformer(
           allow (``fit`` then needs ``y``);
         - ``"fps"``: farthest point sampling in cosine geometry, starting from a random
           row; spreads anchors over directions and never picks a direction twice.
-          Exact, at about the cost of one product ``X @ anchors.T``;
+          Exact, at about the cost of one product ``X @ anchors.T``. With fewer
+          distinct directions than anchors (every row left within rounding of an
+          anchor's direction), it warns and draws the remaining anchors uniformly at
+          random among the other rows;
         - ``"kmeans"``: the row nearest each centroid of k-means on the L2-normalised
           rows: Lloyd's algorithm started from farthest point sampling and stopped
           after at most 10 iterations, on a uniform sample of
@@ -156,7 +160,10 @@ class RelativeTransformer(
         Keep only the ``top_k`` largest entries of each row and return them as a
         sparse CSR matrix, whatever the input: ASIF's sparsified relative
         representation. It is computed chunk by chunk, so the dense output is never
-        held whole. ``None`` keeps every entry and returns a dense array.
+        held whole: the memory used beyond the input is the sparse output plus at
+        most 64 MiB (whatever ``working_memory``; ``batch_size`` overrides it).
+        Ties go to the lowest anchor. ``None`` keeps every entry and returns a dense
+        array.
 
     batch_size : int, default=None
         Rows projected per chunk in ``transform``. By default, as many as fit in
@@ -372,7 +379,8 @@ class RelativeTransformer(
         -------
         X_new : array of shape (n_samples, n_features_out)
             Relative representation, in the namespace, device and floating dtype of
-            ``X`` (float32 stays float32; integers become float64). A CSR matrix when
+            ``X`` (float32 stays float32; float16 and bfloat16 give float32, see
+            :ref:`half_precision`; integers become float64). A CSR matrix when
             ``top_k`` is set.
         """
         check_is_fitted(self)
@@ -435,11 +443,7 @@ class RelativeTransformer(
             X = to_numpy_if_tensor(X)
         xp, _, _ = get_namespace_and_device(X)
         return validate_data(
-            self,
-            X,
-            reset=reset,
-            accept_sparse="csr",
-            dtype=[xp.float64, xp.float32],
+            self, X, reset=reset, accept_sparse="csr", dtype=float_dtypes(X, xp)
         )
 
     def _set_anchors(self, anchors):

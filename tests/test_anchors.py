@@ -2,6 +2,7 @@
 explicit and callable selections, and GreedyAnchorSelector with parallel data."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -211,6 +212,83 @@ def test_blocked_fps_same_picks_on_torch(monkeypatch):
     with config_context(array_api_dispatch=True):
         on_torch = RelativeTransformer(**params).fit(torch.asarray(X))
     assert np.array_equal(on_torch.anchor_indices_, _fps_reference(X, 40, 0))
+
+
+def _repeated_directions(n_directions, copies, n_features, seed, scaled):
+    """Rows repeating ``n_directions`` directions, shuffled; each row's direction."""
+    rng = np.random.RandomState(seed)
+    basis = rng.normal(size=(n_directions, n_features))
+    labels = rng.permutation(np.repeat(np.arange(n_directions), copies))
+    X = basis[labels]
+    if scaled:
+        X = X * rng.uniform(0.5, 2.0, size=(X.shape[0], 1))
+    return X, labels
+
+
+@pytest.mark.parametrize("candidates", ["default", "tiny"])
+def test_blocked_fps_on_exact_copies_picks_what_textbook_fps_picks(
+    candidates, monkeypatch
+):
+    # Copies tie exactly: FPS orders them by index, and so must the candidates.
+    if candidates == "tiny":
+        monkeypatch.setattr(_fps, "_FPS_MIN_CANDIDATES", 2)
+        monkeypatch.setattr(_fps, "_FPS_MAX_CANDIDATES", 3)
+    X, _ = _repeated_directions(40, 30, 8, seed=0, scaled=False)
+    for n_anchors in (2, 25, 40):
+        relative = RelativeTransformer(
+            n_anchors, anchor_selection="fps", random_state=2
+        ).fit(X)
+        assert_array_equal(relative.anchor_indices_, _fps_reference(X, n_anchors, 2))
+
+
+@pytest.mark.parametrize("scaled", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fps_with_more_anchors_than_directions_warns_and_fills_at_random(scaled, dtype):
+    X, labels = _repeated_directions(12, 50, 16, seed=1, scaled=scaled)
+    X = X.astype(dtype)
+    relative = RelativeTransformer(100, anchor_selection="fps", random_state=0)
+    with pytest.warns(UserWarning, match="found 12 distinct directions"):
+        relative.fit(X)
+    indices = relative.anchor_indices_
+    assert len(set(indices.tolist())) == 100
+    # FPS first covers each direction once; then no direction is picked on purpose.
+    assert sorted(labels[indices[:12]].tolist()) == list(range(12))
+    # The rest: the seeded uniform draw among the rows not chosen (the state of the
+    # generator after FPS's first pick).
+    rng = np.random.RandomState(0)
+    rng.randint(X.shape[0])
+    remaining = np.setdiff1d(np.arange(X.shape[0]), indices[:12])
+    assert_array_equal(indices[12:], rng.choice(remaining, size=88, replace=False))
+
+
+def test_fps_on_copies_needs_few_rounds(monkeypatch):
+    """A count, not a time: each round rescans every row (the cost on copies was
+    one round per anchor)."""
+    rounds = []
+    update = _fps._update_distances
+
+    def counted(X, scale, indices, nearest, xp):
+        rounds.append(len(indices))
+        return update(X, scale, indices, nearest, xp)
+
+    monkeypatch.setattr(_fps, "_update_distances", counted)
+    X, _ = _repeated_directions(30, 200, 16, seed=2, scaled=True)
+    regular = np.random.RandomState(0).normal(size=X.shape)
+    counts = {}
+    for name, data in [("regular", regular), ("copies", X)]:
+        rounds.clear()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # 30 directions
+            _fps.farthest_point_sampling(data, None, 400, np.random.RandomState(0), np)
+        counts[name] = len(rounds)
+    assert counts["copies"] <= 2 * counts["regular"] + 10, counts
+
+
+def test_kmeans_on_few_directions_does_not_warn_about_fps():
+    X, _ = _repeated_directions(5, 40, 6, seed=3, scaled=True)
+    relative = RelativeTransformer(20, anchor_selection="kmeans", random_state=0)
+    relative.fit(X)  # warnings are errors here
+    assert len(set(relative.anchor_indices_.tolist())) == 20
 
 
 def test_kmeans_sample_size_rule():

@@ -109,3 +109,16 @@ def test_centering_benchmark_smoke():
     assert all(pair in markdown for pair in pairs)
     lines = [line for line in markdown.splitlines() if line.startswith("| ")]
     assert len(lines) == len(rows) + 1  # the header, then one line a row
+
+
+def test_fps_benchmark_smoke():
+    """benchmarks.bench_fps --quick: regular and degenerate data, side by side."""
+    from benchmarks.bench_fps import run, to_markdown
+
+    rows = run(rows=3000, features=8, anchors=60, directions=10, repeats=1)
+    assert [row["data"] for row in rows] == ["regular", "copies", "scaled copies"]
+    assert rows[0]["ratio_to_regular"] == 1.0
+    for row in rows:
+        assert row["seconds"] > 0 and row["distinct_anchors"] == 60, row
+    assert to_markdown(rows).count("\n") == len(rows) + 1
+

@@ -21,7 +21,8 @@ CASES = [
         "few-directions",
         "more anchors than distinct rows (duplicates, zero rows) for FPS and k-means",
         "distinct row indices, finite outputs (identical anchors give identical "
-        "columns)",
+        "columns); FPS warns and draws the anchors beyond the distinct directions "
+        "at random among the other rows",
     ),
     (
         "no-parallel-data",
@@ -79,7 +80,11 @@ def test_few_directions():
     X = np.vstack([np.ones((5, 3)), np.zeros((2, 3)), np.eye(3)])
     for strategy in ("fps", "kmeans"):
         relative = RelativeTransformer(8, anchor_selection=strategy, random_state=0)
-        R = relative.fit_transform(X)
+        if strategy == "fps":  # 6 directions: ones, the 3 axes and 2 zero rows
+            with pytest.warns(UserWarning, match="found 6 distinct directions"):
+                R = relative.fit_transform(X)
+        else:
+            R = relative.fit_transform(X)
         assert len(set(relative.anchor_indices_.tolist())) == 8
         assert np.isfinite(R).all()
 

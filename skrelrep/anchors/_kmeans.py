@@ -53,7 +53,11 @@ def kmeans_anchors(X, y, n_anchors, rng, xp):
     else:
         sample = np.arange(n_samples)
     unit = normalize_rows(X[sample], np)
-    start = farthest_point_sampling(unit, None, n_anchors, rng, np)
+    # Fewer distinct directions than anchors is handled below (_nearest_members):
+    # FPS fills its start at random, silently.
+    start = farthest_point_sampling(
+        unit, None, n_anchors, rng, np, warn_when_covered=False
+    )
     initial = unit[start].toarray() if sp.issparse(unit) else unit[start]
     with warnings.catch_warnings():
         # Fewer distinct rows than anchors: handled below by taking the nearest

@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import gen_batches
 
-from ..utils._array_api import is_numpy_namespace, itemsize
+from ..utils._array_api import is_numpy_namespace, itemsize, to_numpy
 from ..utils._chunks import chunk_n_rows
 
 __all__ = ["chunked_projection", "relative_projection"]
@@ -81,6 +81,12 @@ def relative_projection(
     )
 
 
+# With top_k, a chunk's working set (its centred copy, its similarities and the
+# scratch of the top-k selection) stays within this many bytes, whatever
+# working_memory says: the memory beyond the input is the sparse output plus this.
+_TOP_K_CHUNK_BYTES = 64 * 2**20
+
+
 def chunked_projection(
     X,
     anchors,
@@ -100,18 +106,23 @@ def chunked_projection(
     width = similarity.n_outputs(n_anchors)
     numpy_namespace = is_numpy_namespace(xp)
     size = itemsize(X, xp)
-    per_row = size * (n_features + 2 * width) + similarity.extra_bytes_per_row(
-        n_features, n_anchors, size, numpy_namespace
-    )
-    chunk = chunk_n_rows(n_samples, per_row, batch_size=batch_size)
-    out = None
-    pieces = []
+    extra = similarity.extra_bytes_per_row(n_features, n_anchors, size, numpy_namespace)
     if top_k is None:
+        per_row = size * (n_features + 2 * width) + extra
+        chunk = chunk_n_rows(n_samples, per_row, batch_size=batch_size)
         out = (
             np.empty((n_samples, width), dtype=X.dtype)
             if numpy_namespace
             else xp.empty((n_samples, width), dtype=X.dtype, device=device)
         )
+    else:
+        # Two copies of a chunk (centred, then scaled), its similarities with the
+        # temporaries of the exponent and the partition, three masks.
+        per_row = size * (2 * n_features + 5 * width) + 3 * width + extra
+        chunk = chunk_n_rows(
+            n_samples, per_row, batch_size=batch_size, max_bytes=_TOP_K_CHUNK_BYTES
+        )
+        out = _TopK(n_samples, width, top_k)
     for rows in gen_batches(n_samples, chunk):
         block = X[rows, :]
         if sp.issparse(block) and (
@@ -125,13 +136,12 @@ def chunked_projection(
         values = _signed_power(
             similarity.relative_block(block, anchors, xp), exponent, xp
         )
+        del block  # the chunk's copies go before the top-k scratch comes
         if top_k is None:
             out[rows, :] = values
         else:
-            pieces.append(_top_k_rows(np.asarray(values), top_k))
-    if top_k is not None:
-        return sp.vstack(pieces, format="csr") if pieces else sp.csr_matrix((0, width))
-    return out
+            out.add(rows, to_numpy(values))
+    return out if top_k is None else out.result()
 
 
 def _signed_power(values, exponent, xp):
@@ -140,12 +150,56 @@ def _signed_power(values, exponent, xp):
     return xp.sign(values) * xp.abs(values) ** exponent
 
 
-def _top_k_rows(block, k):
-    """Keep the k largest entries of each row of a dense NumPy block, as CSR."""
-    n_rows, n_columns = block.shape
-    k = min(k, n_columns)
-    columns = np.argpartition(-block, k - 1, axis=1)[:, :k]
-    columns.sort(axis=1)
-    values = np.take_along_axis(block, columns, axis=1)
-    indptr = np.arange(0, n_rows * k + 1, k)
-    return sp.csr_matrix((values.ravel(), columns.ravel(), indptr), shape=block.shape)
+class _TopK:
+    """The CSR matrix of each row's ``k`` largest entries, filled chunk by chunk.
+
+    Its arrays are allocated once, at their final size, so that no piece is ever
+    copied into the result. Ties go to the lowest column; NaN comes last.
+    """
+
+    def __init__(self, n_rows, n_columns, k):
+        self.shape = (n_rows, n_columns)
+        self.k = min(k, n_columns)
+        nnz = n_rows * self.k
+        index = np.int32 if max(nnz, n_columns) < np.iinfo(np.int32).max else np.int64
+        self.indices = np.empty(nnz, dtype=index)
+        self.indptr = np.arange(0, nnz + 1, self.k, dtype=index)
+        self.data = None
+
+    def add(self, rows, block):
+        if self.data is None:
+            self.data = np.empty(self.indices.shape, dtype=block.dtype)
+        span = slice(rows.start * self.k, rows.stop * self.k)
+        _top_k_rows(block, self.k, self.data[span], self.indices[span])
+
+    def result(self):
+        if self.data is None:  # no rows
+            self.data = np.empty(0)
+        return sp.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
+
+
+def _top_k_rows(block, k, values, columns):
+    """Write the ``k`` largest entries of each row of ``block`` to ``values`` and
+    their columns, ascending, to ``columns`` (flat, ``k`` per row).
+
+    Among entries equal to a row's k-th largest, the lowest columns are kept (as a
+    stable sort would). NaN ranks below every number.
+    """
+    n_columns = block.shape[1]
+    key = block
+    if np.isnan(block).any():
+        key = np.where(np.isnan(block), -np.inf, block)
+    # The k-th largest of each row; the partitioned copy is freed at once.
+    kth = np.partition(key, n_columns - k, axis=1)[:, n_columns - k].copy()
+    keep = key > kth[:, None]
+    tied = key == kth[:, None]
+    need = k - np.count_nonzero(keep, axis=1)
+    crowded = np.flatnonzero(np.count_nonzero(tied, axis=1) > need)
+    if crowded.size:  # more ties than places: the first ``need`` of them
+        ties = tied[crowded]
+        ties &= np.cumsum(ties, axis=1) <= need[crowded, None]
+        tied[crowded] = ties
+    keep |= tied
+    row, column = np.nonzero(keep)  # row by row, columns ascending: k per row
+    columns[:] = column
+    values[:] = block[row, column]

@@ -12,6 +12,7 @@ from ._compat import _safe_indexing, get_namespace_and_device
 
 __all__ = [
     "as_dtype",
+    "float_dtypes",
     "is_dask_collection",
     "is_numpy_namespace",
     "itemsize",
@@ -83,6 +84,19 @@ def as_dtype(array, dtype, xp):
     if array is None or array.dtype == dtype:
         return array
     return xp.astype(array, dtype)
+
+
+def float_dtypes(X, xp):
+    """The dtypes ``validate_data`` may give ``X``: float32 for half precision.
+
+    float16 (NumPy, torch) and bfloat16 (torch) are computed in float32, never
+    through a float64 copy; other inputs keep float32 or float64 (float64 for the
+    rest, such as integers).
+    """
+    name = str(getattr(X, "dtype", "")).rsplit(".", 1)[-1]
+    if name in ("float16", "bfloat16"):
+        return xp.float32
+    return [xp.float64, xp.float32]
 
 
 def itemsize(X, xp):
