@@ -65,16 +65,18 @@ def row_norms(X, xp):
     again on a scaled copy (only those rows), so the result is exact to rounding at
     every magnitude the dtype can represent.
     """
-    if sp.issparse(X):
-        squared = np.asarray(X.multiply(X).sum(axis=1)).ravel().astype(X.dtype)
-    elif is_numpy_namespace(xp):
-        squared = np.einsum("ij,ij->i", X, X)
-    else:
+    if not sp.issparse(X) and not is_numpy_namespace(xp):
         squared = xp.sum(X * X, axis=1)
         dtype = np.dtype(str(X.dtype).rsplit(".", 1)[-1])
         if bool(xp.any(extreme_squared_norms(squared, dtype, xp))):
             return safe_row_norms(X, xp)
         return xp.sqrt(squared)
+    # Squares out of range are expected here: those rows are measured again below.
+    with np.errstate(over="ignore", under="ignore"):
+        if sp.issparse(X):
+            squared = np.asarray(X.multiply(X).sum(axis=1)).ravel().astype(X.dtype)
+        else:
+            squared = np.einsum("ij,ij->i", X, X)
     norms = np.sqrt(squared)
     extreme = np.flatnonzero(extreme_squared_norms(squared, X.dtype))
     if extreme.size:
