@@ -122,3 +122,22 @@ def test_fps_benchmark_smoke():
         assert row["seconds"] > 0 and row["distinct_anchors"] == 60, row
     assert to_markdown(rows).count("\n") == len(rows) + 1
 
+
+def test_cache_benchmark_smoke():
+    """benchmarks.bench_cache --quick: the three searches, counted, agree."""
+    pytest.importorskip("sentence_transformers")
+    from benchmarks.bench_cache import run, to_markdown
+
+    result = run("quick")
+    rows = {row["way"]: row for row in result["rows"]}
+    assert list(rows) == ["uncached", "cached", "embed once"]
+    n, candidates = result["texts"], len(result["anchors"])
+    # Uncached: every fold of every candidate, then the refit; cached: each text once.
+    assert rows["uncached"]["rows"] == (candidates * 3 + 1) * n
+    assert rows["cached"]["rows"] == rows["embed once"]["rows"] == n
+    for way in ("cached", "embed once"):
+        assert rows[way]["scores"] == pytest.approx(
+            rows["uncached"]["scores"], abs=1e-6
+        )
+    assert all(row["seconds"] > 0 for row in rows.values())
+    assert to_markdown(result).count("\n| ") == len(rows) + 2  # header, rule, rows

@@ -20,8 +20,9 @@ from skrelrep import (
 CASES = [
     (
         "before-fit",
-        "classes_, n_features_in_, named_steps or predict of a pipeline not fitted",
-        "NotFittedError (classes_ raised an AttributeError about pipeline_ before)",
+        "classes_, n_features_in_ or predict of a pipeline not fitted",
+        "NotFittedError (classes_ raised an AttributeError about pipeline_ before); "
+        "named_steps are the unfitted steps, as a Pipeline's",
     ),
     (
         "stitch-unfitted",
@@ -85,9 +86,11 @@ def _pipeline(n_components=8, relative=None):
 def test_before_fit(data):
     X, _ = data
     pipe = _pipeline()
-    for attribute in ("classes_", "n_features_in_", "named_steps"):
+    for attribute in ("classes_", "n_features_in_"):
         with pytest.raises(NotFittedError):
             getattr(pipe, attribute)
+    # As for a Pipeline, the steps before fit are the parameters themselves.
+    assert pipe.named_steps["relative"] is pipe.relative
     assert not hasattr(pipe, "classes_")  # NotFittedError is an AttributeError
     with pytest.raises(NotFittedError):
         pipe.predict(X)

@@ -85,9 +85,9 @@ def test_fit_is_the_chain_of_its_steps(small_digits):
     assert pipe.n_latent_features_ == 8
     assert pipe.n_features_in_ == 64
     np.testing.assert_array_equal(pipe.classes_, np.arange(10))
-    assert list(pipe.get_feature_names_out()[:2]) == [
-        "relativetransformer0",
-        "relativetransformer1",
+    # Each column is named by the training row that became its anchor.
+    assert list(pipe.get_feature_names_out()) == [
+        f"relative_anchor{i}" for i in relative.anchor_indices_
     ]
 
 

@@ -8,25 +8,22 @@ anything, and builds its result with this class's private constructor
 """
 
 import numpy as np
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, clone
 from sklearn.pipeline import Pipeline
-from sklearn.utils import TransformerTags, get_tags
-from sklearn.utils.metadata_routing import (
-    MetadataRouter,
-    MethodMapping,
-    process_routing,
-)
+from sklearn.utils import Bunch, TransformerTags, get_tags
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._array_api import take_rows
-from ..utils._compat import HasMethods, StrOptions, _fit_context, _routing_enabled
+from ..utils._compat import HasMethods, StrOptions, _fit_context
 from . import _stitch
+from ._cache import EncoderCache
 from ._checks import is_passthrough
+from ._steps import STEPS as _STEPS
+from ._steps import anchor_feature_names, fit_steps
 
 __all__ = ["StitchedPipeline"]
-
-_STEPS = ("encoder", "relative", "decoder")
 
 
 def _decoder_has(attr):
@@ -40,7 +37,7 @@ def _decoder_has(attr):
     return check
 
 
-class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
+class StitchedPipeline(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
     """Encoder, relative projection and decoder: a pipeline whose parts can be swapped.
 
     ``fit`` fits the three steps in order, like
@@ -74,6 +71,16 @@ class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
     decoder : estimator
         A classifier or regressor fitted on the relative codes. The pipeline is a
         classifier or a regressor as the decoder is.
+
+    memory : str, object with a ``cache`` method or None, default=None
+        Where the encoder's outputs are cached, as ``Pipeline(memory=...)`` takes it:
+        a folder for a :class:`joblib.Memory`, or such an object. Unlike Pipeline's,
+        this cache serves ``transform``, ``predict``, ``score`` and the other methods
+        too, not only ``fit``: a grid search over anything after the encoder then
+        encodes each distinct input once (see Notes). None caches nothing.
+
+    verbose : bool, default=False
+        Print the time each step of ``fit`` takes, as ``Pipeline(verbose=True)``.
 
     Attributes
     ----------
@@ -115,6 +122,26 @@ class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
 
     Notes
     -----
+    What each step costs: the encoder usually dominates (a pretrained text encoder
+    embeds tens of texts a second on a CPU); the relative projection is one matrix
+    product with the anchors. A grid search over the relative step or the decoder
+    re-encodes every fold for every candidate, although the codes never change.
+
+    The cost model of ``memory``: ``fit`` hashes the encoder's parameters, ``X``,
+    ``y`` and the fit parameters, and on a miss fits the encoder and writes it with
+    the codes (a hit refits nothing); the other methods hash the fitted encoder (all
+    its fitted attributes) and ``X``, and encode ``X`` only on a miss. Hashing costs
+    time in proportion to the size of ``X`` and of the encoder's pickle (little for
+    the encoders of :mod:`skrelrep.encoders`, which hold only their parameters).
+    ``GridSearchCV(cv=k)`` over ``c`` candidates then encodes ``(k + 1) * n`` rows
+    instead of ``(c * k + 1) * n``. A stateless encoder (a
+    :class:`~sklearn.frozen.FrozenEstimator`, or ``requires_fit=False`` in its tags,
+    as the pretrained encoders) keeps its codes row by row, for texts and NumPy
+    arrays: each row is encoded once in all (``n`` rows), and a batched network's
+    codes may differ from uncached ones by float rounding. skrelrep never clears the
+    cache. With a pretrained encoder that is not searched, embedding once and
+    searching a plain pipeline on the codes costs less still: see :ref:`pipelines`.
+
     Metadata routing: ``fit`` forwards extra parameters to the inner
     :class:`~sklearn.pipeline.Pipeline`. Without metadata routing they are named
     ``<step>__<param>`` (for instance ``decoder__sample_weight``); with
@@ -169,12 +196,16 @@ class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
             HasMethods(["fit", "transform", "reanchor"]),
         ],
         "decoder": [HasMethods(["fit", "predict"])],
+        "memory": [None, str, HasMethods(["cache"])],
+        "verbose": ["boolean"],
     }
 
-    def __init__(self, encoder, relative, decoder):
+    def __init__(self, encoder, relative, decoder, *, memory=None, verbose=False):
         self.encoder = encoder
         self.relative = relative
         self.decoder = decoder
+        self.memory = memory
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None, **params):
@@ -199,12 +230,7 @@ class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
         self : object
             Fitted pipeline.
         """
-        pipeline = self._make_pipeline(clone)
-        if _routing_enabled():
-            routed = process_routing(self, "fit", **params)
-            pipeline.fit(X, y, **routed.pipeline.fit)
-        else:
-            pipeline.fit(X, y, **params)
+        pipeline = fit_steps(self, self._make_pipeline(clone), X, y, params)
         relative = pipeline.named_steps["relative"]
         if is_passthrough(relative):
             return self._set_fitted(
@@ -221,16 +247,29 @@ class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
             n_latent_features=getattr(relative, "n_features_in_", None),
         )
 
+    def _encode(self, X):
+        """The fitted encoder's codes of ``X``, through the cache."""
+        check_is_fitted(self)
+        return EncoderCache(self.memory).transform(self.pipeline_[0], X)
+
     @classmethod
     def _assemble(
-        cls, *, params, fitted, anchor_indices, anchor_inputs, n_latent_features
+        cls,
+        *,
+        params,
+        fitted,
+        anchor_indices,
+        anchor_inputs,
+        n_latent_features,
+        memory=None,
+        verbose=False,
     ):
         """A fitted pipeline built from fitted steps, without training: stitching.
 
         ``params`` are the (encoder, relative, decoder) parameters, which a refit
         trains; ``fitted`` the fitted steps, shared, not copied.
         """
-        return cls(*params)._set_fitted(
+        return cls(*params, memory=memory, verbose=verbose)._set_fitted(
             Pipeline(list(zip(_STEPS, fitted, strict=True))),
             anchor_indices=anchor_indices,
             anchor_inputs=anchor_inputs,
@@ -261,8 +300,8 @@ class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
             The decoder's predictions.
         """
-        check_is_fitted(self)
-        return self.pipeline_.predict(X)
+        codes = self._encode(X)
+        return self.pipeline_[1:].predict(codes)
 
     @available_if(_decoder_has("predict_proba"))
     def predict_proba(self, X):
@@ -278,8 +317,8 @@ class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             The decoder's class probabilities, columns in the order of ``classes_``.
         """
-        check_is_fitted(self)
-        return self.pipeline_.predict_proba(X)
+        codes = self._encode(X)
+        return self.pipeline_[1:].predict_proba(codes)
 
     @available_if(_decoder_has("predict_log_proba"))
     def predict_log_proba(self, X):
@@ -295,8 +334,8 @@ class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
         log_proba : ndarray of shape (n_samples, n_classes)
             The decoder's log class probabilities.
         """
-        check_is_fitted(self)
-        return self.pipeline_.predict_log_proba(X)
+        codes = self._encode(X)
+        return self.pipeline_[1:].predict_log_proba(codes)
 
     @available_if(_decoder_has("decision_function"))
     def decision_function(self, X):
@@ -312,8 +351,8 @@ class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             The decoder's decision function.
         """
-        check_is_fitted(self)
-        return self.pipeline_.decision_function(X)
+        codes = self._encode(X)
+        return self.pipeline_[1:].decision_function(codes)
 
     @available_if(_decoder_has("score"))
     def score(self, X, y, sample_weight=None):
@@ -335,8 +374,8 @@ class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
         score : float
             The decoder's score.
         """
-        check_is_fitted(self)
-        return self.pipeline_.score(X, y, sample_weight=sample_weight)
+        codes = self._encode(X)
+        return self.pipeline_[1:].score(codes, y, sample_weight=sample_weight)
 
     def fit_transform(self, X, y=None, **params):
         """Fit, then return the representation the decoder reads.
@@ -373,8 +412,9 @@ class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
             The relative representation of ``X`` (its code, with
             ``relative="passthrough"``).
         """
-        check_is_fitted(self)
-        return self.pipeline_[:-1].transform(X)
+        codes = self._encode(X)
+        relative = self.pipeline_[1]
+        return codes if is_passthrough(relative) else relative.transform(codes)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the columns of :meth:`transform`.
@@ -387,10 +427,17 @@ class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         feature_names_out : ndarray of str objects
-            ``relativetransformer0..`` (the encoder's names with passthrough).
+            ``relative_anchor<i>`` for the column of the anchor that was row ``i`` of
+            the data the anchors were chosen from (``anchor_indices_``);
+            ``relative_similarity<s>_anchor<i>`` when ``s = 0, 1, ...`` concatenated
+            similarities compare each row with each anchor. The relative step's own
+            names where anchors repeat, the encoder's names with passthrough.
         """
         check_is_fitted(self)
-        return self.pipeline_[:-1].get_feature_names_out(input_features)
+        names = self.pipeline_[:-1].get_feature_names_out(input_features)
+        if is_passthrough(self.pipeline_[1]) or self.anchor_indices_ is None:
+            return names
+        return anchor_feature_names(names, self.anchor_indices_)
 
     def stitch(
         self, encoder_from, *, anchor_inputs=None, via="relative", method="orthogonal"
@@ -426,10 +473,42 @@ class StitchedPipeline(MetaEstimatorMixin, BaseEstimator):
         )
 
     @property
+    def steps(self):
+        """``(name, step)`` pairs: the fitted steps after fit, the parameters before.
+
+        Names are ``"encoder"``, ``"relative"`` and ``"decoder"``. Read-only: set the
+        steps with :meth:`set_params`.
+        """
+        if hasattr(self, "pipeline_"):
+            return list(self.pipeline_.steps)
+        return self._make_pipeline().steps
+
+    @property
     def named_steps(self):
-        """The fitted steps by name: ``encoder``, ``relative``, ``decoder``."""
-        check_is_fitted(self)
-        return self.pipeline_.named_steps
+        """The steps by name (:attr:`steps` as a :class:`~sklearn.utils.Bunch`)."""
+        return Bunch(**dict(self.steps))
+
+    def __len__(self):
+        """The number of steps: 3."""
+        return len(_STEPS)
+
+    def __getitem__(self, ind):
+        """A step by position or name, or a slice of :attr:`steps` as a Pipeline.
+
+        ``pipe[0]`` and ``pipe["encoder"]`` are the encoder (fitted after fit);
+        ``pipe[:-1]`` is a Pipeline sharing the encoder and relative steps.
+        """
+        if isinstance(ind, slice):
+            if ind.step not in (1, None):
+                raise ValueError("StitchedPipeline slicing only supports a step of 1")
+            return Pipeline(self.steps[ind], verbose=self.verbose)
+        if isinstance(ind, str):
+            return self.named_steps[ind]
+        return self.steps[ind][1]
+
+    def _sk_visual_block_(self):
+        # Drawn as the sequence it runs, like a Pipeline of the same steps.
+        return Pipeline(self.steps)._sk_visual_block_()
 
     @property
     def classes_(self):

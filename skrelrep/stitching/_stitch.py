@@ -11,6 +11,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 
 from .._translation import LatentTranslator
+from ._cache import EncoderCache
 from ._checks import (
     PARALLEL_HINT,
     check_anchor_count,
@@ -79,7 +80,10 @@ def stitch(
         encoder (with ``via="translation"``, followed by the fitted translator and
         frozen) and ``decoder_from``'s relative and decoder, so refitting it trains
         that combination from scratch; its ``anchor_inputs_`` are the anchors in the
-        new encoder's domain, so it can be stitched further.
+        new encoder's domain, so it can be stitched further. It takes
+        ``decoder_from``'s ``memory`` and ``verbose``: with a memory, the new
+        encoder's codes of the anchors, and of what the result encodes later, are
+        cached (a stitching matrix then encodes each input once per encoder).
 
     Raises
     ------
@@ -157,7 +161,10 @@ def stitch(
     else:
         anchors = _anchor_inputs(decoder_from, encoder, anchor_inputs)
         check_anchor_count(anchors, len(decoder_from.anchor_indices_), "anchor_inputs")
-        new_relative = relative.reanchor(encoder.transform(anchors))
+        # Cached with decoder_from's memory: a stitching matrix embeds the same
+        # anchors with the same encoder once per decoder otherwise.
+        cache = EncoderCache(decoder_from.memory)
+        new_relative = relative.reanchor(cache.transform(encoder, anchors))
         code_width = getattr(new_relative, "n_features_in_", code_width)
 
     return type(decoder_from)._assemble(
@@ -172,6 +179,8 @@ def stitch(
         anchor_indices=decoder_from.anchor_indices_,
         anchor_inputs=anchors,
         n_latent_features=code_width,
+        memory=decoder_from.memory,
+        verbose=decoder_from.verbose,
     )
 
 
@@ -334,9 +343,10 @@ def stitch_by_translation(
             f"items, row by row; got {n_source} and {n_target} rows."
         )
 
+    cache = EncoderCache(decoder_from.memory)
     translator = LatentTranslator(method=method, scaling=scaling).fit(
-        encoder.transform(anchor_inputs),
-        steps["encoder"].transform(target_anchor_inputs),
+        cache.transform(encoder, anchor_inputs),
+        cache.transform(steps["encoder"], target_anchor_inputs),
     )
     translated = Pipeline([("encoder", encoder), ("translator", translator)])
     return type(decoder_from)._assemble(
@@ -350,4 +360,6 @@ def stitch_by_translation(
         # The relative step's anchors, as the new encoder reads them, where known.
         anchor_inputs=anchor_inputs if own_anchors else None,
         n_latent_features=translator.n_features_out_,
+        memory=decoder_from.memory,
+        verbose=decoder_from.verbose,
     )
