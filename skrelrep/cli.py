@@ -20,7 +20,15 @@ from .utils._atomic import check_writable_dir
 
 __all__ = ["main"]
 
-REPRODUCIBLE = ["words", "vision", "text", "crosslingual", "anchors", "latent"]
+REPRODUCIBLE = [
+    "words",
+    "vision",
+    "text",
+    "crosslingual",
+    "anchors",
+    "latent",
+    "migration",
+]
 
 # Exit statuses (also in the --help epilog and in main's docstring).
 EXIT_OK = 0

@@ -10,7 +10,7 @@ import sys
 import pandas as pd
 import pytest
 
-from skrelrep.cli import main
+from skrelrep.cli import REPRODUCIBLE, main
 from skrelrep.experiments import EXPERIMENTS, ExperimentResult, Finding, get_experiment
 from skrelrep.report import markdown_table, write_report
 from skrelrep.utils._atomic import atomic_write_text
@@ -64,7 +64,7 @@ def test_reproduce_all_quick(tmp_path):
         == 0
     )
     report = (tmp_path / "report.md").read_text()
-    for name in ["words", "vision", "text", "crosslingual", "anchors", "latent"]:
+    for name in REPRODUCIBLE:
         assert f"| {name} |" in report
 
 

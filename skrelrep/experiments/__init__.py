@@ -27,6 +27,7 @@ EXPERIMENTS = {
     "words": ("words", "run_words"),
     "text": ("text", "run_text"),
     "crosslingual": ("text", "run_crosslingual"),
+    "migration": ("migration", "run_migration"),
 }
 
 
