@@ -51,6 +51,8 @@ LAYERS = [
         [
             f"{PACKAGE}.experiments",
             f"{PACKAGE}.report",
+            f"{PACKAGE}.plotting",
+            f"{PACKAGE}._compare_command",
             f"{PACKAGE}.cli",
             f"{PACKAGE}.__main__",
         ],

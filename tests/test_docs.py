@@ -29,6 +29,7 @@ API_MODULES = [
     "skrelrep.encoders",
     "skrelrep.experiments",
     "skrelrep.report",
+    "skrelrep.plotting",
 ]
 NOT_API = {"__version__"}
 EXAMPLES = sorted(path.stem for path in (ROOT / "examples").glob("plot_*.py"))

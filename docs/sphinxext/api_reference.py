@@ -46,9 +46,15 @@ SECTIONS = [
             ),
             (
                 "Parallel relative codes",
-                ["mean_reciprocal_rank", "cosine_agreement", "ChanceAgreementWarning"],
+                [
+                    "retrieval_agreement",
+                    "mean_reciprocal_rank",
+                    "cosine_agreement",
+                    "ChanceAgreementWarning",
+                ],
             ),
             ("More than chance?", ["permutation_test", "PermutationTestResult"]),
+            ("All at once", ["compare_spaces", "SpaceComparison"]),
             ("Index migration", ["retrieval_scores", "migration_scores"]),
             ("Stitching", ["stitching_matrix", "pivot_stitching_matrix"]),
         ],
@@ -98,6 +104,13 @@ SECTIONS = [
         "skrelrep.report",
         "Reports",
         "Experiment results as a Markdown report with figures.",
+        [],
+    ),
+    (
+        "skrelrep.plotting",
+        "Figures of a comparison",
+        "The figures of ``skrelrep compare`` (see :doc:`user_guide/compare`); they "
+        "need matplotlib: ``pip install 'skrelrep[report]'``.",
         [],
     ),
 ]

@@ -26,7 +26,6 @@ from collections import Counter
 
 import numpy as np
 import pandas as pd
-from sklearn.neighbors import NearestNeighbors
 
 from .. import LatentTranslator, RelativeTransformer
 from ..metrics import (
@@ -34,6 +33,7 @@ from ..metrics import (
     cosine_agreement,
     jaccard_at_k,
     mean_reciprocal_rank,
+    retrieval_agreement,
 )
 from ..utils._progress import progress
 from ._result import MISSING, ExperimentResult, Finding
@@ -69,49 +69,6 @@ PUBLISHED = pd.DataFrame(
     ],
     columns=["anchors", "direction", "space", *PAPER_METRICS],
 )
-
-
-def retrieval_agreement(A, B, *, k=K):
-    """The paper's Jaccard@k and MRR@k of queries from ``A`` searched among ``B``.
-
-    Row ``i`` of ``A`` and ``B`` is the same word. The ``k`` rows of ``B`` nearest
-    (by cosine) to ``A[i]`` are compared with the ``k`` rows of ``B`` nearest to
-    ``B[i]`` (row ``i`` itself included, as a search of the whole index returns it).
-
-    Returns
-    -------
-    jaccard : float
-        Mean Jaccard index of the two sets.
-    mrr : float
-        Mean of ``1 / rank`` of row ``i`` among the rows retrieved by ``A[i]``, 0
-        when it is not among them.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skrelrep.experiments.words import retrieval_agreement
-    >>> A = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.1]])
-    >>> retrieval_agreement(A, A, k=1)
-    (1.0, 1.0)
-
-    In ``B`` the first two items have swapped vectors: ``A[0]`` retrieves ``B[1]``
-    and ``A[1]`` retrieves ``B[0]``, so only the third item is found:
-
-    >>> jaccard, mrr = retrieval_agreement(A, A[[1, 0, 2]], k=1)
-    >>> round(jaccard, 3), round(mrr, 3)
-    (0.333, 0.333)
-    """
-    index = NearestNeighbors(n_neighbors=k, metric="cosine", algorithm="brute")
-    index.fit(B)
-    truth = index.kneighbors(B, return_distance=False)
-    found = index.kneighbors(A, return_distance=False)
-    # Both sets hold distinct rows: a row in both appears twice, side by side.
-    both = np.sort(np.hstack([truth, found]), axis=1)
-    shared = np.count_nonzero(both[:, 1:] == both[:, :-1], axis=1)
-    hits = found == np.arange(len(found))[:, None]
-    ranks = np.argmax(hits, axis=1) + 1
-    reciprocal = np.where(hits.any(axis=1), 1.0 / ranks, 0.0)
-    return float(np.mean(shared / (2 * k - shared))), float(np.mean(reciprocal))
 
 
 def _metrics(A, B, k):

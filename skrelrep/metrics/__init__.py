@@ -7,13 +7,16 @@ embedding experiment (Moschella et al., 2023, Table 1), linear CKA (plain or
 debiased), mutual k-NN alignment, a permutation test for any of them, retrieval of
 one model's queries in another model's index (index migration), and a helper that
 scores every encoder against every decoder (the stitching matrix).
+:func:`compare_spaces` computes them all at once, with their p-values, for
+``skrelrep compare``.
 
 Raw spaces of any widths (two encoders' absolute embeddings) are compared by
 :func:`mutual_knn`, :func:`jaccard_at_k` and :func:`linear_cka`: each looks only at the
 structure within each space. :func:`mean_reciprocal_rank` and
-:func:`cosine_agreement` compare coordinates across the spaces, so they need columns
-that mean the same thing (relative representations on parallel anchors); they warn
-with a :class:`ChanceAgreementWarning` when the agreement is at chance level.
+:func:`cosine_agreement` (and the paper's :func:`retrieval_agreement`) compare
+coordinates across the spaces, so they need columns that mean the same thing (relative
+representations on parallel anchors); the first two warn with a
+:class:`ChanceAgreementWarning` when the agreement is at chance level.
 
 Cosine similarities between all pairs of rows are computed a chunk of rows at a time,
 so no ``n_samples x n_samples`` matrix is ever held whole: the chunk size follows
@@ -26,14 +29,17 @@ similarity 0 with every row, so no metric returns NaN.
 from ._agreement import cosine_agreement
 from ._chance import ChanceAgreementWarning
 from ._cka import linear_cka
+from ._compare import SpaceComparison, compare_spaces
 from ._neighbourhoods import jaccard_at_k, mean_reciprocal_rank, mutual_knn
 from ._permutation import PermutationTestResult, permutation_test
-from ._retrieval import migration_scores, retrieval_scores
+from ._retrieval import migration_scores, retrieval_agreement, retrieval_scores
 from ._stitching_matrix import pivot_stitching_matrix, stitching_matrix
 
 __all__ = [
     "ChanceAgreementWarning",
     "PermutationTestResult",
+    "SpaceComparison",
+    "compare_spaces",
     "cosine_agreement",
     "jaccard_at_k",
     "linear_cka",
@@ -42,6 +48,7 @@ __all__ = [
     "mutual_knn",
     "permutation_test",
     "pivot_stitching_matrix",
+    "retrieval_agreement",
     "retrieval_scores",
     "stitching_matrix",
 ]

@@ -2,21 +2,23 @@
 
 What a vector store needs to know before it mixes or migrates embeddings: does each
 query find its own item in the index, and how close does a mapping of the new model's
-queries come to re-embedding the whole corpus with the new model?
+queries come to re-embedding the whole corpus with the new model? And the paper's
+cross-space retrieval of its word embedding experiment (Jaccard@k and MRR@k).
 """
 
 import numbers
 
 import numpy as np
 import pandas as pd
+from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_array, check_scalar, gen_batches
 
 from ..utils._array_api import to_numpy
 from ..utils._chunks import chunk_n_rows
 from ..utils._norms import normalize_rows
-from ._validation import check_batch_size
+from ._validation import check_batch_size, check_pair
 
-__all__ = ["migration_scores", "retrieval_scores"]
+__all__ = ["migration_scores", "retrieval_agreement", "retrieval_scores"]
 
 
 def retrieval_scores(queries, index, *, ks=(1, 10), batch_size=None):
@@ -166,3 +168,89 @@ def migration_scores(
     )
     frame.index.name = "measure"
     return frame
+
+
+def retrieval_agreement(A, B, *, k=10):
+    """The paper's Jaccard@k and MRR@k of queries from ``A`` searched among ``B``.
+
+    Row ``i`` of ``A`` and ``B`` is the same item. The ``k`` rows of ``B`` nearest
+    (by cosine) to ``A[i]`` are compared with the ``k`` rows of ``B`` nearest to
+    ``B[i]`` (row ``i`` itself included, as a search of the whole index returns it):
+    Jaccard@k is the mean Jaccard index of the two sets, MRR@k the mean of
+    ``1 / rank`` of row ``i`` among the rows retrieved by ``A[i]`` (0 when it is not
+    among them). This is the measure of the paper's word embedding experiment
+    (Moschella et al., 2023, Table 1). It compares ``A[i]`` with rows of ``B``
+    directly, so the columns of the two spaces must mean the same thing: relative
+    representations on parallel anchors.
+
+    Parameters
+    ----------
+    A : array-like of shape (n_samples, n_features)
+        The queries.
+    B : array-like of shape (n_samples, n_features)
+        The same items, in the same order: the index searched.
+    k : int, default=10
+        Rows retrieved per query, ``1 <= k <= n_samples``.
+
+    Returns
+    -------
+    jaccard : float
+        Mean Jaccard index of the two sets, in ``[0, 1]``.
+    mrr : float
+        Mean reciprocal rank of each item among the rows its query retrieves, in
+        ``[0, 1]``.
+
+    See Also
+    --------
+    mean_reciprocal_rank : The rank among all rows, not cut at ``k``.
+
+    References
+    ----------
+    .. [1] L. Moschella et al., "Relative representations enable zero-shot latent
+       space communication", ICLR 2023 (Table 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrelrep.metrics import retrieval_agreement
+    >>> A = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.1]])
+    >>> retrieval_agreement(A, A, k=1)
+    (1.0, 1.0)
+
+    In ``B`` the first two items have swapped vectors: ``A[0]`` retrieves ``B[1]``
+    and ``A[1]`` retrieves ``B[0]``, so only the third item is found:
+
+    >>> jaccard, mrr = retrieval_agreement(A, A[[1, 0, 2]], k=1)
+    >>> round(jaccard, 3), round(mrr, 3)
+    (0.333, 0.333)
+    """
+    truth, found = retrieval_neighbours(A, B, k=k)
+    return agreement_of_neighbours(truth, found, np.arange(truth.shape[0]))
+
+
+def retrieval_neighbours(A, B, *, k):
+    """Per row, the ``k`` rows of ``B`` nearest to ``B[i]`` and to ``A[i]``, in order."""
+    A, B = check_pair(A, B, same_width=True)
+    check_scalar(k, "k", numbers.Integral, min_val=1, max_val=A.shape[0])
+    index = NearestNeighbors(n_neighbors=k, metric="cosine", algorithm="brute")
+    index.fit(B)
+    return index.kneighbors(B, return_distance=False), index.kneighbors(
+        A, return_distance=False
+    )
+
+
+def agreement_of_neighbours(truth, found, targets):
+    """Jaccard@k and MRR@k of queries whose ``k`` hits are ``found``.
+
+    Query ``i`` should find ``targets[i]``, and ``truth[i]`` holds the ``k`` rows
+    nearest to that target. With ``targets`` a permutation and ``truth`` reordered by
+    it, this scores the index with its rows permuted, without searching it again.
+    """
+    k = found.shape[1]
+    # Both sets hold distinct rows: a row in both appears twice, side by side.
+    both = np.sort(np.hstack([truth, found]), axis=1)
+    shared = np.count_nonzero(both[:, 1:] == both[:, :-1], axis=1)
+    hits = found == targets[:, None]
+    ranks = np.argmax(hits, axis=1) + 1
+    reciprocal = np.where(hits.any(axis=1), 1.0 / ranks, 0.0)
+    return float(np.mean(shared / (2 * k - shared))), float(np.mean(reciprocal))
