@@ -9,24 +9,13 @@ when a figure is drawn.
 import numpy as np
 from scipy.cluster.hierarchy import leaves_list, linkage
 
+from .utils._matplotlib import pyplot as _pyplot
+
 __all__ = [
     "plot_anchor_similarities",
     "plot_neighbour_agreement",
     "plot_permutation_nulls",
 ]
-
-
-def _pyplot():
-    try:
-        import matplotlib
-    except ImportError as exc:
-        raise ImportError(
-            "Figures need matplotlib: pip install 'skrelrep[report]'."
-        ) from exc
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot_permutation_nulls(comparison):

@@ -2,20 +2,9 @@
 
 import numpy as np
 
+from ..utils._matplotlib import pyplot as _pyplot
+
 __all__ = ["line_plot", "stitching_heatmaps"]
-
-
-def _pyplot():
-    try:
-        import matplotlib
-    except ImportError as exc:
-        raise ImportError(
-            "Figures need matplotlib: pip install 'skrelrep[report]'."
-        ) from exc
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def stitching_heatmaps(frame, *, title):

@@ -20,6 +20,7 @@ from ..metrics import (
     linear_cka,
     mean_reciprocal_rank,
 )
+from ..utils._matplotlib import pyplot
 from ..utils._progress import progress
 from ._result import ExperimentResult, Finding
 from ._stitching import train_encoder
@@ -126,9 +127,7 @@ def run_latent(*, quick=False, random_state=0, show_progress=None):
 
 def _picture(codes_a, codes_b, y, random_state):
     """First two principal components of two seeds' codes, absolute and relative."""
-    from ._plots import _pyplot
-
-    plt = _pyplot()
+    plt = pyplot()
     relative_a = RelativeTransformer(300, center=True, random_state=random_state).fit(
         codes_a
     )

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .. import LatentTranslator, RelativeTransformer
 from ..metrics import migration_scores
+from ..utils._matplotlib import pyplot
 from ..utils._progress import progress
 from ._result import MISSING, ExperimentResult, Finding
 
@@ -257,9 +258,7 @@ def _findings(frame, n_items):
 
 
 def _figure(frame, n_items):
-    from ._plots import _pyplot
-
-    plt = _pyplot()
+    plt = pyplot()
     rows = frame[frame["measure"] == "recall@10"]
     pairs = list(dict.fromkeys(rows["pair"]))
     figure, axes = plt.subplots(

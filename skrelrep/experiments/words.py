@@ -35,6 +35,7 @@ from ..metrics import (
     mean_reciprocal_rank,
     retrieval_agreement,
 )
+from ..utils._matplotlib import pyplot
 from ..utils._progress import progress
 from ._result import MISSING, ExperimentResult, Finding
 from ._stitching import product_of_invariances
@@ -312,9 +313,7 @@ def _findings(summary, every_word=None, every_word_label=""):
 
 def _figure(summary, spread):
     """Bars of our three paper metrics with seed std, and the published values."""
-    from ._plots import _pyplot
-
-    plt = _pyplot()
+    plt = pyplot()
     labels = [
         f"{row.anchors}\n{row.direction}"
         if row.space == "relative"
