@@ -270,19 +270,29 @@ def mean_reciprocal_rank(A, B, *, batch_size=None):
     A, B = check_pair(A, B, same_width=True)
     check_batch_size(batch_size)
     n_samples = A.shape[0]
-    A, B = normalize_rows(A, np), normalize_rows(B, np)
-    chunk = chunk_n_rows(n_samples, n_samples * (A.itemsize + 1), batch_size)
-    total = 0.0
-    for rows in gen_batches(n_samples, chunk):
-        similarities = A[rows] @ B.T
+    ranks = match_ranks(normalize_rows(A, np), normalize_rows(B, np), batch_size)
+    score = float(np.mean(1.0 / ranks))
+    warn_if_mrr_at_chance(score, n_samples)
+    return score
+
+
+def match_ranks(queries, index, batch_size=None):
+    """The rank of row ``i`` of ``index`` among all its rows, for query ``i``.
+
+    ``queries`` and ``index`` hold unit rows (``index`` may hold more rows than
+    ``queries``). The rank is one plus the number of rows strictly more similar:
+    ties count in the match's favour.
+    """
+    n_queries, n_items = queries.shape[0], index.shape[0]
+    ranks = np.empty(n_queries, dtype=np.int64)
+    chunk = chunk_n_rows(n_queries, n_items * (queries.itemsize + 1), batch_size)
+    for rows in gen_batches(n_queries, chunk):
+        similarities = queries[rows] @ index.T
         # The match's similarity is read from the same product, so that a row equal
         # to the match is an exact tie and not a rounding difference.
         own = similarities[
             np.arange(similarities.shape[0]), np.arange(rows.start, rows.stop)
         ]
-        ranks = 1 + np.count_nonzero(similarities > own[:, None], axis=1)
-        total += np.sum(1.0 / ranks)
+        ranks[rows] = 1 + np.count_nonzero(similarities > own[:, None], axis=1)
         del similarities  # free this chunk before the next one is computed
-    score = float(total / n_samples)
-    warn_if_mrr_at_chance(score, n_samples)
-    return score
+    return ranks

@@ -11,11 +11,11 @@ import numbers
 import numpy as np
 import pandas as pd
 from sklearn.neighbors import NearestNeighbors
-from sklearn.utils import check_array, check_scalar, gen_batches
+from sklearn.utils import check_array, check_scalar
 
 from ..utils._array_api import to_numpy
-from ..utils._chunks import chunk_n_rows
 from ..utils._norms import normalize_rows
+from ._neighbourhoods import match_ranks
 from ._validation import check_batch_size, check_pair
 
 __all__ = ["migration_scores", "retrieval_agreement", "retrieval_scores"]
@@ -90,15 +90,7 @@ def retrieval_scores(queries, index, *, ks=(1, 10), batch_size=None):
     dtype = np.result_type(queries.dtype, index.dtype)
     queries = normalize_rows(queries.astype(dtype, copy=False), np)
     index = normalize_rows(index.astype(dtype, copy=False), np)
-    ranks = np.empty(n_queries, dtype=np.int64)
-    chunk = chunk_n_rows(n_queries, n_items * (queries.itemsize + 1), batch_size)
-    for rows in gen_batches(n_queries, chunk):
-        similarities = queries[rows] @ index.T
-        own = similarities[
-            np.arange(similarities.shape[0]), np.arange(rows.start, rows.stop)
-        ]
-        ranks[rows] = 1 + np.count_nonzero(similarities > own[:, None], axis=1)
-        del similarities
+    ranks = match_ranks(queries, index, batch_size)
     scores = {f"recall@{k}": float(np.mean(ranks <= k)) for k in ks}
     cut = ks[-1]
     scores[f"mrr@{cut}"] = float(np.mean(np.where(ranks <= cut, 1.0 / ranks, 0.0)))
