@@ -29,6 +29,7 @@ LAYERS = [
             f"{PACKAGE}.similarity",
             f"{PACKAGE}.anchors",
             f"{PACKAGE}._anchor_preparation",
+            f"{PACKAGE}._input_space",
             f"{PACKAGE}._relative",
             f"{PACKAGE}._translation",
             f"{PACKAGE}._mlp_encoder",

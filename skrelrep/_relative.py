@@ -24,6 +24,7 @@ from sklearn.utils.validation import (
 )
 
 from ._anchor_preparation import prepare_anchors
+from ._input_space import InputSpace, width_hint
 from .anchors._selection import (
     ANCHOR_SELECTION_CONSTRAINT,
     DATA_STRATEGIES,
@@ -53,6 +54,10 @@ from .utils._compat import (
 
 __all__ = ["RelativeTransformer"]
 
+_HINT = (
+    "Rows of another encoder are projected by reanchor(that encoder's embeddings "
+    "of the anchor items)."
+)
 _ARRAY_ATTRIBUTES = ("anchors_", "anchor_mean_", "anchor_scale_", "anchor_indices_")
 
 
@@ -178,6 +183,13 @@ class RelativeTransformer(
         Seeds the random choices of every selection strategy. Pass an int for
         reproducible anchors.
 
+    check_input_space : bool, default=True
+        Refuse (``ValueError``) a batch whose rows point away from the direction
+        around which the anchors crowd, beyond what rows of their space do: input
+        from another encoder of the same width (see :ref:`input_space_guard`).
+        Angles only, so rescaled rows pass. Not checked for dask arrays, for fewer
+        than 20 anchors, nor for anchors with no common direction.
+
     Attributes
     ----------
     anchor_indices_ : array of shape (n_anchors_,)
@@ -288,6 +300,7 @@ class RelativeTransformer(
         "top_k": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
+        "check_input_space": ["boolean"],
     }
 
     def __init__(
@@ -302,6 +315,7 @@ class RelativeTransformer(
         top_k=None,
         batch_size=None,
         random_state=None,
+        check_input_space=True,
     ):
         self.n_anchors = n_anchors
         self.anchor_selection = anchor_selection
@@ -312,6 +326,7 @@ class RelativeTransformer(
         self.top_k = top_k
         self.batch_size = batch_size
         self.random_state = random_state
+        self.check_input_space = check_input_space
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, X_parallel=None):
@@ -389,6 +404,8 @@ class RelativeTransformer(
         X = self._validate_input(X, reset=False)
         check_same_namespace(X, self, attribute="anchors_", method="transform")
         xp, _, device = get_namespace_and_device(X)
+        if self.check_input_space:
+            self._input_space.check(X, xp, device=device, estimator=self, hint=_HINT)
         anchors, mean, scale = (
             as_dtype(to_namespace(getattr(self, name, None), xp, device), X.dtype, xp)
             for name in ("anchors_", "anchor_mean_", "anchor_scale_")
@@ -442,13 +459,15 @@ class RelativeTransformer(
         if not get_config()["array_api_dispatch"]:
             X = to_numpy_if_tensor(X)
         xp, _, _ = get_namespace_and_device(X)
-        return validate_data(
-            self, X, reset=reset, accept_sparse="csr", dtype=float_dtypes(X, xp)
-        )
+        with width_hint(_HINT, active=not reset):
+            return validate_data(
+                self, X, reset=reset, accept_sparse="csr", dtype=float_dtypes(X, xp)
+            )
 
     def _set_anchors(self, anchors):
         """Prepare raw anchor embeddings (centre, scale, the similarity's own step)."""
         xp, _, _ = get_namespace_and_device(anchors)
+        self._input_space = InputSpace.from_anchors(anchors)
         prepared, mean, scale = prepare_anchors(
             anchors,
             center=self.center,
@@ -505,8 +524,10 @@ class RelativeTransformer(
         from .utils import _dask
 
         X = _dask.check_dask_array(X, self)
-        # scikit-learn's feature count and feature name checks, without converting X.
-        validate_data(self, X, skip_check_array=True, reset=False)
+        # scikit-learn's feature count and feature name checks, without converting X;
+        # the input space is not checked: that would compute X.
+        with width_hint(_HINT):
+            validate_data(self, X, skip_check_array=True, reset=False)
         if self.top_k is not None:
             raise ValueError(
                 "top_k gives sparse output, which RelativeTransformer does not produce "

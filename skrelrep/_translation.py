@@ -19,6 +19,7 @@ from sklearn.base import (
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._input_space import InputSpace, width_hint
 from .utils._array_api import to_numpy_if_tensor
 from .utils._compat import StrOptions, _fit_context
 from .utils._warnings import warn
@@ -78,6 +79,15 @@ class LatentTranslator(
 
         A standard deviation of zero (a constant space or feature) is stored as 0
         and divides as 1; a constant target feature stays constant after translation.
+
+    check_input_space : bool, default=True
+        Refuse (``ValueError``) a batch given to ``transform`` (``inverse_transform``)
+        that cannot come from the space of the source (target) anchors: rows that
+        point away from the direction around which the anchors crowd, as another
+        encoder's of the same width do, or whose typical norm is off by more than a
+        factor of 10 beyond the anchors' spread (1 % when every anchor has the same
+        norm, as L2-normalised codes do). The map is affine in the raw coordinates,
+        so scale matters here. See :ref:`input_space_guard`.
 
     Attributes
     ----------
@@ -183,11 +193,15 @@ class LatentTranslator(
     _parameter_constraints: dict = {
         "method": [StrOptions({"orthogonal", "linear", "affine"})],
         "scaling": [StrOptions({"isotropic", "per_feature"}), None],
+        "check_input_space": ["boolean"],
     }
 
-    def __init__(self, method="orthogonal", *, scaling="isotropic"):
+    def __init__(
+        self, method="orthogonal", *, scaling="isotropic", check_input_space=True
+    ):
         self.method = method
         self.scaling = scaling
+        self.check_input_space = check_input_space
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -226,6 +240,8 @@ class LatentTranslator(
                 "y.reshape(-1, 1)."
             )
         dtype = X.dtype
+        self._source_space = InputSpace.from_anchors(X)
+        self._target_space = InputSpace.from_anchors(Y)
         n_source, n_target = X.shape[1], Y.shape[1]
         n_padded = max(n_source, n_target)
         # Each space is divided by its largest entry first, so that no statistic or
@@ -304,9 +320,11 @@ class LatentTranslator(
             ``X``.
         """
         check_is_fitted(self)
-        X = validate_data(
-            self, to_numpy_if_tensor(X), reset=False, dtype=[np.float64, np.float32]
-        )
+        with width_hint(_HINT):
+            X = validate_data(
+                self, to_numpy_if_tensor(X), reset=False, dtype=[np.float64, np.float32]
+            )
+        self._check_space(X, self._source_space, "source anchors")
         coef = self.coef_.astype(X.dtype, copy=False)
         return X @ coef.T + self.intercept_.astype(X.dtype, copy=False)
 
@@ -333,10 +351,24 @@ class LatentTranslator(
         if X.shape[1] != self.n_features_out_:
             raise ValueError(
                 f"X has {X.shape[1]} features, but inverse_transform expects "
-                f"{self.n_features_out_} (the width of the target space)."
+                f"{self.n_features_out_} (the width of the target space). {_HINT}"
             )
+        self._check_space(X, self._target_space, "target anchors")
         coef = self._inverse_coef.astype(X.dtype, copy=False)
         return X @ coef + self._inverse_intercept.astype(X.dtype, copy=False)
+
+    def _check_space(self, X, space, anchors):
+        """Refuse rows that cannot come from the space of ``anchors`` (the guard)."""
+        if self.check_input_space:
+            space.check(
+                X,
+                np,
+                device=None,
+                estimator=self,
+                hint=_HINT,
+                anchors=anchors,
+                norms=True,
+            )
 
     def _scaling_stats(self, A, n_padded):
         """Mean and per-feature scale of one space's anchors (see ``scaling``)."""
@@ -391,6 +423,12 @@ class LatentTranslator(
         tags.target_tags.single_output = False
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+_HINT = (
+    "transform takes embeddings of the source space (X of fit), inverse_transform "
+    "those of the target space (y of fit)."
+)
 
 
 def _largest(A):

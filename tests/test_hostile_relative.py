@@ -102,6 +102,15 @@ CASES = [
         "InvalidParameterError naming the parameter",
     ),
     (
+        "another-encoder",
+        "rows from another encoder of the same width (MiniLM codes on e5 anchors; "
+        "here the crowded anchors' space with its features permuted)",
+        "ValueError naming the statistic (the mean cosine with the anchors' mean "
+        "direction), its value for the anchors and for the rows, and the fixes "
+        "(reanchor, check_input_space=False); held-out rows of the fitted space, "
+        "from one row up, pass (see Input from another encoder, above)",
+    ),
+    (
         "bfloat16",
         "a torch bfloat16 tensor without array API dispatch",
         "computed in float32 (NumPy has no bfloat16), not an error",
@@ -350,3 +359,17 @@ def test_bfloat16():
         tensor.float().numpy()
     )
     assert_allclose(R, expected)
+
+
+@case("another-encoder")
+def test_another_encoder():
+    X = _data(n_samples=200) + 3.0  # codes crowding around a direction of their own
+    relative = RelativeTransformer(50, random_state=0).fit(X[:100])
+    for n_rows in (1, 100):
+        relative.transform(X[100 : 100 + n_rows])
+        with pytest.raises(
+            ValueError, match=r"mean cosine .* mean direction is .*, against 0\.\d\d"
+        ):
+            # Signs flipped on half the features: the shared direction turned away.
+            relative.transform(X[100 : 100 + n_rows] * [1, -1, 1, -1, 1, -1])
+    relative.set_params(check_input_space=False).transform(-X)

@@ -42,6 +42,15 @@ CASES = [
         "it stays constant after translation (never divided by its zero spread)",
     ),
     (
+        "another-space",
+        "source rows from another encoder of the same width, or not normalised as "
+        "the anchors were",
+        "ValueError naming the statistic (the mean cosine with the source anchors' "
+        "mean direction, or the rows' typical norm), its value for the anchors and "
+        "for the rows, and check_input_space=False; held-out source rows pass (see "
+        "Input from another encoder, above)",
+    ),
+    (
         "non-finite",
         "NaN or infinite entries in either space",
         "ValueError naming the input",
@@ -133,3 +142,16 @@ def test_non_finite():
             LatentTranslator().fit(bad, Y)
         with pytest.raises(ValueError, match=r"(NaN|infinity)"):
             LatentTranslator().fit(Y, bad)
+
+
+@case("another-space")
+def test_another_space():
+    X = _space(n_samples=200) + 5.0  # codes crowding around a direction of their own
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    translator = LatentTranslator().fit(X[:100], _space(n_samples=100, seed=1))
+    translator.transform(X[100:101])
+    translator.transform(X[100:])
+    with pytest.raises(ValueError, match=r"mean cosine .* mean direction"):
+        translator.transform(-X[100:])
+    with pytest.raises(ValueError, match=r"typical norm .* is 4, against 1 "):
+        translator.transform(4.0 * X[100:])
