@@ -57,21 +57,12 @@ from sklearn.model_selection import (
 from threadpoolctl import threadpool_limits
 
 from skrelrep import MLPEncoder, RelativeTransformer
+from skrelrep.experiments.text import TOPICS as FORTUNE_TOPICS
 
 SETTINGS = (False, True)
 C_GRID = (0.1, 1.0, 10.0, 100.0)
 RETRIEVAL_K = (1, 10)
 CROWDING_SAMPLE = 1000
-FORTUNE_TOPICS = (
-    "computers",
-    "education",
-    "food",
-    "law",
-    "love",
-    "politics",
-    "science",
-    "sports",
-)
 
 PRESETS = {
     # Tiny samples, for the smoke test: checks the benchmark runs, not the encoders.

@@ -12,15 +12,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.utils import check_random_state, check_scalar, gen_batches
+from sklearn.utils import check_random_state, check_scalar
 
 from .._relative import RelativeTransformer
-from ..utils._chunks import chunk_n_rows
-from ..utils._norms import normalize_rows
 from ._agreement import cosine_agreement
 from ._chance import ChanceAgreementWarning
 from ._cka import linear_cka
-from ._neighbourhoods import _top_k
+from ._neighbourhoods import neighbour_table, shared_counts
 from ._retrieval import agreement_of_neighbours, retrieval_neighbours
 from ._validation import check_batch_size, check_pair
 
@@ -275,8 +273,8 @@ def compare_spaces(
     held_a, held_b = codes_a[evaluated], codes_b[evaluated]
     n_held = evaluated.shape[0]
 
-    neighbours_a = _neighbour_table(A, k, batch_size)
-    neighbours_b = _neighbour_table(B, k, batch_size)
+    neighbours_a = neighbour_table(A, k, batch_size)
+    neighbours_b = neighbour_table(B, k, batch_size)
     truth, found = retrieval_neighbours(held_a, held_b, k=k)
 
     def raw_scores(order):
@@ -284,7 +282,7 @@ def compare_spaces(
         # B[order]'s neighbours are B's, relabelled: row i is B's row order[i].
         relabel = np.empty_like(order)
         relabel[order] = np.arange(n_samples)
-        shared = _shared(neighbours_a, relabel[neighbours_b[order]])
+        shared = shared_counts(neighbours_a, relabel[neighbours_b[order]])
         B_now = B[order] if order is not identity else B
         values = {
             "linear_cka": linear_cka(A, B_now, batch_size=batch_size),
@@ -383,20 +381,3 @@ def _check_labels(labels, n_samples):
             f"got {labels.shape}."
         )
     return labels
-
-
-def _neighbour_table(X, k, batch_size):
-    """Each row's ``k`` nearest other rows by cosine, as :func:`mutual_knn` finds them."""
-    X = normalize_rows(X, np)
-    n_samples = X.shape[0]
-    chunk = chunk_n_rows(n_samples, n_samples * (X.itemsize + 2), batch_size)
-    table = np.empty((n_samples, k), dtype=np.intp)
-    for rows in gen_batches(n_samples, chunk):
-        table[rows] = _top_k(X[rows] @ X.T, k, rows)
-    return table
-
-
-def _shared(first, second):
-    """Per row, how many entries two tables of distinct entries per row share."""
-    both = np.sort(np.hstack([first, second]), axis=1)
-    return np.count_nonzero(both[:, 1:] == both[:, :-1], axis=1)

@@ -200,19 +200,29 @@ def _shared_neighbours(A, B, k, batch_size):
             "neighbours are the other rows."
         )
     check_batch_size(batch_size)
-    A, B = normalize_rows(A, np), normalize_rows(B, np)
+    return shared_counts(
+        neighbour_table(A, k, batch_size), neighbour_table(B, k, batch_size)
+    )
+
+
+def neighbour_table(X, k, batch_size=None):
+    """Each row's ``k`` nearest other rows by cosine, shape ``(n_samples, k)``."""
+    X = normalize_rows(X, np)
+    n_samples = X.shape[0]
     # Per row of a chunk: a row of similarities, a boolean mask over it and the
     # gathered candidates (more only where ties defeat the candidate bound).
-    chunk = chunk_n_rows(n_samples, n_samples * (A.itemsize + 2), batch_size)
-    shared = np.empty(n_samples)
+    chunk = chunk_n_rows(n_samples, n_samples * (X.itemsize + 2), batch_size)
+    table = np.empty((n_samples, k), dtype=np.intp)
     for rows in gen_batches(n_samples, chunk):
-        neighbours = np.hstack(
-            [_top_k(A[rows] @ A.T, k, rows), _top_k(B[rows] @ B.T, k, rows)]
-        )
-        # Each set holds distinct rows: a row in both appears twice, side by side.
-        neighbours.sort(axis=1)
-        shared[rows] = np.count_nonzero(neighbours[:, 1:] == neighbours[:, :-1], axis=1)
-    return shared
+        table[rows] = _top_k(X[rows] @ X.T, k, rows)
+    return table
+
+
+def shared_counts(first, second):
+    """Per row, how many entries two tables of distinct entries per row share."""
+    # A row's entry in both tables appears twice, side by side, once sorted.
+    both = np.sort(np.hstack([first, second]), axis=1)
+    return np.count_nonzero(both[:, 1:] == both[:, :-1], axis=1)
 
 
 def mean_reciprocal_rank(A, B, *, batch_size=None):
