@@ -31,6 +31,7 @@ LAYERS = [
             f"{PACKAGE}._anchor_preparation",
             f"{PACKAGE}._input_space",
             f"{PACKAGE}._relative",
+            f"{PACKAGE}._relative_dask",
             f"{PACKAGE}._translation",
             f"{PACKAGE}._mlp_encoder",
             f"{PACKAGE}.stitching",

@@ -8,7 +8,6 @@ kernel. Dask arrays go through the blockwise functions of :mod:`skrelrep.utils._
 
 import numbers
 
-import numpy as np
 from sklearn import get_config
 from sklearn.base import (
     BaseEstimator,
@@ -17,6 +16,7 @@ from sklearn.base import (
     clone,
 )
 from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
     check_consistent_length,
     check_is_fitted,
@@ -25,9 +25,10 @@ from sklearn.utils.validation import (
 
 from ._anchor_preparation import prepare_anchors
 from ._input_space import InputSpace, width_hint
+from ._relative_dask import fit_dask, transform_dask
+from .anchors._reservoir import StreamSample, stream_problem
 from .anchors._selection import (
     ANCHOR_SELECTION_CONSTRAINT,
-    DATA_STRATEGIES,
     N_ANCHORS_CONSTRAINT,
     resolve_n_anchors,
     select_anchors,
@@ -59,6 +60,14 @@ _HINT = (
     "of the anchor items)."
 )
 _ARRAY_ATTRIBUTES = ("anchors_", "anchor_mean_", "anchor_scale_", "anchor_indices_")
+
+
+def _streams(estimator):
+    """Whether ``partial_fit`` can serve this configuration (else say why)."""
+    problem = stream_problem(estimator.anchor_selection, estimator.n_anchors)
+    if problem:
+        raise AttributeError(problem)
+    return True
 
 
 class RelativeTransformer(
@@ -362,8 +371,10 @@ class RelativeTransformer(
             Fitted transformer.
         """
         self.similarity_ = resolve_similarity(self.similarity, self)
+        for name in ("_stream", "_stream_rng"):  # fit starts afresh, as a new stream
+            self.__dict__.pop(name, None)
         if is_dask_collection(X):
-            return self._fit_dask(X, y, X_parallel)
+            return fit_dask(self, X, y, X_parallel)
         X = self._validate_input(X, reset=True)
         xp, _, device = get_namespace_and_device(X)
         n_samples = X.shape[0]
@@ -379,6 +390,84 @@ class RelativeTransformer(
         self._set_anchors(take_rows(X, indices))
         # Like every fitted array, the indices live in the namespace of X.
         self.anchor_indices_ = to_namespace(indices, xp, device)
+        self.n_samples_seen_ = n_samples
+        return self
+
+    @available_if(_streams)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Update the anchors with one batch of a stream of rows.
+
+        The anchors are a uniform sample of every row seen so far, whatever the batch
+        sizes: ``"random"`` keeps a reservoir of ``n_anchors`` rows (Vitter's
+        Algorithm R), ``"stratified"`` one reservoir per class, cut by the quota rule
+        of :meth:`fit` applied to the class counts seen so far. Memory holds the
+        reservoirs (``n_anchors`` rows, or that many per class), never the stream.
+        Until ``n_anchors`` rows have been seen, every row seen is an anchor. After
+        each call the transformer is fitted: the anchors, their mean and scale (with
+        ``center`` or ``standardize``) and the input-space fingerprint come from the
+        anchors held. :meth:`fit` starts a new stream.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The next rows of the stream (NumPy, CSR, or any Array API array with
+            array API dispatch enabled; not dask: pass its computed blocks).
+        y : array-like of shape (n_samples,), default=None
+            Class labels of these rows; needed by ``anchor_selection="stratified"``.
+
+        Returns
+        -------
+        self : object
+            Fitted transformer. ``anchor_indices_`` count rows across all calls:
+            row ``i`` of a batch that follows 1,000 rows is index ``1000 + i``;
+            ``n_samples_seen_`` is the number of rows seen.
+
+        Raises
+        ------
+        AttributeError
+            ``partial_fit`` exists only where a stream can give the anchors: not for
+            a strategy that needs every row at once (``"fps"``, ``"kmeans"``,
+            explicit indices, a callable), nor for a ``n_anchors`` that is not an
+            integer (a stream's length is unknown). The exception's cause (shown in
+            the traceback) says which.
+        ValueError
+            For a batch of another width, or ``"stratified"`` without class labels.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skrelrep import RelativeTransformer
+        >>> rng = np.random.RandomState(0)
+        >>> relative = RelativeTransformer(n_anchors=20, random_state=0)
+        >>> for batch in np.array_split(rng.normal(size=(1000, 8)), 10):
+        ...     relative = relative.partial_fit(batch)
+        >>> relative.n_samples_seen_, relative.anchors_.shape
+        (1000, (20, 8))
+        >>> bool(relative.anchor_indices_.max() >= 100)
+        True
+        """
+        first_call = not hasattr(self, "_stream")
+        if first_call:
+            self.similarity_ = resolve_similarity(self.similarity, self)
+            stream = StreamSample(self.anchor_selection, self.n_anchors)
+        if is_dask_collection(X):
+            raise TypeError(
+                "partial_fit takes in-memory batches; for a dask array, call fit (it "
+                "reads only the anchor rows) or pass each computed block in turn."
+            )
+        X = self._validate_input(X, reset=first_call)
+        xp, _, device = get_namespace_and_device(X)
+        if y is not None:
+            check_consistent_length(X, y)
+        if first_call:
+            self._stream = stream
+            self._stream_rng = check_random_state(self.random_state)
+        self._stream.offer(X, y, self._stream_rng)
+        anchors, indices = self._stream.anchors(self._stream_rng)
+        self._set_anchors(anchors)
+        self.anchor_indices_ = to_namespace(indices, xp, device)
+        self.n_samples_seen_ = self._stream.n_seen
         return self
 
     def transform(self, X):
@@ -400,7 +489,7 @@ class RelativeTransformer(
         """
         check_is_fitted(self)
         if is_dask_collection(X):
-            return self._transform_dask(X)
+            return transform_dask(self, X)
         X = self._validate_input(X, reset=False)
         check_same_namespace(X, self, attribute="anchors_", method="transform")
         xp, _, device = get_namespace_and_device(X)
@@ -483,76 +572,6 @@ class RelativeTransformer(
         self.anchors_ = self.similarity_.prepare_anchors(prepared, xp)
         self.n_anchors_ = prepared.shape[0]
 
-    def _fit_dask(self, X, y, X_parallel):
-        """Fit on a dask array without computing it whole (see :meth:`fit`)."""
-        from .utils import _dask
-
-        X = _dask.check_dask_array(X, self)
-        # Sets n_features_in_ and drops feature_names_in_, without converting X.
-        validate_data(self, X, skip_check_array=True, reset=True)
-        X = _dask.with_known_rows(X, self)
-        n_samples = X.shape[0]
-        y = _dask.compute_vector(y, n_samples)
-        n_anchors = resolve_n_anchors(self.n_anchors, self.anchor_selection, n_samples)
-        rng = check_random_state(self.random_state)
-        selection = self.anchor_selection
-        if isinstance(selection, str) and selection in DATA_STRATEGIES:
-            sample_size = _dask.fit_sample_size(n_samples, n_anchors)
-            if sample_size < n_samples:
-                sample = np.sort(rng.choice(n_samples, size=sample_size, replace=False))
-            else:  # the whole data set: draw nothing, so the anchors match NumPy's
-                sample = np.arange(n_samples)
-            X_sample = _dask.compute_rows(X, sample, self)
-            y_sample = None if y is None else y[sample]
-            # X_parallel only to be refused: these strategies do not read it.
-            local = select_anchors(
-                X_sample, y_sample, n_anchors, selection, rng, np, X_parallel=X_parallel
-            )
-            indices, anchors = sample[local], X_sample[local]
-        else:
-            # Only the row count, y and rng are read: the same indices as NumPy's.
-            indices = select_anchors(
-                X, y, n_anchors, selection, rng, np, X_parallel=X_parallel
-            )
-            anchors = _dask.compute_rows(X, indices, self)
-        self._set_anchors(anchors)
-        self.anchor_indices_ = indices
-        return self
-
-    def _transform_dask(self, X):
-        """Lazy relative representation of a dask array, blockwise over row chunks."""
-        from .utils import _dask
-
-        X = _dask.check_dask_array(X, self)
-        # scikit-learn's feature count and feature name checks, without converting X;
-        # the input space is not checked: that would compute X.
-        with width_hint(_HINT):
-            validate_data(self, X, skip_check_array=True, reset=False)
-        if self.top_k is not None:
-            raise ValueError(
-                "top_k gives sparse output, which RelativeTransformer does not produce "
-                "for dask arrays; transform blocks with map_blocks, or leave "
-                "top_k=None."
-            )
-        return _dask.map_row_blocks(
-            _project_block,
-            X,
-            {
-                name: getattr(self, attribute, None)
-                for name, attribute in [
-                    ("anchors", "anchors_"),
-                    ("mean", "anchor_mean_"),
-                    ("scale", "anchor_scale_"),
-                ]
-            },
-            n_features_out=self._n_features_out,
-            dtype=X.dtype,
-            estimator=self,
-            similarity=self.similarity_,
-            exponent=self.exponent,
-            batch_size=self.batch_size,
-        )
-
     @property
     def _n_features_out(self):
         """Number of transformed output features (used by get_feature_names_out)."""
@@ -573,17 +592,3 @@ class RelativeTransformer(
         tags.array_api_support = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-def _project_block(block, anchors, mean, scale, *, similarity, exponent, batch_size):
-    """The NumPy projection of one block of a dask array (see ``map_row_blocks``)."""
-    return relative_projection(
-        block,
-        anchors,
-        similarity,
-        np,
-        mean=mean,
-        scale=scale,
-        exponent=exponent,
-        batch_size=batch_size,
-    )

@@ -27,6 +27,8 @@ __all__ = [
     "DATA_STRATEGIES",
     "N_ANCHORS_CONSTRAINT",
     "STRATEGIES",
+    "check_class_labels",
+    "class_quota",
     "resolve_n_anchors",
     "select_anchors",
 ]
@@ -38,9 +40,22 @@ def _random(X, y, n_anchors, rng, xp):
 
 def _stratified(X, y, n_anchors, rng, xp):
     """As equal a number of anchors per class as the class sizes allow."""
+    y = check_class_labels(y, method="fit(X, y)")
+    classes, y_encoded = np.unique(y, return_inverse=True)
+    members = [np.flatnonzero(y_encoded == k) for k in range(len(classes))]
+    quota = class_quota(np.array([len(m) for m in members]), n_anchors, rng)
+    order = rng.permutation(len(classes))
+    picks = [
+        rng.choice(members[k], size=quota[k], replace=False) for k in order if quota[k]
+    ]
+    return np.concatenate(picks)
+
+
+def check_class_labels(y, *, method):
+    """``y`` as a NumPy array of class labels, or a clear error (``method`` is named)."""
     if y is None:
         raise ValueError(
-            "anchor_selection='stratified' needs class labels: call fit(X, y)."
+            f"anchor_selection='stratified' needs class labels: call {method}."
         )
     y = np.asarray(to_numpy(y))
     target_type = type_of_target(y, input_name="y")
@@ -51,14 +66,19 @@ def _stratified(X, y, n_anchors, rng, xp):
             "For continuous or multi-output targets, use another strategy, or "
             "pass class labels derived from them (e.g. quantile bins)."
         )
-    classes, y_encoded = np.unique(y, return_inverse=True)
-    members = [np.flatnonzero(y_encoded == k) for k in range(len(classes))]
-    sizes = np.array([len(m) for m in members])
-    quota = np.zeros(len(classes), dtype=int)
+    return y
+
+
+def class_quota(sizes, n_anchors, rng):
+    """Anchors per class: as equal as the class ``sizes`` allow, ``n_anchors`` in all.
+
+    Water-filling: equal shares, a class that runs out hands its share to the others;
+    the last few anchors go one each to randomly chosen classes.
+    """
+    sizes = np.asarray(sizes)
+    quota = np.zeros(len(sizes), dtype=int)
     remaining = n_anchors
-    open_classes = np.arange(len(classes))
-    # Water-filling: equal shares, a class that runs out hands its share to the
-    # others; the last few anchors go one each to randomly chosen classes.
+    open_classes = np.arange(len(sizes))
     while remaining > 0:
         share = remaining // len(open_classes)
         if share == 0:
@@ -68,11 +88,7 @@ def _stratified(X, y, n_anchors, rng, xp):
         quota[open_classes] += take
         remaining -= int(take.sum())
         open_classes = open_classes[quota[open_classes] < sizes[open_classes]]
-    order = rng.permutation(len(classes))
-    picks = [
-        rng.choice(members[k], size=quota[k], replace=False) for k in order if quota[k]
-    ]
-    return np.concatenate(picks)
+    return quota
 
 
 STRATEGIES = {

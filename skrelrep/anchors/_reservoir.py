@@ -1,0 +1,168 @@
+"""Anchors from a stream: uniform samples of rows seen over several batches.
+
+``RelativeTransformer.partial_fit`` keeps a reservoir (Vitter's Algorithm R): after
+``n`` rows, it holds a uniform random sample without replacement of ``min(n,
+capacity)`` of them, whatever the batch sizes. A row is offered once, and the sample
+costs ``capacity`` rows of memory, never the stream. ``"stratified"`` keeps one
+reservoir per class and cuts the anchors from them with the quota rule of
+:func:`~skrelrep.anchors._selection.class_quota`, applied to the class counts seen so
+far.
+"""
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..utils._array_api import take_rows
+from ..utils._compat import get_namespace_and_device
+from ._selection import check_class_labels, class_quota
+
+__all__ = ["STREAM_STRATEGIES", "StreamSample", "stream_problem"]
+
+#: The strategies that a stream can serve: each needs one pass and bounded memory.
+STREAM_STRATEGIES = ("random", "stratified")
+
+
+def stream_problem(strategy, n_anchors):
+    """Why a stream cannot give these anchors (a message), or ``None``."""
+    if not (isinstance(strategy, str) and strategy in STREAM_STRATEGIES):
+        described = repr(strategy) if isinstance(strategy, str) else "this one"
+        return (
+            f"partial_fit supports anchor_selection in {list(STREAM_STRATEGIES)}: "
+            "each needs one pass over the rows and memory for the anchors only. "
+            f"anchor_selection={described} needs every row at once: call fit on "
+            "the data (or on a sample of it), or use anchor_selection='random'."
+        )
+    if not isinstance(n_anchors, numbers.Integral):
+        return (
+            "partial_fit needs an integer n_anchors: a stream's length is unknown, so "
+            f"a fraction or None cannot be resolved (got n_anchors={n_anchors!r})."
+        )
+    return None
+
+
+class RowReservoir:
+    """A uniform sample without replacement of at most ``capacity`` rows of a stream.
+
+    Attributes
+    ----------
+    indices : ndarray of int
+        Positions in the whole stream of the rows held, in slot order.
+    rows : array or CSR matrix, or None
+        Those rows, in the container and namespace of the batches.
+    n_seen : int
+        Rows offered so far.
+    """
+
+    def __init__(self, capacity):
+        self.capacity = capacity
+        self.indices = np.empty(0, dtype=np.intp)
+        self.rows = None
+        self.n_seen = 0
+
+    def offer(self, X, positions, offset, rng):
+        """Offer rows ``X[positions]``, whose indices in the stream are ``offset + positions``.
+
+        The rows are offered in order, as Algorithm R offers them one at a time:
+        the first ``capacity`` fill the reservoir, and the row seen ``t``-th
+        (0-based) replaces a uniformly chosen slot with probability
+        ``capacity / (t + 1)``. Every draw is made at once, and only the rows that
+        end in the reservoir are copied.
+        """
+        positions = np.asarray(positions, dtype=np.intp)
+        n_fill = int(np.clip(self.capacity - self.n_seen, 0, positions.size))
+        fill, rest = positions[:n_fill], positions[n_fill:]
+        seen_before = self.n_seen + n_fill + np.arange(rest.size)
+        slots = rng.randint(0, seen_before + 1) if rest.size else rest
+        accepted = slots < self.capacity
+        slots, rest = slots[accepted], rest[accepted]
+        # A slot written twice in this batch keeps the last row written to it.
+        winners, last = np.unique(slots[::-1], return_index=True)
+        winning_rows = rest[::-1][last]
+        n_old = self.indices.size
+        kept = np.setdiff1d(np.arange(n_old + n_fill), winners, assume_unique=True)
+        kept_old, kept_fill = kept[kept < n_old], fill[kept[kept >= n_old] - n_old]
+        new_rows = np.concatenate([kept_fill, winning_rows])
+        self.indices = np.concatenate([self.indices[kept_old], offset + new_rows])
+        self.rows = _stack(
+            None if self.rows is None else take_rows(self.rows, kept_old),
+            take_rows(X, new_rows),
+        )
+        self.n_seen += positions.size
+
+
+class StreamSample:
+    """The anchors of a stream: one reservoir, or one per class.
+
+    Parameters
+    ----------
+    strategy : {"random", "stratified"}
+    n_anchors : int
+        Anchors wanted once enough rows have been seen.
+    """
+
+    def __init__(self, strategy, n_anchors):
+        problem = stream_problem(strategy, n_anchors)
+        if problem:
+            raise ValueError(problem)
+        self.strategy = strategy
+        self.n_anchors = int(n_anchors)
+        self.n_seen = 0
+        self.reservoirs = {}  # class label (None for "random") -> RowReservoir
+
+    def offer(self, X, y, rng):
+        """Offer a batch of rows (and, for ``"stratified"``, their class labels)."""
+        if self.strategy == "random":
+            self._reservoir(None).offer(X, np.arange(X.shape[0]), self.n_seen, rng)
+        else:
+            y = check_class_labels(y, method="partial_fit(X, y)")
+            for label in np.unique(y):
+                members = np.flatnonzero(y == label)
+                self._reservoir(label.item()).offer(X, members, self.n_seen, rng)
+        self.n_seen += X.shape[0]
+
+    def anchors(self, rng):
+        """The anchor rows and their indices in the stream.
+
+        Returns
+        -------
+        rows : array or CSR matrix of shape (n_anchors_, n_features)
+        indices : ndarray of int of shape (n_anchors_,)
+            Sorted for ``"random"``; grouped by class for ``"stratified"``.
+        """
+        if self.strategy == "random":
+            reservoir = self.reservoirs[None]
+            order = np.argsort(reservoir.indices, kind="stable")
+            return take_rows(reservoir.rows, order), reservoir.indices[order]
+        labels = sorted(self.reservoirs)
+        sizes = np.array([self.reservoirs[label].n_seen for label in labels])
+        quota = class_quota(sizes, min(self.n_anchors, int(sizes.sum())), rng)
+        rows, indices = None, []
+        for label, count in zip(labels, quota, strict=True):
+            if count == 0:
+                continue
+            reservoir = self.reservoirs[label]
+            # A uniform subset of a uniform sample of the class is uniform over it.
+            picks = np.sort(rng.choice(reservoir.indices.size, count, replace=False))
+            rows = _stack(rows, take_rows(reservoir.rows, picks))
+            indices.append(reservoir.indices[picks])
+        return rows, np.concatenate(indices)
+
+    def _reservoir(self, label):
+        if label not in self.reservoirs:
+            # A class may receive every anchor, when the others are small.
+            self.reservoirs[label] = RowReservoir(self.n_anchors)
+        return self.reservoirs[label]
+
+
+def _stack(first, second):
+    """``first`` above ``second``, in their container (``first`` may be None)."""
+    if first is None:
+        return second
+    if sp.issparse(first):
+        return sp.vstack([first, second], format="csr")
+    if isinstance(first, np.ndarray):
+        return np.concatenate([first, second])
+    xp, _, _ = get_namespace_and_device(first)
+    return xp.concat([first, second], axis=0)
