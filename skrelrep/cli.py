@@ -30,6 +30,8 @@ REPRODUCIBLE = [
     "crosslingual",
     "anchors",
     "latent",
+    "reconstruction",
+    "training",
     "migration",
 ]
 

@@ -115,31 +115,93 @@ def test_migration_curve_recovers_a_rotation():
     assert len(recall[recall["method"] == METHODS[0]]) == 4  # 2 counts x 2 draws
 
 
-def _fabricated(fractions_by_count, mixed=0.02, n_items=1000):
-    """A result frame whose Recall@10 fractions are given, per anchor count."""
+def test_migration_curve_draws_anchors_from_items_without_queries(monkeypatch):
+    """With fewer queries than items, no query's own item is an anchor."""
+    from skrelrep.experiments import migration
+
+    rng = np.random.RandomState(0)
+    corpus_b = rng.normal(size=(120, 6))
+    queries_b = corpus_b[:40] + 0.3 * rng.normal(size=(40, 6))
+    drawn = []
+    original = migration.RelativeTransformer
+
+    def spy(*args, anchor_selection=None, **kwargs):
+        drawn.extend(anchor_selection)
+        return original(*args, anchor_selection=anchor_selection, **kwargs)
+
+    monkeypatch.setattr(migration, "RelativeTransformer", spy)
+    frame = migration_curve(
+        corpus_b, corpus_b, queries_b, anchor_counts=[10, 80], repeats=3
+    )
+    assert min(drawn) >= 40 and len(drawn) == 3 * 90
+    # The index is B itself: the translations find what re-embedding finds.
+    exact = frame[frame["method"] != METHODS[2]]
+    np.testing.assert_allclose(exact["fraction"], 1.0)
+    with pytest.raises(ValueError, match="from a pool of 80 items"):
+        migration_curve(corpus_b, corpus_b, queries_b, anchor_counts=[81])
+
+
+def _fabricated(fractions, mixed=0.005, n_items=1000):
+    """A result frame with the given Recall@10 fractions, per (method, count)."""
     rows = [("A → B", UNMAPPED, 0, 0, "recall@10", mixed, 1.0, mixed)]
-    for count, values in fractions_by_count.items():
+    for (method, count), values in fractions.items():
         for repeat, value in enumerate(values):
-            for method in METHODS:
-                rows.append(
-                    ("A → B", method, count, repeat, "recall@10", value, 1.0, value)
-                )
+            rows.append(
+                ("A → B", method, count, repeat, "recall@10", value, 1.0, value)
+            )
     columns = ["pair", "method", "n_anchors", "repeat", "measure", "mapped"]
     return pd.DataFrame(rows, columns=[*columns, "re-embedded", "fraction"]), n_items
 
 
+ORTHOGONAL, RELATIVE = METHODS[0], METHODS[2]
+
+
+def test_findings_hold_where_the_numbers_say_so():
+    findings = _findings(
+        *_fabricated(
+            {
+                (ORTHOGONAL, 50): [0.20, 0.22, 0.18],
+                (RELATIVE, 50): [0.50, 0.45, 0.48],
+                (ORTHOGONAL, 1000): [0.96, 0.97, 0.96],
+                (RELATIVE, 1000): [0.80, 0.82, 0.81],
+            }
+        )
+    )
+    assert [finding.holds for finding in findings] == [True] * 4
+    assert "orthogonal translation, 1000 anchors" in findings[0].claim
+
+
 def test_findings_can_fail():
-    good = _findings(*_fabricated({50: [0.5, 0.52], 1000: [0.96, 0.97]}))
-    assert [finding.holds for finding in good] == [True, True, True]
-    # Just short of the target; no gain over the spread of the draws; mixing works.
-    short = _findings(*_fabricated({50: [0.5, 0.9], 1000: [0.94, 0.93]}, mixed=0.8))
-    assert [finding.holds for finding in short] == [False, False, False]
-    assert "0.935" in short[0].evidence
+    # The target on average only, one draw short; relative ahead at few anchors by
+    # less than the margin; translation behind at many; raw queries that work.
+    short = _findings(
+        *_fabricated(
+            {
+                (ORTHOGONAL, 50): [0.20, 0.22, 0.18],
+                (RELATIVE, 50): [0.23, 0.25, 0.21],
+                (ORTHOGONAL, 1000): [0.94, 0.96, 0.95],
+                (RELATIVE, 1000): [0.93, 0.94, 0.93],
+            },
+            mixed=0.8,
+        )
+    )
+    assert [finding.holds for finding in short] == [False] * 4
+    assert "0.950 ±" in short[0].evidence
     # The target counts only up to 1,000 anchors.
     late = _findings(
-        *_fabricated({50: [0.5, 0.5], 1000: [0.9, 0.9], 2000: [0.99, 0.99]})
+        *_fabricated(
+            {
+                (ORTHOGONAL, 50): [0.2, 0.2, 0.2],
+                (RELATIVE, 50): [0.5, 0.5, 0.5],
+                (ORTHOGONAL, 1000): [0.9, 0.9, 0.9],
+                (RELATIVE, 1000): [0.8, 0.8, 0.8],
+                (ORTHOGONAL, 2000): [0.99, 0.99, 0.99],
+                (RELATIVE, 2000): [0.8, 0.8, 0.8],
+            }
+        )
     )
     assert not late[0].holds
+    assert "2000 anchors" in late[2].claim  # the most anchors of the run
 
 
 def test_run_migration_smoke(monkeypatch):
@@ -147,6 +209,7 @@ def test_run_migration_smoke(monkeypatch):
     from skrelrep.experiments import migration
 
     monkeypatch.setitem(migration.QUICK, "n_items", 30)
+    monkeypatch.setitem(migration.QUICK, "n_queries", 10)
     monkeypatch.setitem(migration.QUICK, "anchor_counts", (10, 20))
     result = migration.run_migration(quick=True, show_progress=False)
     if result.skipped:
@@ -158,7 +221,10 @@ def test_run_migration_smoke(monkeypatch):
     # Re-embedding finds most half-quotes among 30 (chance Recall@10 is 0.33).
     reference = frame[frame["measure"] == "recall@10"]["re-embedded"]
     assert reference.min() > 0.6
-    assert len(result.findings) == 4 and result.figures["migration_curve"]
+    assert len(result.findings) == 7 and result.figures["migration_curve"]
+    table = result.tables["recall at 10, fraction of re-embedding"]
+    assert list(table.columns) == ["pair", "method", "10 anchors", "20 anchors"]
+    assert "fraction mean" in result.tables["summary"].columns
 
 
 @pytest.mark.slow

@@ -28,6 +28,8 @@ EXPERIMENTS = {
     "text": ("text", "run_text"),
     "crosslingual": ("text", "run_crosslingual"),
     "migration": ("migration", "run_migration"),
+    "reconstruction": ("reconstruction", "run_reconstruction"),
+    "training": ("training", "run_training"),
 }
 
 
