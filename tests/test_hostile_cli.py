@@ -243,9 +243,10 @@ def test_interrupt_leaves_a_partial_report(tmp_path, fake_experiments, capsys):
     assert status == 130
     assert calls == [first, second]
     running = seen_while_running[0]
-    assert "**Partial: 1 of 7 experiments** (the run is still going" in running
+    total = len(REPRODUCIBLE)
+    assert f"**Partial: 1 of {total} experiments** (the run is still going" in running
     report = (tmp_path / "report.md").read_text()
-    assert "**Partial: 1 of 7 experiments** (the run was interrupted" in report
+    assert f"**Partial: 1 of {total} experiments** (the run was interrupted" in report
     assert f"not finished: {', '.join(REPRODUCIBLE[1:])}" in report
     assert f"| {first} | {first} works | yes | m=0.5 |" in report
     assert f"## Toy {first}" in report and f"Toy {second}" not in report
@@ -255,7 +256,7 @@ def test_interrupt_leaves_a_partial_report(tmp_path, fake_experiments, capsys):
     out = capsys.readouterr()
     assert "Report:" not in out.out
     assert out.err.strip().splitlines() == [
-        f"interrupted: 1 of 7 experiments finished; partial report at "
+        f"interrupted: 1 of {total} experiments finished; partial report at "
         f"{tmp_path / 'report.md'}"
     ]
 
@@ -295,11 +296,14 @@ def test_an_experiment_error_leaves_a_partial_report(
         main(["reproduce", "all", "--quick", "--out", str(tmp_path)])
     assert calls == [first, second]
     report = (tmp_path / "report.md").read_text()
-    assert "**Partial: 1 of 7 experiments** (the run stopped on an error" in report
+    total = len(REPRODUCIBLE)
+    assert (
+        f"**Partial: 1 of {total} experiments** (the run stopped on an error" in report
+    )
     assert f"| {first} | {first} works | yes | m=0.5 |" in report
     assert not list(tmp_path.glob(".*"))  # no temporary file left
     assert capsys.readouterr().err.strip().splitlines() == [
-        f"error: 1 of 7 experiments finished; partial report at "
+        f"error: 1 of {total} experiments finished; partial report at "
         f"{tmp_path / 'report.md'}"
     ]
 

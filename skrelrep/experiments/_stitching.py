@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
@@ -54,6 +55,8 @@ def default_decoder():
     codes and starve the other).
     """
     return make_pipeline(
+        # Top-k relative codes are sparse; the standardisation must centre them.
+        FunctionTransformer(_dense, accept_sparse=True),
         StandardScaler(),
         LogisticRegressionCV(
             Cs=DECODER_CS,
@@ -64,6 +67,10 @@ def default_decoder():
             **_logistic_cv_options(),
         ),
     )
+
+
+def _dense(X):
+    return X.toarray() if sp.issparse(X) else X
 
 
 def _logistic_cv_options():

@@ -69,7 +69,7 @@ def _top_k(similarities, k, rows):
 
 
 def jaccard_at_k(A, B, k=10, *, batch_size=None):
-    """Mean Jaccard index of each item's k nearest neighbours in two spaces.
+    """Mean Jaccard index of each item's k nearest neighbours, each space searched alone.
 
     For every row ``i``, let ``N_A(i)`` be the ``k`` rows of ``A`` with the highest
     cosine similarity to ``A[i]``, row ``i`` itself excluded, and ``N_B(i)`` the same
@@ -77,6 +77,14 @@ def jaccard_at_k(A, B, k=10, *, batch_size=None):
     ``|N_A(i) & N_B(i)| / |N_A(i) | N_B(i)|``. It is 1 when every item keeps the same
     neighbours and about ``k / (2 n_samples)`` for unrelated spaces. Only the
     neighbour structure of each space matters, so the spaces may differ in width.
+
+    Each space's own neighbourhoods are compared; no vector of ``A`` is ever compared
+    with a vector of ``B``. So an angle-preserving map (a rotation) between the spaces
+    leaves the score at 1, although a query from one space would retrieve nothing in
+    the other. This is not the measure of the paper's word-embedding table (Moschella
+    et al., 2023, Table 1): that is cross-space retrieval, queries from ``A`` searched
+    among the rows of ``B`` (:func:`retrieval_agreement`), which is about 0 for
+    rotated absolute spaces; on the same vectors the two scores differ.
 
     Ties are broken deterministically: among rows tied at the k-th place, the ones
     with the lowest indices are taken. A zero row has cosine similarity 0 with every
@@ -102,12 +110,10 @@ def jaccard_at_k(A, B, k=10, *, batch_size=None):
 
     See Also
     --------
+    retrieval_agreement : The paper's Jaccard@k and MRR@k, queries from one space
+        searched among the other's rows (the columns must mean the same thing).
     mean_reciprocal_rank : Whether each item finds itself across the two spaces.
-
-    References
-    ----------
-    .. [1] L. Moschella et al., "Relative representations enable zero-shot latent
-       space communication", ICLR 2023 (Table 1).
+    mutual_knn : The same neighbour sets, scored by their overlap over ``k``.
 
     Examples
     --------
