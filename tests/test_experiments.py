@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from skrelrep.experiments import anchors, vision
+from skrelrep.experiments._claims import stitching_claims
 from skrelrep.experiments._stitching import summarize_stitching
 from skrelrep.experiments.anchors import anchor_findings, anchor_sweep, run_anchors
 from skrelrep.experiments.latent import latent_similarity
@@ -138,6 +139,47 @@ def test_stitching_findings_pair_stitched_with_their_decoder():
     assert len(pairs) == len(PAIRS)
     assert set(pairs.loc[pairs["decoder"] == "a", "relative same"]) == {0.8}
     assert set(pairs.loc[pairs["decoder"] != "a", "relative same"]) == {0.97}
+
+
+def _claims(*, absolute, relative, same, **options):
+    """The stitching claims of three paired repeats, with the vision rules."""
+    rules = dict(chance_margin=0.1, above_chance=0.3, kept_tolerance=0.05)
+    return stitching_claims("toy", absolute, relative, same, CHANCE, **rules, **options)
+
+
+@pytest.mark.parametrize(
+    ("stitched", "holds"),
+    [
+        (dict(absolute=[0.1, 0.12, 0.08], relative=[0.95, 0.94, 0.96]), True),
+        # Absolute stitching works; relative stitching is near chance in one repeat,
+        # far below its same-model accuracy, and behind absolute stitching.
+        (dict(absolute=[0.6, 0.62, 0.58], relative=[0.5, 0.3, 0.55]), False),
+    ],
+    ids=["clear-result", "against-the-paper"],
+)
+def test_stitching_claims_all_hold_or_all_say_no(stitched, holds):
+    findings = _claims(**stitched, same=[0.96, 0.95, 0.96], advantage=0.2)
+    assert _holds(findings) == [holds] * 4
+    assert [f.claim.split(" (")[0] for f in findings] == [
+        "toy: absolute stitching falls to chance",
+        "toy: relative stitching stays far above chance",
+        "toy: relative stitching keeps the same-model accuracy",
+        "toy: relative stitching beats absolute stitching in every pair",
+    ]
+
+
+def test_stitching_claims_without_advantage_and_with_their_wording():
+    findings = _claims(
+        absolute=[0.1],
+        relative=[0.9],
+        same=[0.97],
+        absolute_note="both 384-d",
+        kept="keeps most of the same-model accuracy",
+    )
+    assert len(findings) == 3
+    assert findings[0].claim.startswith("toy: absolute stitching (both 384-d) falls")
+    assert findings[2].claim.startswith("toy: relative stitching keeps most of the")
+    assert _holds(findings) == [True, True, False]  # 0.07 from the same model
 
 
 def test_vision_summary_gives_mean_and_std_over_pairs():

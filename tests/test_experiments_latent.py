@@ -23,8 +23,14 @@ def test_chance_mrr_is_the_mean_reciprocal_of_uniform_ranks():
     assert chance_mrr(200) == pytest.approx(np.mean(1 / ranks), rel=0.02)
 
 
-def _seed_results(values):
-    """Tidy seed-pair results: ``values[(space, metric)]`` is one value per pair."""
+def _seed_results(*, cosine, mrr):
+    """Tidy seed-pair results; ``cosine`` and ``mrr`` are ``(absolute, relative)``,
+    each one value per pair."""
+    values = {
+        (space, metric): per_space[i]
+        for metric, per_space in [("cosine", cosine), ("MRR", mrr)]
+        for i, space in enumerate(["absolute", "relative"])
+    }
     rows = [
         (f"pair {i}", space, metric, value)
         for (space, metric), per_pair in values.items()
@@ -35,12 +41,8 @@ def _seed_results(values):
 
 def test_seed_findings_hold_where_the_numbers_say_so():
     results = _seed_results(
-        {
-            ("absolute", "cosine"): [0.01, 0.03, 0.0],
-            ("relative", "cosine"): [0.98, 0.99, 0.97],
-            ("absolute", "MRR"): [0.02, 0.01, 0.015],
-            ("relative", "MRR"): [0.95, 0.97, 0.96],
-        }
+        cosine=([0.01, 0.03, 0.0], [0.98, 0.99, 0.97]),
+        mrr=([0.02, 0.01, 0.015], [0.95, 0.97, 0.96]),
     )
     assert [finding.holds for finding in seed_findings(results, 500)] == [True] * 3
 
@@ -49,12 +51,8 @@ def test_seed_findings_can_fail():
     # Relative ahead but by less than the margin; one pair's relative MRR too low;
     # absolute codes that do match.
     results = _seed_results(
-        {
-            ("absolute", "cosine"): [0.40, 0.45, 0.50],
-            ("relative", "cosine"): [0.85, 0.90, 0.95],
-            ("absolute", "MRR"): [0.20, 0.25, 0.30],
-            ("relative", "MRR"): [0.95, 0.40, 0.96],
-        }
+        cosine=([0.40, 0.45, 0.50], [0.85, 0.90, 0.95]),
+        mrr=([0.20, 0.25, 0.30], [0.95, 0.40, 0.96]),
     )
     findings = seed_findings(results, 500)
     assert [finding.holds for finding in findings] == [False] * 3
@@ -62,12 +60,8 @@ def test_seed_findings_can_fail():
     assert f"chance {chance_mrr(500):.3f}" in findings[1].evidence
     # Relative below absolute in one pair: no, however large the mean gap.
     one_pair_behind = _seed_results(
-        {
-            ("absolute", "cosine"): [0.0, 0.0, 0.9],
-            ("relative", "cosine"): [1.0, 1.0, 0.8],
-            ("absolute", "MRR"): [0.0, 0.0, 0.0],
-            ("relative", "MRR"): [1.0, 1.0, 1.0],
-        }
+        cosine=([0.0, 0.0, 0.9], [1.0, 1.0, 0.8]),
+        mrr=([0.0, 0.0, 0.0], [1.0, 1.0, 1.0]),
     )
     assert not seed_findings(one_pair_behind, 500)[0].holds
 

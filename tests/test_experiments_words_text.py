@@ -348,34 +348,39 @@ def _text_frames(*, absolute, relative, rotated_absolute, rotated_relative, ood)
     return frame, rotated, held_out
 
 
-def test_text_findings_hold_on_a_result_that_supports_them():
-    frames = _text_frames(
-        absolute=0.15,
-        relative=0.78,
-        rotated_absolute=0.13,
-        rotated_relative=0.78,
-        ood=0.76,
-    )
-    findings = text_findings(*frames, chance=0.125)
+@pytest.mark.parametrize(
+    ("scores", "holds"),
+    [
+        (
+            dict(
+                absolute=0.15,
+                relative=0.78,
+                rotated_absolute=0.13,
+                rotated_relative=0.78,
+                ood=0.76,
+            ),
+            True,
+        ),
+        # Absolute stitching at 0.5 (the old rule "relative − 0.2" let it pass),
+        # relative stitching low, rotation changing relative scores, weak anchors.
+        (
+            dict(
+                absolute=0.5,
+                relative=0.4,
+                rotated_absolute=0.5,
+                rotated_relative=0.45,
+                ood=0.3,
+            ),
+            False,
+        ),
+    ],
+    ids=["supports-them", "contradicts-them"],
+)
+def test_text_findings_hold_or_fail_with_the_result(scores, holds):
+    findings = text_findings(*_text_frames(**scores), chance=0.125)
     assert len(findings) == 12
-    assert all(finding.holds for finding in findings), [
-        f.claim for f in findings if not f.holds
-    ]
-
-
-def test_text_findings_fail_on_a_result_that_contradicts_them():
-    # Absolute stitching at 0.5 (the old rule "relative − 0.2" let it pass),
-    # relative stitching low, rotation changing relative scores, weak anchors.
-    frames = _text_frames(
-        absolute=0.5,
-        relative=0.4,
-        rotated_absolute=0.5,
-        rotated_relative=0.45,
-        ood=0.3,
-    )
-    findings = text_findings(*frames, chance=0.125)
-    assert not any(finding.holds for finding in findings), [
-        f.claim for f in findings if f.holds
+    assert all(finding.holds is holds for finding in findings), [
+        f.claim for f in findings if f.holds is not holds
     ]
 
 

@@ -141,29 +141,29 @@ def test_migration_curve_draws_anchors_from_items_without_queries(monkeypatch):
         migration_curve(corpus_b, corpus_b, queries_b, anchor_counts=[81])
 
 
-def _fabricated(fractions, mixed=0.005, n_items=1000):
-    """A result frame with the given Recall@10 fractions, per (method, count)."""
+ORTHOGONAL, RELATIVE = METHODS[0], METHODS[2]
+
+
+def _fabricated(curves, mixed=0.005, n_items=1000):
+    """A result frame with the given Recall@10 fractions: ``curves`` maps an anchor
+    count to the draws of the orthogonal translation and of relative projection."""
     rows = [("A → B", UNMAPPED, 0, 0, "recall@10", mixed, 1.0, mixed)]
-    for (method, count), values in fractions.items():
-        for repeat, value in enumerate(values):
-            rows.append(
-                ("A → B", method, count, repeat, "recall@10", value, 1.0, value)
-            )
+    for count, draws in curves.items():
+        for method, values in zip([ORTHOGONAL, RELATIVE], draws, strict=True):
+            for repeat, value in enumerate(values):
+                rows.append(
+                    ("A → B", method, count, repeat, "recall@10", value, 1.0, value)
+                )
     columns = ["pair", "method", "n_anchors", "repeat", "measure", "mapped"]
     return pd.DataFrame(rows, columns=[*columns, "re-embedded", "fraction"]), n_items
-
-
-ORTHOGONAL, RELATIVE = METHODS[0], METHODS[2]
 
 
 def test_findings_hold_where_the_numbers_say_so():
     findings = _findings(
         *_fabricated(
             {
-                (ORTHOGONAL, 50): [0.20, 0.22, 0.18],
-                (RELATIVE, 50): [0.50, 0.45, 0.48],
-                (ORTHOGONAL, 1000): [0.96, 0.97, 0.96],
-                (RELATIVE, 1000): [0.80, 0.82, 0.81],
+                50: ([0.20, 0.22, 0.18], [0.50, 0.45, 0.48]),
+                1000: ([0.96, 0.97, 0.96], [0.80, 0.82, 0.81]),
             }
         )
     )
@@ -177,10 +177,8 @@ def test_findings_can_fail():
     short = _findings(
         *_fabricated(
             {
-                (ORTHOGONAL, 50): [0.20, 0.22, 0.18],
-                (RELATIVE, 50): [0.23, 0.25, 0.21],
-                (ORTHOGONAL, 1000): [0.94, 0.96, 0.95],
-                (RELATIVE, 1000): [0.93, 0.94, 0.93],
+                50: ([0.20, 0.22, 0.18], [0.23, 0.25, 0.21]),
+                1000: ([0.94, 0.96, 0.95], [0.93, 0.94, 0.93]),
             },
             mixed=0.8,
         )
@@ -191,12 +189,9 @@ def test_findings_can_fail():
     late = _findings(
         *_fabricated(
             {
-                (ORTHOGONAL, 50): [0.2, 0.2, 0.2],
-                (RELATIVE, 50): [0.5, 0.5, 0.5],
-                (ORTHOGONAL, 1000): [0.9, 0.9, 0.9],
-                (RELATIVE, 1000): [0.8, 0.8, 0.8],
-                (ORTHOGONAL, 2000): [0.99, 0.99, 0.99],
-                (RELATIVE, 2000): [0.8, 0.8, 0.8],
+                50: ([0.2, 0.2, 0.2], [0.5, 0.5, 0.5]),
+                1000: ([0.9, 0.9, 0.9], [0.8, 0.8, 0.8]),
+                2000: ([0.99, 0.99, 0.99], [0.8, 0.8, 0.8]),
             }
         )
     )

@@ -5,7 +5,8 @@ Every checked claim of the reproduction is built here, so that each states its r
 and spread of its repeats. The rules are deliberately strict where the paper's claim
 is strong: a claim that no plausible outcome could turn into "no" proves nothing.
 Each function takes the per-repeat values (seeds, splits, encoder pairs or anchor
-draws) and returns a :class:`~skrelrep.experiments.Finding`.
+draws) and returns a :class:`~skrelrep.experiments.Finding`; :func:`stitching_claims`
+returns the paper's stitching claims together, as the vision and text runs check them.
 """
 
 import numpy as np
@@ -20,6 +21,7 @@ __all__ = [
     "falls_to_chance",
     "far_above_chance",
     "no_better_than",
+    "stitching_claims",
 ]
 
 
@@ -132,6 +134,92 @@ def at_most(claim, values, limit, *, what="value"):
         bool(values.mean() <= limit),
         f"{what} {describe(values)}, limit {limit:.3g}",
     )
+
+
+def stitching_claims(
+    label,
+    absolute,
+    relative,
+    same,
+    chance,
+    *,
+    chance_margin,
+    above_chance,
+    kept_tolerance,
+    advantage=None,
+    absolute_note=None,
+    kept="keeps the same-model accuracy",
+):
+    """The paper's stitching claims for one data set or encoder pair.
+
+    Parameters
+    ----------
+    label : str
+        The data set or pair, prefixed to each claim (``"{label}: ..."``).
+    absolute, relative : array-like of float
+        Absolute and relative stitched scores, paired (one per stitched pair,
+        split or seed pair).
+    same : array-like of float
+        The same-model score each relative stitched score should keep, paired with
+        ``relative`` (its decoder on its own encoder).
+    chance : float
+        The chance level of the test labels.
+    chance_margin : float
+        Absolute stitching "falls to chance": mean ≤ ``chance + chance_margin``
+        (:func:`falls_to_chance`).
+    above_chance : float
+        Relative stitching "far above chance": every value ≥ ``chance +
+        above_chance`` (:func:`far_above_chance`).
+    kept_tolerance : float
+        Relative stitching keeps the same-model score: mean paired difference
+        within this (:func:`close_to`).
+    advantage : float, default=None
+        With a number, a fourth claim: relative beats absolute stitching by more
+        than this on average and in every pair (:func:`exceeds`).
+    absolute_note : str, default=None
+        A parenthesis after "absolute stitching" in the first claim.
+    kept : str, default="keeps the same-model accuracy"
+        What relative stitching does in the third claim.
+
+    Returns
+    -------
+    findings : list of Finding
+        Absolute at chance, relative far above chance, relative keeping the
+        same-model score and, with ``advantage``, relative beating absolute.
+    """
+    note = f" ({absolute_note})" if absolute_note else ""
+    findings = [
+        falls_to_chance(
+            f"{label}: absolute stitching{note} falls to chance",
+            absolute,
+            chance,
+            margin=chance_margin,
+        ),
+        far_above_chance(
+            f"{label}: relative stitching stays far above chance",
+            relative,
+            chance,
+            margin=above_chance,
+        ),
+        close_to(
+            f"{label}: relative stitching {kept}",
+            relative,
+            same,
+            tolerance=kept_tolerance,
+            names=("stitched", "same model"),
+        ),
+    ]
+    if advantage is not None:
+        findings.append(
+            exceeds(
+                f"{label}: relative stitching beats absolute stitching in every pair",
+                relative,
+                absolute,
+                margin=advantage,
+                names=("relative", "absolute"),
+            )
+        )
+    return findings
 
 
 def _as_values(values):

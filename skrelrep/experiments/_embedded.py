@@ -59,7 +59,8 @@ def embedded_stitching(
     -------
     frame : pandas.DataFrame
         Columns ``repeat, space, encoder, decoder, score, stitched``; ``attrs``
-        holds ``chance`` (majority-class accuracy of the test sets).
+        holds ``chance`` (majority-class accuracy of the test sets, their mean) and
+        ``chances`` (one per split).
     """
     y = np.asarray(y)
     frames, chance = [], []
@@ -86,6 +87,7 @@ def embedded_stitching(
     frame = pd.concat(frames, ignore_index=True)
     frame = frame[["repeat", "space", "encoder", "decoder", "score", "stitched"]]
     frame.attrs["chance"] = float(np.mean(chance))
+    frame.attrs["chances"] = [float(value) for value in chance]
     return frame
 
 

@@ -292,27 +292,24 @@ def _findings(frame, n_items):
     counts = sorted(set(mapped["n_anchors"]))
     few, many = counts[0], counts[-1]
     translation, relative = METHODS[0], METHODS[2]
+    wording = {
+        relative: "relative projection",
+        translation: "the orthogonal translation",
+    }
+    # Relative projection should lead at the fewest anchors, translation at the most.
+    contests = [(few, relative, translation), (many, translation, relative)]
     for pair in dict.fromkeys(mapped["pair"]):
-        findings.append(
-            exceeds(
-                f"{pair}: with {few} anchors, relative projection retrieves better "
-                "than the orthogonal translation (Recall@10, fraction of re-embedding)",
-                _draws(recall, pair, relative, few),
-                _draws(recall, pair, translation, few),
-                margin=BETTER_BY,
-                names=(relative, translation),
+        for count, ahead, behind in contests:
+            findings.append(
+                exceeds(
+                    f"{pair}: with {count} anchors, {wording[ahead]} retrieves better "
+                    f"than {wording[behind]} (Recall@10, fraction of re-embedding)",
+                    _draws(recall, pair, ahead, count),
+                    _draws(recall, pair, behind, count),
+                    margin=BETTER_BY,
+                    names=(ahead, behind),
+                )
             )
-        )
-        findings.append(
-            exceeds(
-                f"{pair}: with {many} anchors, the orthogonal translation retrieves "
-                "better than relative projection (Recall@10, fraction of re-embedding)",
-                _draws(recall, pair, translation, many),
-                _draws(recall, pair, relative, many),
-                margin=BETTER_BY,
-                names=(translation, relative),
-            )
-        )
     # Mixing raw vectors of two models: at chance where the models are unrelated.
     chance = 10 / n_items
     mixed = recall[recall["method"] == UNMAPPED]

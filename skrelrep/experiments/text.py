@@ -19,7 +19,13 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from ._claims import at_most, close_to, falls_to_chance, far_above_chance
+from ._claims import (
+    at_most,
+    close_to,
+    falls_to_chance,
+    far_above_chance,
+    stitching_claims,
+)
 from ._embedded import (
     embedded_stitching,
     matrix_of,
@@ -106,28 +112,17 @@ def _pair_findings(frame, a, b, chance, label):
     """The paper's three stitching claims for the pair ``a`` ↔ ``b``, over splits."""
     same, relative = pair_values(frame, a, b, "relative")
     _, absolute = pair_values(frame, a, b, "absolute")
-    return [
-        falls_to_chance(
-            f"{label}: absolute stitching (both 384-d, so it can be run) falls to "
-            "chance",
-            absolute,
-            chance,
-            margin=CHANCE_MARGIN,
-        ),
-        far_above_chance(
-            f"{label}: relative stitching stays far above chance",
-            relative,
-            chance,
-            margin=ABOVE_CHANCE,
-        ),
-        close_to(
-            f"{label}: relative stitching keeps the same-model accuracy",
-            relative,
-            same,
-            tolerance=KEPT_TOLERANCE,
-            names=("stitched", "same model"),
-        ),
-    ]
+    return stitching_claims(
+        label,
+        absolute,
+        relative,
+        same,
+        chance,
+        chance_margin=CHANCE_MARGIN,
+        above_chance=ABOVE_CHANCE,
+        kept_tolerance=KEPT_TOLERANCE,
+        absolute_note="both 384-d, so it can be run",
+    )
 
 
 #: The text pairs whose claims are checked, with their labels.
@@ -302,6 +297,24 @@ def _alignment_finding(similarity, pair, n_items):
     )
 
 
+def _translation_note(n_anchors, width):
+    """What the ``translation (orthogonal)`` rows are fitted on, and why they are low."""
+    fewer = "fewer than" if n_anchors < width else "against"
+    return (
+        "Beyond the paper, the `translation (orthogonal)` rows stitch absolute codes "
+        "through an orthogonal map fitted on only the split's "
+        f"{n_anchors} parallel anchors, {fewer} the codes' {width} dimensions: the "
+        "map is fixed only on the anchors' span (the affine translation, which needs "
+        "more anchors than dimensions, is left out). Its low stitched mean comes "
+        "mostly from one direction, not from the anchor count (on the fortunes, 300 "
+        "anchors and all 699 training quotes score within 0.02 of each other): "
+        "MiniLM-L6's codes have constant coordinates, translated codes vary there "
+        "and the decoder's per-feature standardisation magnifies that, so stitching "
+        "into MiniLM-L6 falls to chance while stitching out of it keeps about the "
+        "target's accuracy (see the matrix)."
+    )
+
+
 def _result(name, title, description, frame, tables, published, findings):
     from ._plots import stitching_heatmaps
 
@@ -451,7 +464,10 @@ def run_text(*, quick=False, random_state=0, show_progress=None):
         "in-domain ones, split by split). The latent similarity table compares two "
         "models' codes of the same quotes (MRR: how well a quote's code in one "
         "space retrieves its code in the other; about 0.007 for a random ranking of "
-        "1,000).\n\n" + MEASURED_NOTE
+        "1,000).\n\n"
+        + _translation_note(n_anchors, codes[L6].shape[1])
+        + "\n\n"
+        + MEASURED_NOTE
     )
     tables = {
         "pairs": pairs,
@@ -550,6 +566,8 @@ def run_crosslingual(*, quick=False, random_state=0, show_progress=None):
         "(English MiniLM-L6 ↔ English e5 is the cross-family pair in one language). "
         "The latent similarity table compares two encoders' codes of the same lines "
         "(relative: on parallel anchors).\n\n"
+        + _translation_note(n_anchors, codes[EN_L6].shape[1])
+        + "\n\n"
         + MEASURED_NOTE
         + " For chatterbot the notes do not record which lines they used: their "
         "majority class was 0.36, so they classified another (smaller or "

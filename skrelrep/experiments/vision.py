@@ -11,13 +11,13 @@ pretrained encoders, on repeated train/test splits), against the chance level of
 test labels or against the same pairs' other scores, with the margin in its text.
 """
 
-import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from .. import RelativeTransformer
 from ..utils._progress import progress
-from ._claims import close_to, exceeds, falls_to_chance, far_above_chance
+from ._claims import stitching_claims
+from ._embedded import embedded_stitching
 from ._result import MISSING, ExperimentResult
 from ._stitching import (
     beyond_the_paper,
@@ -154,35 +154,18 @@ def stitching_findings(frame, chance, label):
         more than :data:`ADVANTAGE` on average.
     """
     pairs = stitched_pairs(frame)
-    absolute, relative = pairs["absolute"], pairs["relative"]
-    return [
-        falls_to_chance(
-            f"{label}: absolute stitching falls to chance",
-            absolute,
-            chance,
-            margin=CHANCE_MARGIN,
-        ),
-        far_above_chance(
-            f"{label}: relative stitching stays far above chance",
-            relative,
-            chance,
-            margin=ABOVE_CHANCE,
-        ),
-        close_to(
-            f"{label}: relative stitching keeps most of the same-model accuracy",
-            relative,
-            pairs["relative same"],
-            tolerance=KEPT_TOLERANCE,
-            names=("stitched", "same model"),
-        ),
-        exceeds(
-            f"{label}: relative stitching beats absolute stitching in every pair",
-            relative,
-            absolute,
-            margin=ADVANTAGE,
-            names=("relative", "absolute"),
-        ),
-    ]
+    return stitching_claims(
+        label,
+        pairs["absolute"],
+        pairs["relative"],
+        pairs["relative same"],
+        chance,
+        chance_margin=CHANCE_MARGIN,
+        above_chance=ABOVE_CHANCE,
+        kept_tolerance=KEPT_TOLERANCE,
+        advantage=ADVANTAGE,
+        kept="keeps most of the same-model accuracy",
+    )
 
 
 def summarize(results):
@@ -346,30 +329,19 @@ def _pretrained_stitching(*, n_images, random_state, show_progress):
             variant=variant, image_size=96, image_shape=(28, 28), verbose=show_progress
         )
         codes[name] = encoder.transform(X)
-    frames, chances = [], []
-    for split in range(PRETRAINED_SPLITS):
-        state = random_state + split
-        train, test = train_test_split(
-            np.arange(len(y)), test_size=0.3, stratify=y, random_state=state
-        )
-        frame = stitching_experiment(
-            None,
-            {name: values[train] for name, values in codes.items()},
-            y[train],
-            {name: values[test] for name, values in codes.items()},
-            y[test],
-            relative=RelativeTransformer(300, center=True, random_state=state),
-            extra_spaces=beyond_the_paper(300, state, width=1280),
-            decoder=default_decoder(),
-            show_progress=show_progress,
-        )
-        frame.insert(0, "split", split)
-        frames.append(frame)
-        chances.append(chance_level(y[test]))
-    frame = pd.concat(frames, ignore_index=True)
+    frame = embedded_stitching(
+        codes,
+        y,
+        n_anchors=300,
+        repeats=PRETRAINED_SPLITS,
+        random_state=random_state,
+        show_progress=show_progress,
+        methods=True,
+    ).rename(columns={"repeat": "split"})
     frame.insert(0, "dataset", "fashion-mnist (pretrained)")
-    # Stratified splits of the same labels: the chance levels agree to a row.
-    frame.attrs["chance"] = max(chances)
+    # Stratified splits of the same labels: the chance levels agree to a row; the
+    # claims are held to the highest.
+    frame.attrs["chance"] = max(frame.attrs["chances"])
     return frame
 
 
