@@ -180,13 +180,14 @@ class RelativeTransformer(
         array.
 
     batch_size : int, default=None
-        Rows projected per chunk in ``transform``. By default, as many as fit in
-        scikit-learn's ``working_memory`` (see :func:`sklearn.set_config`). Only
-        memory use depends on it: the result does not (up to floating-point
-        rounding). On NumPy input without ``center`` no chunk copy is made at all
-        (the working set is the output plus a vector of row norms); with
-        ``center=True`` each chunk is centred into a reused buffer, by default of at
-        most 64 MiB.
+        At most this many rows projected at once in ``transform``. By default, on
+        NumPy input, pieces of about 2 MiB of input that stay in cache from their
+        norms (and centring) to their product, shared among as many threads as the
+        BLAS uses (the working set beyond the output is a piece per thread); in
+        other namespaces, as many rows as fit in scikit-learn's ``working_memory``
+        (see :func:`sklearn.set_config`), which also caps the NumPy pieces. Only
+        memory use and speed depend on it: the result does not (up to
+        floating-point rounding).
 
     random_state : int, RandomState instance or None, default=None
         Seeds the random choices of every selection strategy. Pass an int for

@@ -93,6 +93,10 @@ def test_invariant_to_rotation_and_scale(blobs, strategy, center):
     assert_allclose(relative.transform(X), rotated.transform(4.5 * X @ Q), atol=1e-10)
 
 
+# Six uncentred anchors in 2 to 10 dimensions can crowd by chance (mean pairwise
+# cosine above 0.5, found by Hypothesis in 2-d): the warning is right, and beside the
+# point of this test.
+@pytest.mark.filterwarnings("ignore:The anchors crowd:UserWarning")
 @settings(max_examples=25, deadline=None)
 @given(
     seed=st.integers(0, 2**31 - 1),

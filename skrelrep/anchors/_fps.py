@@ -3,12 +3,12 @@
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import gen_batches
-from threadpoolctl import threadpool_limits
 
 from ..utils._array_api import is_numpy_namespace, itemsize, to_numpy
 from ..utils._chunks import chunk_n_rows
 from ..utils._compat import get_namespace_and_device
 from ..utils._norms import inverse_norms, row_norms
+from ..utils._threads import single_threaded_blas
 from ..utils._warnings import warn
 
 __all__ = ["farthest_point_sampling"]
@@ -175,7 +175,7 @@ def _fps_round(X, scale, nearest, remaining, size, covered, xp):
     picks = []
     # Hundreds of small matrix-vector products: waking BLAS threads for each costs
     # more than the product itself.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded_blas():
         while True:
             picks.append(int(candidates[position]))
             if len(picks) == remaining:

@@ -1,16 +1,17 @@
 """The cosine similarity and its fused kernel, the fast path of every projection.
 
 The relative representation of a row ``x`` is ``(x - m) @ A.T / ||x - m||`` where ``A``
-holds the anchors, already centred by ``m`` and L2-normalised. The rows are processed
-in chunks, so no normalised (or centred, or densified) copy of the whole input is ever
-made: the working set is the output plus one chunk.
+holds the anchors, already centred by ``m`` and L2-normalised. No normalised (or
+centred, or densified) copy of the whole input is ever made.
 
-On NumPy the limit is the matrix product itself (one GEMM of normalised inputs).
-Without centring, ``X`` is multiplied straight into the output, whose rows are then
-rescaled: a pass over ``X`` for the norms and one over the output are all that is
-added, and the working set is the output plus a vector of row norms. With centring,
-each chunk of rows is centred and normalised into a reused buffer (in cache-sized
-pieces) and that buffer is multiplied into the output.
+On NumPy the limit is the matrix product itself (one GEMM of normalised inputs). The
+rows go in pieces that stay in a core's cache from their first pass to their product:
+each piece's norms are computed, its rows (or, when the output is narrower than the
+input, its rows of output) are scaled, centred first if asked, and multiplied into the
+output. ``X`` is thus read from memory once and the output written once, as by the
+product alone, and the working set is the output plus a piece per thread. The pieces
+are shared among as many threads as the BLAS would use, each with a single-threaded
+BLAS, so that the passes around the product run on every core as well.
 """
 
 import numpy as np
@@ -27,9 +28,15 @@ from ..utils._norms import (
     normalize_rows,
     row_norms,
 )
+from ..utils._threads import blas_threads, run_pieces
 from ._base import NORMALIZATION_CONSTRAINT, Similarity
 
-__all__ = ["CosineSimilarity", "cosine_projection", "projection_chunk_rows"]
+__all__ = [
+    "CosineSimilarity",
+    "cosine_projection",
+    "piece_rows",
+    "projection_chunk_rows",
+]
 
 
 class CosineSimilarity(Similarity):
@@ -98,27 +105,41 @@ class CosineSimilarity(Similarity):
         )
 
 
-# With centring, a NumPy chunk holds a centred copy of at most about this many bytes
-# of X: few matrix products (each wakes the BLAS threads once), small next to X.
-_CENTERED_CHUNK_BYTES = 64 * 2**20
-# Centred rows are normalised in pieces of about this size, which stay in a core's
-# cache between computing their norms and scaling them.
-_PIECE_BYTES = 512 * 2**10
+# The NumPy kernel works on pieces of rows, each small enough to stay in a core's
+# cache from its first pass (norms, centring) to the matrix product that reads it:
+# X is then read from memory once and the output written once, as by the product
+# alone. Pieces hold about this many bytes of X ...
+_PIECE_BYTES = 2 * 2**20
+# ... and at least this many rows, so that the BLAS packing of the anchors, once per
+# product, stays small next to the product (measured in benchmarks/RESULTS.md,
+# "Projection shapes").
+_MIN_PIECE_ROWS = 1024
+# Centred rows are normalised in sub-pieces of about this size, which stay in a
+# core's L2 cache between computing their norms and scaling them.
+_NORM_PIECE_BYTES = 512 * 2**10
 
 
 def projection_chunk_rows(
-    n_samples, n_features, n_anchors, itemsize, *, batch_size=None, copy_rows=False
+    n_samples, n_features, n_anchors, itemsize, *, batch_size=None
 ):
-    """Rows per chunk of :func:`cosine_projection`.
+    """Rows per chunk of the projection in a namespace other than NumPy.
 
     ``batch_size`` if given; otherwise what fits ``working_memory`` (a chunk of input
-    plus its rows of output). When each chunk is copied (NumPy with centring), at most
-    a ``_CENTERED_CHUNK_BYTES`` copy.
+    plus its rows of output).
     """
-    rows = chunk_n_rows(n_samples, itemsize * (n_features + n_anchors), batch_size)
-    if batch_size is None and copy_rows:
-        rows = min(rows, max(1, _CENTERED_CHUNK_BYTES // (itemsize * n_features)))
-    return rows
+    return chunk_n_rows(n_samples, itemsize * (n_features + n_anchors), batch_size)
+
+
+def piece_rows(n_samples, n_features, n_anchors, itemsize, *, batch_size=None):
+    """Rows per piece of the NumPy kernel.
+
+    About ``_PIECE_BYTES`` of ``X`` (at least ``_MIN_PIECE_ROWS`` rows), and never
+    more than ``batch_size`` or, without it, than ``working_memory`` allows for a
+    piece of input plus its rows of output.
+    """
+    rows = max(_MIN_PIECE_ROWS, _PIECE_BYTES // (itemsize * max(n_features, 1)))
+    budget = chunk_n_rows(n_samples, itemsize * (n_features + n_anchors), batch_size)
+    return max(1, min(rows, budget))
 
 
 def cosine_projection(X, anchors, xp, *, mean=None, batch_size=None, device=None):
@@ -136,7 +157,8 @@ def cosine_projection(X, anchors, xp, *, mean=None, batch_size=None, device=None
     mean : array of shape (n_features,), default=None
         Subtracted from every row of ``X`` before the cosine (centring).
     batch_size : int, default=None
-        Rows per chunk; by default see :func:`projection_chunk_rows`.
+        At most this many rows at once; by default see :func:`piece_rows` (NumPy)
+        and :func:`projection_chunk_rows` (other namespaces).
     device : device, default=None
         Device on which to allocate the output (by default that of ``X``).
 
@@ -150,47 +172,87 @@ def cosine_projection(X, anchors, xp, *, mean=None, batch_size=None, device=None
         return _projection_xp(X, anchors, xp, mean, batch_size, device)
     n_samples, n_features = X.shape
     n_anchors = anchors.shape[0]
-    chunk = projection_chunk_rows(
-        n_samples,
-        n_features,
-        n_anchors,
-        X.dtype.itemsize,
-        batch_size=batch_size,
-        copy_rows=mean is not None,
+    dtype = X.dtype
+    rows = piece_rows(
+        n_samples, n_features, n_anchors, dtype.itemsize, batch_size=batch_size
     )
-    out = np.empty((n_samples, n_anchors), dtype=X.dtype)
+    out = np.empty((n_samples, n_anchors), dtype=dtype)
+    # Scale the narrower side of the product: the rows of X (into a buffer) or their
+    # rows of output (in place); either is still in cache. Centring needs the buffer
+    # anyway; sparse rows are scaled through the output unless centred.
+    scale_inputs = mean is not None or (not sp.issparse(X) and n_anchors >= n_features)
     anchors_t = anchors.T
-    norms = np.empty(chunk, dtype=X.dtype)
-    centered = None if mean is None else np.empty((chunk, n_features), dtype=X.dtype)
     residue = None if mean is None else centring_residue(mean, np)
-    for rows in gen_batches(n_samples, chunk):
-        block = X[rows, :]
-        scale = norms[: block.shape[0]]
-        target = out[rows]
-        if centered is not None:
-            unit = centered[: block.shape[0]]
-            if sp.issparse(block):  # one chunk is densified, never the whole of X
-                unit.fill(0)
-                block = block.toarray(out=unit)
-            _centered_unit_rows(block, mean, unit, scale, residue)
-            np.matmul(unit, anchors_t, out=target)
-            continue
-        if sp.issparse(block):
-            scale[:] = np.asarray(block.multiply(block).sum(axis=1)).ravel()
+
+    def workspace():
+        norms = np.empty(rows, dtype=dtype)
+        unit = np.empty((rows, n_features), dtype=dtype) if scale_inputs else None
+        return norms, unit
+
+    def project(piece, buffers):
+        norms, unit = buffers
+        block, target = X[piece, :], out[piece]
+        scale = norms[: target.shape[0]]
+        if unit is None:
+            _scaled_product(block, anchors_t, target, scale)
+            return
+        buffer = unit[: target.shape[0]]
+        if sp.issparse(block):  # one piece is densified, never the whole of X
+            buffer.fill(0)
+            block = block.toarray(out=buffer)
+        if mean is None:
+            _unit_rows(block, buffer, scale)
         else:
-            np.einsum("ij,ij->i", block, block, out=scale)
-        extreme = np.flatnonzero(extreme_squared_norms(scale, X.dtype))
-        _invert_sqrt(scale)
-        # Multiply X itself into the output, then rescale the output rows: one large
-        # matrix product and one pass over the output, no copy of X.
-        if sp.issparse(block):
-            target[...] = block @ anchors_t
-        else:
-            np.matmul(block, anchors_t, out=target)
-        target *= scale[:, None]
-        if extreme.size:  # norms out of the normal range (and zero rows): rescaled
-            target[extreme] = normalize_rows(block[extreme], np) @ anchors_t
+            _centered_unit_rows(block, mean, buffer, scale, residue)
+        np.matmul(buffer, anchors_t, out=target)
+
+    run_pieces(
+        project, gen_batches(n_samples, rows), blas_threads(), make_workspace=workspace
+    )
     return out
+
+
+def _squared_norms(block, out):
+    """Squared norm of each row of a dense ``block``, into ``out``.
+
+    Squares out of range are expected: the callers measure those rows again.
+    """
+    if _vecdot is None:  # NumPy < 2.0; einsum raises no floating-point warnings
+        np.einsum("ij,ij->i", block, block, out=out)
+        return
+    with np.errstate(over="ignore", under="ignore"):  # per thread: set it here
+        _vecdot(block, block, out=out)
+
+
+# np.vecdot (NumPy >= 2.0) is about 1.3-2x faster than einsum on rows in cache.
+_vecdot = getattr(np, "vecdot", None)
+
+
+def _scaled_product(block, anchors_t, target, scale):
+    """``target = unit rows of block @ anchors_t``, scaling the product's rows."""
+    if sp.issparse(block):
+        scale[:] = np.asarray(block.multiply(block).sum(axis=1)).ravel()
+    else:
+        _squared_norms(block, scale)
+    extreme = np.flatnonzero(extreme_squared_norms(scale, block.dtype))
+    _invert_sqrt(scale)
+    if sp.issparse(block):
+        target[...] = block @ anchors_t
+    else:
+        np.matmul(block, anchors_t, out=target)
+    target *= scale[:, None]
+    if extreme.size:  # norms out of the normal range (and zero rows): rescaled
+        target[extreme] = normalize_rows(block[extreme], np) @ anchors_t
+
+
+def _unit_rows(block, unit, scale):
+    """Write each row of ``block`` scaled to unit norm to ``unit`` (zero rows stay)."""
+    _squared_norms(block, scale)
+    extreme = np.flatnonzero(extreme_squared_norms(scale, block.dtype))
+    _invert_sqrt(scale)
+    np.multiply(block, scale[:, None], out=unit)
+    if extreme.size:  # norms out of the normal range (and zero rows): rescaled
+        unit[extreme] = normalize_rows(block[extreme], np)
 
 
 def _centered_unit_rows(block, mean, unit, scale, residue):
@@ -198,12 +260,12 @@ def _centered_unit_rows(block, mean, unit, scale, residue):
 
     Rows within ``residue`` of the mean become zero rows (see ``centring_residue``).
     """
-    piece_rows = max(1, _PIECE_BYTES // (unit.itemsize * unit.shape[1]))
+    piece_rows = max(1, _NORM_PIECE_BYTES // (unit.itemsize * unit.shape[1]))
     for start in range(0, block.shape[0], piece_rows):
         piece = slice(start, start + piece_rows)
         target, inverse = unit[piece], scale[piece]
         np.subtract(block[piece], mean, out=target)
-        np.einsum("ij,ij->i", target, target, out=inverse)
+        _squared_norms(target, inverse)
         # Squared norms out of the normal range (and zero rows) are redone below.
         extreme = np.flatnonzero(extreme_squared_norms(inverse, unit.dtype))
         centred = target[extreme]  # a copy of those rows, still unscaled
