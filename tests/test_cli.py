@@ -128,6 +128,28 @@ def test_every_experiment_is_importable():
         get_experiment("nope")
 
 
+def test_experiments_run_on_one_blas_thread(monkeypatch):
+    """Small models fit far faster on one BLAS thread; the limit is lifted after."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    import skrelrep.experiments.latent as latent
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    seen = []
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+
+        def recording(**kwargs):
+            seen.append(blas_threads())
+
+        monkeypatch.setattr(latent, "run_latent", recording)
+        get_experiment("latent")(quick=True)
+        assert seen == [[1] * len(before)]
+        assert blas_threads() == before == [2] * len(before)
+
+
 def test_markdown_table_formats_and_escapes():
     frame = pd.DataFrame(
         {"name": ["a|b", "c"], "score": [0.12345, float("nan")], "n": [1, 2]}

@@ -146,7 +146,7 @@ def test_findings_and_summary_per_data_set():
 def test_the_cli_name_resolves_to_this_experiment():
     from skrelrep.experiments.training import run_training
 
-    assert get_experiment("training") is run_training
+    assert get_experiment("training").__wrapped__ is run_training
 
 
 # -- the real pipeline, tiny ----------------------------------------------------------

@@ -86,6 +86,7 @@ def _unit_rows(M):
 def three_threads(monkeypatch):
     """The kernel shares its pieces among three threads, whatever the BLAS says."""
     monkeypatch.setattr(cosine, "blas_threads", lambda: 3)
+    monkeypatch.setattr(cosine, "_PARALLEL_MIN_FLOPS", 0)
     monkeypatch.setattr(cosine, "_MIN_PIECE_ROWS", 7)
     monkeypatch.setattr(cosine, "_PIECE_BYTES", 7 * 4 * 24)
 
@@ -155,3 +156,24 @@ def test_threads_add_one_piece_each_to_the_memory(three_threads, center, traced_
     pieces = 3 * 7 * (24 + 1) * X.itemsize  # three threads' buffers and norms
     # A normalised copy of X would add 5.5 MiB; bookkeeping stays within 1 MiB.
     assert R.nbytes <= peak <= R.nbytes + pieces + 2**20
+
+
+def test_small_products_stay_on_one_thread(monkeypatch):
+    """Starting threads would cost more than a small product: one thread does it."""
+    monkeypatch.setattr(cosine, "blas_threads", lambda: 3)
+    monkeypatch.setattr(cosine, "_MIN_PIECE_ROWS", 7)
+    monkeypatch.setattr(cosine, "_PIECE_BYTES", 7 * 4 * 24)
+    calls = []
+    original = cosine.run_pieces
+
+    def recording(work, pieces, n_threads, **kwargs):
+        calls.append(n_threads)
+        return original(work, pieces, n_threads, **kwargs)
+
+    monkeypatch.setattr(cosine, "run_pieces", recording)
+    X = np.random.default_rng(3).standard_normal((500, 24))
+    relative = RelativeTransformer(10, random_state=0).fit(X)
+    relative.transform(X)  # 2 * 500 * 24 * 10 flops: far below the threshold
+    monkeypatch.setattr(cosine, "_PARALLEL_MIN_FLOPS", 2 * 500 * 24 * 10)
+    relative.transform(X)
+    assert calls == [1, 3]

@@ -114,6 +114,9 @@ _PIECE_BYTES = 2 * 2**20
 # product, stays small next to the product (measured in benchmarks/RESULTS.md,
 # "Projection shapes").
 _MIN_PIECE_ROWS = 1024
+# Starting threads costs a fraction of a millisecond: a product smaller than this many
+# flops (a few milliseconds on one core) is left to one thread.
+_PARALLEL_MIN_FLOPS = 1e8
 # Centred rows are normalised in sub-pieces of about this size, which stay in a
 # core's L2 cache between computing their norms and scaling them.
 _NORM_PIECE_BYTES = 512 * 2**10
@@ -206,9 +209,12 @@ def cosine_projection(X, anchors, xp, *, mean=None, batch_size=None, device=None
             _centered_unit_rows(block, mean, buffer, scale, residue)
         np.matmul(buffer, anchors_t, out=target)
 
-    run_pieces(
-        project, gen_batches(n_samples, rows), blas_threads(), make_workspace=workspace
+    threads = (
+        blas_threads()
+        if 2 * n_samples * n_features * n_anchors >= _PARALLEL_MIN_FLOPS
+        else 1
     )
+    run_pieces(project, gen_batches(n_samples, rows), threads, make_workspace=workspace)
     return out
 
 
