@@ -83,18 +83,21 @@ def _blas_info():
     }
 
 
-def _skrelrep_chunk_rows(n_samples, n_features, n_anchors, dtype):
-    """Rows per chunk that ``RelativeTransformer.transform`` uses by default."""
-    from skrelrep.similarity._cosine import projection_chunk_rows
+def _skrelrep_piece_rows(n_samples, n_features, n_anchors, dtype):
+    """Rows per piece that ``RelativeTransformer.transform`` uses on NumPy input."""
+    from skrelrep.similarity._cosine import piece_rows
 
     itemsize = np.dtype(dtype).itemsize
-    return projection_chunk_rows(n_samples, n_features, n_anchors, itemsize)
+    return piece_rows(n_samples, n_features, n_anchors, itemsize)
 
 
-def _max_error(output, X, A):
-    """Largest deviation of the first rows of ``output`` from a float64 cosine."""
+def _max_error(output, X, A, reference):
+    """Largest deviation of the first rows of ``output`` from a float64 reference."""
     rows = min(_CHECK_ROWS, X.shape[0])
     X64, A64 = X[:rows].astype(np.float64), A.astype(np.float64)
+    if reference == "centred":
+        mean = A64.mean(axis=0)
+        X64, A64 = X64 - mean, A64 - mean
     X64 /= np.linalg.norm(X64, axis=1, keepdims=True)
     A64 /= np.linalg.norm(A64, axis=1, keepdims=True)
     return float(
@@ -102,39 +105,52 @@ def _max_error(output, X, A):
     )
 
 
-def _measure_transform(spec):
-    """Time ``spec["method"]`` and, interleaved with it, the GEMM of the same data.
+# What every method is timed against, alternately, in its own process: the GEMM of
+# inputs normalised beforehand, returning a new array (as a transform must), and the
+# same GEMM into an output allocated beforehand (no allocation, no page faults).
+BASELINES = ("gemm", "gemm_into")
 
-    On a shared machine the load drifts; pairing each run of the method with a GEMM
-    run in the same process, alternating which goes first, gives a ratio that drifts
-    far less than times taken minutes apart.
+
+def _measure_transform(spec):
+    """Time ``spec["method"]`` and, interleaved with it, the GEMMs of the same data.
+
+    On a shared machine the load drifts; pairing each run of the method with GEMM
+    runs in the same process, rotating which goes first, gives ratios that drift far
+    less than times taken minutes apart.
     """
     n, d, k, dtype = spec["n"], spec["d"], spec["k"], spec["dtype"]
-    prepare, _, cosine_output = METHODS[spec["method"]]
+    prepare, _, reference = METHODS[spec["method"]]
     X = make_embeddings(n, d, dtype, seed=spec.get("seed", 0))
     A = np.ascontiguousarray(X[anchor_indices(n, k, seed=spec.get("seed", 0))])
     project = prepare(X, A)
-    paired = spec["method"] != "gemm"
-    gemm = METHODS["gemm"][0](X, A) if paired else None
+    paired = spec["method"] not in BASELINES
+    baselines = {name: METHODS[name][0](X, A) for name in BASELINES} if paired else {}
     result = {"peak_reset": _reset_peak()}
     project()  # warm-up: thread pools, lazy imports, first-touch of library state
-    if paired:
-        gemm()
-    times, gemm_times, peaks = [], [], []
+    for baseline in baselines.values():
+        baseline()
+    times, peaks = [], []
+    baseline_times = {name: [] for name in baselines}
+    calls = [("method", project), *baselines.items()]
     budget_s = spec.get("budget_s", 300)
+    spent = 0.0
     for repeat in range(spec["repeats"]):
-        if paired and repeat % 2 == 1:
-            gemm_times.append(_timed_call(gemm)[1])
-        output, elapsed, peak = _timed_call(project)
-        times.append(elapsed)
-        peaks.append(peak)
-        if repeat == 0:
-            result["out_dtype"] = str(output.dtype)
-            result["max_error"] = _max_error(output, X, A) if cosine_output else None
-        del output
-        if paired and repeat % 2 == 0:
-            gemm_times.append(_timed_call(gemm)[1])
-        if sum(times) + sum(gemm_times) > budget_s:
+        shift = repeat % len(calls)
+        for name, function in calls[shift:] + calls[:shift]:
+            output, elapsed, peak = _timed_call(function)
+            spent += elapsed
+            if name != "method":
+                baseline_times[name].append(elapsed)
+            else:
+                times.append(elapsed)
+                peaks.append(peak)
+                if repeat == 0:
+                    result["out_dtype"] = str(output.dtype)
+                    result["max_error"] = (
+                        _max_error(output, X, A, reference) if reference else None
+                    )
+            del output
+        if spent > budget_s:
             break
     itemsize = np.dtype(dtype).itemsize
     median = statistics.median(times)
@@ -147,16 +163,16 @@ def _measure_transform(spec):
         output_mib=n * k * itemsize / _MiB,
         peak_extra_mib=max(peaks),
     )
-    if paired:
-        result["gemm_time_s"] = statistics.median(gemm_times)
-        result["ratio_to_gemm"] = statistics.median(
-            t / g for t, g in zip(times, gemm_times, strict=False)
+    result["gemm_time_s"] = median
+    result["ratio_to_gemm"] = 1.0
+    for name, measured in baseline_times.items():
+        suffix = "" if name == "gemm" else "_into"
+        result[f"gemm{suffix}_time_s"] = statistics.median(measured)
+        result[f"ratio_to_gemm{suffix}"] = statistics.median(
+            t / g for t, g in zip(times, measured, strict=True)
         )
-    else:
-        result["gemm_time_s"] = median
-        result["ratio_to_gemm"] = 1.0
-    if spec["method"] == "skrelrep":
-        result["chunk_rows"] = _skrelrep_chunk_rows(n, d, k, dtype)
+    if spec["method"].startswith("skrelrep"):
+        result["chunk_rows"] = _skrelrep_piece_rows(n, d, k, dtype)
     if spec["method"] in ("torch", "latentis"):
         import torch
 

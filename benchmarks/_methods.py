@@ -25,13 +25,25 @@ def prepare_gemm(X, A):
     return lambda: X_unit @ A_unit_t
 
 
-def prepare_skrelrep(X, A):
+def prepare_gemm_into(X, A):
+    """The same GEMM into an output allocated beforehand: no page faults either."""
+    X_unit, A_unit_t = _unit_rows(X), _unit_rows(A).T
+    out = np.empty((X.shape[0], A.shape[0]), dtype=X.dtype)
+    return lambda: np.matmul(X_unit, A_unit_t, out=out)
+
+
+def prepare_skrelrep(X, A, center=False):
     from skrelrep import RelativeTransformer
 
     # Explicit indices of A's rows would need X; fitting on A itself is the same
     # anchor set (n_anchors=None makes every fitted row an anchor, in order).
-    relative = RelativeTransformer(n_anchors=None, center=False).fit(A)
+    relative = RelativeTransformer(n_anchors=None, center=center).fit(A)
     return lambda: relative.transform(X)
+
+
+def prepare_skrelrep_centered(X, A):
+    """``center=True`` (the default): X minus the anchors' mean, then the cosine."""
+    return prepare_skrelrep(X, A, center=True)
 
 
 def prepare_numpy(X, A):
@@ -84,15 +96,18 @@ def prepare_latentis(X, A):
     return project
 
 
-# name -> (prepare, module it needs, whether the output is the cosine matrix)
+# name -> (prepare, module it needs, the float64 reference its output is checked
+# against: "cosine", "centred" (the cosine of X and A minus A's mean) or None)
 METHODS = {
-    "gemm": (prepare_gemm, None, True),
-    "skrelrep": (prepare_skrelrep, None, True),
-    "numpy": (prepare_numpy, None, True),
-    "sklearn_cosine": (prepare_sklearn_cosine, None, True),
-    "torch": (prepare_torch, "torch", True),
-    "nystroem": (prepare_nystroem, None, False),
-    "latentis": (prepare_latentis, "latentis", True),
+    "gemm": (prepare_gemm, None, "cosine"),
+    "gemm_into": (prepare_gemm_into, None, "cosine"),
+    "skrelrep": (prepare_skrelrep, None, "cosine"),
+    "skrelrep_centered": (prepare_skrelrep_centered, None, "centred"),
+    "numpy": (prepare_numpy, None, "cosine"),
+    "sklearn_cosine": (prepare_sklearn_cosine, None, "cosine"),
+    "torch": (prepare_torch, "torch", "cosine"),
+    "nystroem": (prepare_nystroem, None, None),
+    "latentis": (prepare_latentis, "latentis", "cosine"),
 }
 
 

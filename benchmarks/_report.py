@@ -9,6 +9,12 @@ __all__ = ["add_ratios", "check_targets", "plot", "write_csv", "write_markdown"]
 TARGET_SHAPE = (100_000, 768, 1000)
 TRANSFORM_RATIO = 1.05
 SELECTION_RATIO = 2.0
+# Issue 17's: (method, shape, largest ratio to the GEMM), float32.
+GRID_TARGETS = (
+    ("skrelrep", (1_000_000, 128, 256), 1.10),
+    ("skrelrep", (100_000, 768, 1000), 1.05),
+    ("skrelrep_centered", (100_000, 768, 1000), 1.10),
+)
 
 
 def _key(row):
@@ -77,6 +83,7 @@ _TRANSFORM_COLUMNS = {
     "time (s, median)": "time_s",
     "GFLOP/s": "gflops",
     "x GEMM (paired)": "ratio_to_gemm",
+    "x GEMM into (paired)": "ratio_to_gemm_into",
     "GEMM in same process (s)": "gemm_time_s",
     "peak extra (MiB)": "peak_extra_mib",
     "output (MiB)": "output_mib",
@@ -103,6 +110,42 @@ _SCALING_COLUMNS = {
 }
 
 
+def _grid_lines(grid):
+    """One line per shape: the kernel's ratios to both GEMMs, plain and centred."""
+    by_shape = {}
+    for row in grid:
+        by_shape.setdefault((row["n"], row["d"], row["k"]), {})[row["method"]] = row
+    lines = []
+    for (n, d, k), methods in by_shape.items():
+        line = [n, d, k]
+        for method in ("skrelrep", "skrelrep_centered"):
+            row = methods.get(method, {})
+            if "error" in row:
+                line += ["failed: " + row["error"], "", ""]
+                continue
+            extra = row.get("peak_extra_mib", math.nan) - row.get("output_mib", 0)
+            line += [row.get("ratio_to_gemm"), row.get("ratio_to_gemm_into"), extra]
+        line += [methods.get("skrelrep", {}).get("gemm_time_s")]
+        line += [methods.get("skrelrep", {}).get("chunk_rows")]
+        lines.append(line)
+    return lines
+
+
+_GRID_HEADER = [
+    "n",
+    "d",
+    "K",
+    "x GEMM",
+    "x GEMM into",
+    "peak - output (MiB)",
+    "centred: x GEMM",
+    "centred: x GEMM into",
+    "centred: peak - output (MiB)",
+    "GEMM (s)",
+    "piece rows",
+]
+
+
 def _slope(rows, method):
     """Least-squares exponent b of time ~ n**b."""
     points = [
@@ -118,14 +161,40 @@ def _slope(rows, method):
     return sum((x - mean_x) * (y - mean_y) for x, y in points) / den if den else None
 
 
-def check_targets(transform, selection, scaling):
-    """Issue 5's targets as (target, measured, verdict) triples."""
+def check_targets(transform, selection, scaling, grid=()):
+    """Issues 5's and 17's targets as (target, measured, verdict) triples."""
     checks = []
-    ours = [r for r in transform if r.get("method") == "skrelrep" and "time_s" in r]
+    for method, shape, limit in GRID_TARGETS:
+        found = [
+            r
+            for r in [*grid, *transform]
+            if r.get("method") == method
+            and (r["n"], r["d"], r["k"]) == shape
+            and r["dtype"] == "float32"
+            and "ratio_to_gemm" in r
+        ]
+        name = "centred transform" if method.endswith("centered") else "transform"
+        target = f"{name} ≤ {limit:.2f}x GEMM at ({shape[0]},{shape[1]},{shape[2]})"
+        if not found:
+            checks.append((target, "not measured in this run", None))
+            continue
+        row = found[0]
+        into = row.get("ratio_to_gemm_into")
+        measured = f"{row['ratio_to_gemm']:.3f}x GEMM" + (
+            f", {into:.3f}x GEMM into a preallocated output" if into else ""
+        )
+        checks.append((target, measured, row["ratio_to_gemm"] <= limit))
+    ours = [
+        r
+        for r in [*transform, *grid]
+        if r.get("method", "").startswith("skrelrep") and "time_s" in r
+    ]
     target = [
         r
         for r in ours
-        if (r["n"], r["d"], r["k"]) == TARGET_SHAPE and r["dtype"] == "float32"
+        if (r["n"], r["d"], r["k"]) == TARGET_SHAPE
+        and r["dtype"] == "float32"
+        and r["method"] == "skrelrep"
     ]
     if target and target[0].get("ratio_to_gemm"):
         ratio = target[0]["ratio_to_gemm"]
@@ -150,7 +219,8 @@ def check_targets(transform, selection, scaling):
         extra = r["peak_extra_mib"] - r["output_mib"]
         checks.append(
             (
-                f"peak ≤ input + output + one chunk at ({r['n']},{r['d']},{r['k']}) {r['dtype']}",
+                f"peak ≤ input + output + one chunk at ({r['n']},{r['d']},{r['k']}) "
+                f"{r['dtype']}, {r['method']}",
                 f"peak - output = {extra:.1f} MiB, chunk = {r.get('chunk_rows')} rows = {chunk_mib:.1f} MiB",
                 extra <= chunk_mib + 8,  # 8 MiB: allocator and interpreter noise
             )
@@ -194,17 +264,17 @@ def check_targets(transform, selection, scaling):
     return checks
 
 
-def write_markdown(path, meta, transform, selection, scaling):
+def write_markdown(path, meta, transform, selection, scaling, grid=()):
     verdicts = {True: "met", False: "**not met**", None: "(informative)"}
     parts = [f"# skrelrep benchmark ({meta['preset']})", ""]
     parts += [f"- {key}: {value}" for key, value in meta.items() if key != "preset"]
-    parts += ["", "## Targets (issue 5)", ""]
+    parts += ["", "## Targets (issues 5 and 17)", ""]
     parts.append(
         _table(
             ["target", "measured", "verdict"],
             [
                 [t, m, verdicts[v]]
-                for t, m, v in check_targets(transform, selection, scaling)
+                for t, m, v in check_targets(transform, selection, scaling, grid)
             ],
         )
     )
@@ -224,6 +294,13 @@ def write_markdown(path, meta, transform, selection, scaling):
         ]
     if scaling:
         parts += ["", "## Scaling in n", "", _rows_table(scaling, _SCALING_COLUMNS)]
+    if grid:
+        parts += [
+            "",
+            "## Grid of shapes (float32): transform vs the GEMMs, paired",
+            "",
+            _table(_GRID_HEADER, _grid_lines(grid)),
+        ]
     with open(path, "w") as handle:
         handle.write("\n".join(parts) + "\n")
 

@@ -34,6 +34,24 @@ _MEASURED_FILES = (
     "benchmarks",
 )
 
+# Issue 17's grid of shapes: n from 1e4 to 1e6, d and K from 64 to 2048, without the
+# shapes this 2-core, 24 GiB machine cannot hold several copies of or take minutes
+# per product on; the two shapes of the issue's targets are added.
+_GRID_MAX_BYTES = 4 * 2**30  # input + output, float32
+_GRID_MAX_FLOPS = 1e12
+
+
+def _grid(ns, ds, ks, extra=()):
+    shapes = [
+        (n, d, k)
+        for n in ns
+        for d in ds
+        for k in ks
+        if 4 * n * (d + k) <= _GRID_MAX_BYTES and 2 * n * d * k <= _GRID_MAX_FLOPS
+    ]
+    return sorted(set(shapes) | set(extra))
+
+
 PRESETS = {
     # About a minute: small shapes, latentis left out (its import alone takes ~20 s).
     "quick": {
@@ -44,6 +62,7 @@ PRESETS = {
         "selection": (20_000, 256, 200),
         "selection_repeats": 1,
         "scaling": ((128, 256), [10_000, 100_000]),
+        "grid": _grid([10_000, 100_000], [64, 768], [64, 1000]),
     },
     "full": {
         "shapes": [(10_000, 512, 300), (100_000, 768, 1000), (1_000_000, 128, 256)],
@@ -53,6 +72,12 @@ PRESETS = {
         "selection": (100_000, 768, 1000),
         "selection_repeats": 3,
         "scaling": ((128, 256), [10_000, 30_000, 100_000, 300_000, 1_000_000]),
+        "grid": _grid(
+            [10_000, 100_000, 1_000_000],
+            [64, 384, 2048],
+            [64, 512, 2048],
+            extra=[(1_000_000, 128, 256), (100_000, 768, 1000)],
+        ),
     },
     # Tiny shapes for the test suite: checks the harness runs, not the machine.
     "smoke": {
@@ -63,8 +88,11 @@ PRESETS = {
         "selection": (400, 16, 10),
         "selection_repeats": 1,
         "scaling": ((16, 8), [200, 400]),
+        "grid": [(300, 16, 8), (500, 8, 16)],
     },
 }
+# The grid compares the kernel with and without centring (float32) to the GEMMs.
+GRID_METHODS = ("skrelrep", "skrelrep_centered")
 
 
 def _run_one(spec, *, isolate, timeout):
@@ -188,7 +216,7 @@ def run_benchmarks(
         One fresh process per measurement (honest peaks); False runs in-process.
     methods : list of str, default=None
         Projection methods to compare (default: all available).
-    parts : set of {"transform", "selection", "scaling"}, default=None (all)
+    parts : set of {"transform", "selection", "scaling", "grid"}, default=None (all)
     repeats : int, default=None
         Timed repeats per measurement (the median is reported); default per preset.
     timeout : float
@@ -197,7 +225,7 @@ def run_benchmarks(
         Whether to draw ``results.png`` (needs matplotlib).
     """
     config = PRESETS[preset]
-    parts = set(parts or ("transform", "selection", "scaling"))
+    parts = set(parts or ("transform", "selection", "scaling", "grid"))
     repeats = repeats or config["repeats"]
     out_dir = Path(out_dir or ROOT / "benchmarks" / "results" / preset)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -222,7 +250,7 @@ def run_benchmarks(
     for key, value in meta.items():
         print(f"{key}: {value}")
     run = lambda spec: _run_one(spec, isolate=isolate, timeout=timeout)  # noqa: E731
-    transform, selection, scaling = [], [], []
+    transform, selection, scaling, grid = [], [], [], []
     if "transform" in parts:
         print("projection:")
         for n, d, k in config["shapes"]:
@@ -272,20 +300,39 @@ def run_benchmarks(
                 scaling.append(run(spec))
                 _progress(scaling[-1])
         _report.add_ratios(scaling)
+    if "grid" in parts:
+        print("grid of shapes (float32):")
+        for n, d, k in config["grid"]:
+            for method in GRID_METHODS:
+                spec = dict(
+                    kind="transform",
+                    method=method,
+                    n=n,
+                    d=d,
+                    k=k,
+                    dtype="float32",
+                    # Products of a few milliseconds vary most from run to run.
+                    repeats=repeats if 2 * n * d * k >= 1e10 else max(repeats, 21),
+                )
+                grid.append(run(spec))
+                _progress(grid[-1])
     meta["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     for name, rows in (
         ("transform", transform),
         ("selection", selection),
         ("scaling", scaling),
+        ("grid", grid),
     ):
         if rows:
             _report.write_csv(rows, out_dir / f"{name}.csv")
-    _report.write_markdown(out_dir / "results.md", meta, transform, selection, scaling)
+    _report.write_markdown(
+        out_dir / "results.md", meta, transform, selection, scaling, grid
+    )
     if plot and (transform or scaling):
         _report.plot(out_dir / "results.png", transform, scaling)
     print(f"\nresults written to {out_dir}")
     for target, measured, verdict in _report.check_targets(
-        transform, selection, scaling
+        transform, selection, scaling, grid
     ):
         print(
             f"  [{ {True: 'met', False: 'NOT MET', None: 'info'}[verdict]:7}] {target}: {measured}"
@@ -295,6 +342,7 @@ def run_benchmarks(
         "transform": transform,
         "selection": selection,
         "scaling": scaling,
+        "grid": grid,
     }
 
 
@@ -318,7 +366,7 @@ def main(argv=None):
     group.add_argument("--preset", choices=sorted(PRESETS))
     parser.add_argument("--methods", nargs="+", help="projection methods to compare")
     parser.add_argument(
-        "--parts", nargs="+", choices=["transform", "selection", "scaling"]
+        "--parts", nargs="+", choices=["transform", "selection", "scaling", "grid"]
     )
     parser.add_argument("--repeats", type=int, help="timed runs per measurement")
     parser.add_argument("--out", help="output folder")

@@ -18,7 +18,13 @@ def test_benchmark_harness_smoke(tmp_path, monkeypatch):
 
     pytest.importorskip("matplotlib")
     results = run_benchmarks("smoke", out_dir=tmp_path, isolate=False)
-    for name in ("transform.csv", "selection.csv", "scaling.csv", "results.md"):
+    for name in (
+        "transform.csv",
+        "selection.csv",
+        "scaling.csv",
+        "grid.csv",
+        "results.md",
+    ):
         assert (tmp_path / name).stat().st_size > 0
     assert (tmp_path / "results.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -49,8 +55,21 @@ def test_benchmark_harness_smoke(tmp_path, monkeypatch):
         assert "error" not in row, row
         assert 0 < row["coverage"] < 2
     assert {row["n"] for row in results["scaling"]} == {200, 400}
+    # The grid: every shape with and without centring, each checked against its own
+    # float64 reference and paired with both GEMMs.
+    grid = results["grid"]
+    assert [(r["n"], r["d"], r["k"], r["method"]) for r in grid] == [
+        (n, d, k, method)
+        for n, d, k in ((300, 16, 8), (500, 8, 16))
+        for method in ("skrelrep", "skrelrep_centered")
+    ]
+    for row in grid:
+        assert "error" not in row, row
+        assert row["ratio_to_gemm"] > 0 and row["ratio_to_gemm_into"] > 0
+        assert row["max_error"] < 1e-5 and row["out_dtype"] == "float32"
     markdown = (tmp_path / "results.md").read_text()
-    assert "## Targets (issue 5)" in markdown and "skrelrep" in markdown
+    assert "## Targets (issues 5 and 17)" in markdown and "skrelrep" in markdown
+    assert "## Grid of shapes" in markdown
 
 
 def test_pipeline_benchmark_smoke():
