@@ -95,6 +95,12 @@ PRESETS = {
 GRID_METHODS = ("skrelrep", "skrelrep_centered")
 
 
+def _transform_spec(method, n, d, k, dtype, repeats):
+    return dict(
+        kind="transform", method=method, n=n, d=d, k=k, dtype=dtype, repeats=repeats
+    )
+
+
 def _run_one(spec, *, isolate, timeout):
     """One measurement, in a fresh process unless ``isolate`` is False."""
     if not isolate:
@@ -256,16 +262,9 @@ def run_benchmarks(
         for n, d, k in config["shapes"]:
             for dtype in config["dtypes"]:
                 for method in chosen:
-                    spec = dict(
-                        kind="transform",
-                        method=method,
-                        n=n,
-                        d=d,
-                        k=k,
-                        dtype=dtype,
-                        repeats=repeats,
+                    transform.append(
+                        run(_transform_spec(method, n, d, k, dtype, repeats))
                     )
-                    transform.append(run(spec))
                     _progress(transform[-1])
         _report.add_ratios(transform)
     if "selection" in parts:
@@ -288,33 +287,17 @@ def run_benchmarks(
         (d, k), sizes = config["scaling"]
         for n in sizes:
             for method in ("gemm", "skrelrep"):
-                spec = dict(
-                    kind="transform",
-                    method=method,
-                    n=n,
-                    d=d,
-                    k=k,
-                    dtype="float32",
-                    repeats=repeats,
-                )
+                spec = _transform_spec(method, n, d, k, "float32", repeats)
                 scaling.append(run(spec))
                 _progress(scaling[-1])
         _report.add_ratios(scaling)
     if "grid" in parts:
         print("grid of shapes (float32):")
         for n, d, k in config["grid"]:
+            # Products of a few milliseconds vary most from run to run.
+            times = repeats if 2 * n * d * k >= 1e10 else max(repeats, 21)
             for method in GRID_METHODS:
-                spec = dict(
-                    kind="transform",
-                    method=method,
-                    n=n,
-                    d=d,
-                    k=k,
-                    dtype="float32",
-                    # Products of a few milliseconds vary most from run to run.
-                    repeats=repeats if 2 * n * d * k >= 1e10 else max(repeats, 21),
-                )
-                grid.append(run(spec))
+                grid.append(run(_transform_spec(method, n, d, k, "float32", times)))
                 _progress(grid[-1])
     meta["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     for name, rows in (

@@ -32,6 +32,7 @@ LAYERS = [
             f"{PACKAGE}._input_space",
             f"{PACKAGE}._relative",
             f"{PACKAGE}._relative_dask",
+            f"{PACKAGE}._relative_input",
             f"{PACKAGE}._translation",
             f"{PACKAGE}._mlp_encoder",
             f"{PACKAGE}.stitching",

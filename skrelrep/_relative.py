@@ -8,7 +8,6 @@ kernel. Dask arrays go through the blockwise functions of :mod:`skrelrep.utils._
 
 import numbers
 
-from sklearn import get_config
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -20,12 +19,12 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
     check_consistent_length,
     check_is_fitted,
-    validate_data,
 )
 
 from ._anchor_preparation import prepare_anchors
-from ._input_space import InputSpace, width_hint
+from ._input_space import InputSpace
 from ._relative_dask import fit_dask, transform_dask
+from ._relative_input import HINT, validate_input
 from .anchors._reservoir import StreamSample, stream_problem
 from .anchors._selection import (
     ANCHOR_SELECTION_CONSTRAINT,
@@ -38,12 +37,10 @@ from .similarity._combined import SIMILARITIES, resolve_similarity
 from .similarity._projection import relative_projection
 from .utils._array_api import (
     as_dtype,
-    float_dtypes,
     is_dask_collection,
     take_rows,
     to_namespace,
     to_numpy,
-    to_numpy_if_tensor,
 )
 from .utils._compat import (
     Interval,
@@ -55,10 +52,6 @@ from .utils._compat import (
 
 __all__ = ["RelativeTransformer"]
 
-_HINT = (
-    "Rows of another encoder are projected by reanchor(that encoder's embeddings "
-    "of the anchor items)."
-)
 _ARRAY_ATTRIBUTES = ("anchors_", "anchor_mean_", "anchor_scale_", "anchor_indices_")
 
 
@@ -491,11 +484,11 @@ class RelativeTransformer(
         check_is_fitted(self)
         if is_dask_collection(X):
             return transform_dask(self, X)
-        X = self._validate_input(X, reset=False)
+        X = self._validate_input(X, reset=False, projecting=True)
         check_same_namespace(X, self, attribute="anchors_", method="transform")
         xp, _, device = get_namespace_and_device(X)
         if self.check_input_space:
-            self._input_space.check(X, xp, device=device, estimator=self, hint=_HINT)
+            self._input_space.check(X, xp, device=device, estimator=self, hint=HINT)
         anchors, mean, scale = (
             as_dtype(to_namespace(getattr(self, name, None), xp, device), X.dtype, xp)
             for name in ("anchors_", "anchor_mean_", "anchor_scale_")
@@ -545,14 +538,8 @@ class RelativeTransformer(
         new._set_anchors(anchors)
         return new
 
-    def _validate_input(self, X, *, reset):
-        if not get_config()["array_api_dispatch"]:
-            X = to_numpy_if_tensor(X)
-        xp, _, _ = get_namespace_and_device(X)
-        with width_hint(_HINT, active=not reset):
-            return validate_data(
-                self, X, reset=reset, accept_sparse="csr", dtype=float_dtypes(X, xp)
-            )
+    def _validate_input(self, X, *, reset, projecting=False):
+        return validate_input(self, X, reset=reset, projecting=projecting)
 
     def _set_anchors(self, anchors):
         """Prepare raw anchor embeddings (centre, scale, the similarity's own step)."""

@@ -10,15 +10,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
 from ._input_space import width_hint
+from ._relative_input import HINT
 from .anchors._selection import DATA_STRATEGIES, resolve_n_anchors, select_anchors
 from .similarity._projection import relative_projection
 
 __all__ = ["fit_dask", "transform_dask"]
-
-_HINT = (
-    "Rows of another encoder are projected by reanchor(that encoder's embeddings "
-    "of the anchor items)."
-)
 
 
 def fit_dask(estimator, X, y, X_parallel):
@@ -66,7 +62,7 @@ def transform_dask(estimator, X):
     X = _dask.check_dask_array(X, estimator)
     # scikit-learn's feature count and feature name checks, without converting X;
     # the input space is not checked: that would compute X.
-    with width_hint(_HINT):
+    with width_hint(HINT):
         validate_data(estimator, X, skip_check_array=True, reset=False)
     if estimator.top_k is not None:
         raise ValueError(

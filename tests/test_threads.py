@@ -177,3 +177,47 @@ def test_small_products_stay_on_one_thread(monkeypatch):
     monkeypatch.setattr(cosine, "_PARALLEL_MIN_FLOPS", 2 * 500 * 24 * 10)
     relative.transform(X)
     assert calls == [1, 3]
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"center": False, "n_anchors": 40},  # rows scaled into a buffer
+        {"center": False, "n_anchors": 10},  # output rows scaled
+        {"center": True, "n_anchors": 10},  # centred into a buffer
+        {"center": False, "n_anchors": 10, "exponent": 2.0},  # not the fused kernel
+        {"center": True, "n_anchors": 10, "top_k": 3},
+        {"center": True, "n_anchors": 10, "standardize": True},
+        {"center": True, "n_anchors": 10, "similarity": "euclidean"},
+    ],
+)
+@pytest.mark.parametrize("sparse", [False, True])
+def test_non_finite_rows_are_refused_in_any_piece(three_threads, value, params, sparse):
+    """The fused kernel finds NaN and infinity through the norms, in any piece."""
+    X = np.random.default_rng(4).standard_normal((300, 24))
+    relative = RelativeTransformer(**params, random_state=0).fit(X)
+    bad = X.copy()
+    bad[290, 5] = value  # in the last piece, on whichever thread takes it
+    bad = sp.csr_matrix(bad) if sparse else bad
+    with pytest.raises(ValueError, match=r"Input X contains (NaN|infinity)"):
+        relative.transform(bad)
+
+
+def test_the_fused_kernel_spares_the_separate_finiteness_pass(monkeypatch):
+    """Validation skips its own pass over X exactly where the kernel checks."""
+    import skrelrep._relative_input as relative_input
+
+    seen = []
+    original = relative_input.validate_data
+
+    def recording(estimator, X, **kwargs):
+        seen.append(kwargs["ensure_all_finite"])
+        return original(estimator, X, **kwargs)
+
+    monkeypatch.setattr(relative_input, "validate_data", recording)
+    X = np.random.default_rng(5).standard_normal((50, 6))
+    fused = RelativeTransformer(5, random_state=0).fit(X)
+    fused.transform(X)
+    RelativeTransformer(5, top_k=2, random_state=0).fit(X).transform(X)
+    assert seen == [True, False, True, True]  # fit, fused transform, fit, top-k

@@ -53,6 +53,13 @@ class Similarity(BaseEstimator):
     # uncentred anchors crowding in a narrow cone leave them little contrast.
     measures_angles = False
 
+    def refuses_non_finite(self, xp):
+        """Whether :meth:`project` itself raises on NaN or infinity in rows of ``X``.
+
+        Then the transformer does not read ``X`` once more to check it first.
+        """
+        return False
+
     def prepare_anchors(self, anchors, xp):
         """The anchors as :meth:`pairwise` reads them, computed once at fit time.
 

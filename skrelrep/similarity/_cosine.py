@@ -16,7 +16,7 @@ BLAS, so that the passes around the product run on every core as well.
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import gen_batches
+from sklearn.utils import assert_all_finite, gen_batches
 
 from ..utils._array_api import is_numpy_namespace, itemsize
 from ..utils._chunks import chunk_n_rows
@@ -90,6 +90,10 @@ class CosineSimilarity(Similarity):
         """The anchors scaled to unit norm (zero anchors stay zero)."""
         return normalize_rows(anchors, xp)
 
+    def refuses_non_finite(self, xp):
+        """The fused kernel (NumPy and SciPy input) raises on NaN and infinity."""
+        return self.normalization is None and is_numpy_namespace(xp)
+
     def pairwise(self, X, anchors, xp):
         """Cosine of each row of ``X`` to each unit anchor."""
         return cosine_projection(X, anchors, xp, batch_size=X.shape[0])
@@ -105,15 +109,19 @@ class CosineSimilarity(Similarity):
         )
 
 
-# The NumPy kernel works on pieces of rows, each small enough to stay in a core's
-# cache from its first pass (norms, centring) to the matrix product that reads it:
-# X is then read from memory once and the output written once, as by the product
-# alone. Pieces hold about this many bytes of X ...
+# The NumPy kernel works on pieces of rows. Each is small enough to stay in cache from
+# its first pass (norms, centring) to the matrix product that reads it, so X is read
+# from memory once and the output written once, as by the product alone; and large
+# enough that the BLAS packing of the anchors, once per product, stays small next to
+# the product: at least this many rows ...
+_MIN_PIECE_ROWS = 8192
+# ... or about this many bytes of X for narrow rows ...
 _PIECE_BYTES = 2 * 2**20
-# ... and at least this many rows, so that the BLAS packing of the anchors, once per
-# product, stays small next to the product (measured in benchmarks/RESULTS.md,
-# "Projection shapes").
-_MIN_PIECE_ROWS = 1024
+# ... and at most this many bytes of X (the buffer a thread scales rows into). Measured
+# in benchmarks/RESULTS.md ("Projection shapes"): at (100k, 768, 1000) pieces of 1,024
+# rows took 1.10x the GEMM, of 8,192 rows 1.00x; at (1M, 128, 256) 4,096 and 8,192
+# rows are alike.
+_MAX_PIECE_BYTES = 24 * 2**20
 # Starting threads costs a fraction of a millisecond: a product smaller than this many
 # flops (a few milliseconds on one core) is left to one thread.
 _PARALLEL_MIN_FLOPS = 1e8
@@ -136,11 +144,14 @@ def projection_chunk_rows(
 def piece_rows(n_samples, n_features, n_anchors, itemsize, *, batch_size=None):
     """Rows per piece of the NumPy kernel.
 
-    About ``_PIECE_BYTES`` of ``X`` (at least ``_MIN_PIECE_ROWS`` rows), and never
-    more than ``batch_size`` or, without it, than ``working_memory`` allows for a
-    piece of input plus its rows of output.
+    ``_MIN_PIECE_ROWS`` (more for rows narrower than ``_PIECE_BYTES / 8192``, fewer
+    for rows wider than ``_MAX_PIECE_BYTES / 8192``), and never more than
+    ``batch_size`` or, without it, than ``working_memory`` allows for a piece of
+    input plus its rows of output.
     """
-    rows = max(_MIN_PIECE_ROWS, _PIECE_BYTES // (itemsize * max(n_features, 1)))
+    row_bytes = itemsize * max(n_features, 1)
+    rows = max(_MIN_PIECE_ROWS, _PIECE_BYTES // row_bytes)
+    rows = min(rows, max(1, _MAX_PIECE_BYTES // row_bytes))
     budget = chunk_n_rows(n_samples, itemsize * (n_features + n_anchors), batch_size)
     return max(1, min(rows, budget))
 
@@ -170,6 +181,13 @@ def cosine_projection(X, anchors, xp, *, mean=None, batch_size=None, device=None
     similarities : array of shape (n_samples, n_anchors)
         In the namespace, device and dtype of ``X``. A zero row (or, with ``mean``,
         a row equal to ``mean``) gives a row of zeros.
+
+    Raises
+    ------
+    ValueError
+        On NumPy and SciPy input, when ``X`` holds NaN or infinity. Such a row has
+        a squared norm out of range, so it is found among the rows whose norm is
+        measured again anyway: no extra pass over ``X``.
     """
     if not is_numpy_namespace(xp):
         return _projection_xp(X, anchors, xp, mean, batch_size, device)
@@ -240,7 +258,7 @@ def _scaled_product(block, anchors_t, target, scale):
         scale[:] = np.asarray(block.multiply(block).sum(axis=1)).ravel()
     else:
         _squared_norms(block, scale)
-    extreme = np.flatnonzero(extreme_squared_norms(scale, block.dtype))
+    extreme = _extreme_rows(block, scale)
     _invert_sqrt(scale)
     if sp.issparse(block):
         target[...] = block @ anchors_t
@@ -251,10 +269,22 @@ def _scaled_product(block, anchors_t, target, scale):
         target[extreme] = normalize_rows(block[extreme], np) @ anchors_t
 
 
+def _extreme_rows(block, squared_norms):
+    """Rows whose squared norm is out of the normal range (zero rows included).
+
+    NaN and infinity land here too (their squared norm is NaN or infinite): the
+    rows found are checked, and a ``ValueError`` names what ``X`` holds.
+    """
+    extreme = np.flatnonzero(extreme_squared_norms(squared_norms, block.dtype))
+    if extreme.size:
+        assert_all_finite(block[extreme], input_name="X")
+    return extreme
+
+
 def _unit_rows(block, unit, scale):
     """Write each row of ``block`` scaled to unit norm to ``unit`` (zero rows stay)."""
     _squared_norms(block, scale)
-    extreme = np.flatnonzero(extreme_squared_norms(scale, block.dtype))
+    extreme = _extreme_rows(block, scale)
     _invert_sqrt(scale)
     np.multiply(block, scale[:, None], out=unit)
     if extreme.size:  # norms out of the normal range (and zero rows): rescaled
@@ -273,7 +303,7 @@ def _centered_unit_rows(block, mean, unit, scale, residue):
         np.subtract(block[piece], mean, out=target)
         _squared_norms(target, inverse)
         # Squared norms out of the normal range (and zero rows) are redone below.
-        extreme = np.flatnonzero(extreme_squared_norms(inverse, unit.dtype))
+        extreme = _extreme_rows(block[piece], inverse)
         centred = target[extreme]  # a copy of those rows, still unscaled
         # The mean, up to rounding (a bound beyond the dtype's range: extreme rows).
         inverse[inverse <= min(residue * residue, float(np.finfo(unit.dtype).max))] = 0

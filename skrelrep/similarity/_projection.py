@@ -22,7 +22,24 @@ from sklearn.utils import gen_batches
 from ..utils._array_api import is_numpy_namespace, itemsize, to_numpy
 from ..utils._chunks import chunk_n_rows
 
-__all__ = ["chunked_projection", "relative_projection"]
+__all__ = ["chunked_projection", "projection_refuses_non_finite", "relative_projection"]
+
+
+def _whole_by_similarity(scale, exponent, top_k):
+    """Whether the similarity projects the whole array itself (nothing after it)."""
+    return scale is None and exponent == 1 and top_k is None
+
+
+def projection_refuses_non_finite(similarity, xp, *, scale, exponent, top_k):
+    """Whether :func:`relative_projection` raises on NaN or infinity by itself.
+
+    True for the fused cosine kernel on NumPy and SciPy input, which finds such rows
+    through their norms at no extra cost; the caller may then skip its own check, one
+    more pass over ``X``.
+    """
+    return _whole_by_similarity(
+        scale, exponent, top_k
+    ) and similarity.refuses_non_finite(xp)
 
 
 def relative_projection(
@@ -63,7 +80,7 @@ def relative_projection(
     -------
     out : array of shape (n_samples, n_outputs), or CSR matrix when ``top_k`` is set
     """
-    if scale is None and exponent == 1 and top_k is None:
+    if _whole_by_similarity(scale, exponent, top_k):
         return similarity.project(
             X, anchors, xp, mean=mean, batch_size=batch_size, device=device
         )

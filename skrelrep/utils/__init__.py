@@ -9,6 +9,8 @@ Nothing here is public API. The modules import nothing from the rest of the pack
 - ``_statistics``: feature spreads and near-mean rows, with rounding tolerances;
 - ``_warnings``: warnings that point at the caller's line;
 - ``_chunks``: rows per chunk within scikit-learn's ``working_memory``;
+- ``_threads``: row pieces worked on by several threads, each with a single-threaded
+  BLAS, and a counted single-threaded BLAS limit;
 - ``_dask``: blockwise functions on dask arrays (imported only for dask input);
 - ``_progress``: progress bars for long work;
 - ``_atomic``: files written whole or not at all, and writable-folder checks.
