@@ -295,7 +295,7 @@ def run_benchmarks(
         print("grid of shapes (float32):")
         for n, d, k in config["grid"]:
             # Products of a few milliseconds vary most from run to run.
-            times = repeats if 2 * n * d * k >= 1e10 else max(repeats, 21)
+            times = max(repeats, 11 if 2 * n * d * k >= 1e10 else 21)
             for method in GRID_METHODS:
                 grid.append(run(_transform_spec(method, n, d, k, "float32", times)))
                 _progress(grid[-1])

@@ -5,7 +5,7 @@ holds the anchors, already centred by ``m`` and L2-normalised. No normalised (or
 centred, or densified) copy of the whole input is ever made.
 
 On NumPy the limit is the matrix product itself (one GEMM of normalised inputs). The
-rows go in pieces that stay in a core's cache from their first pass to their product:
+rows go in pieces that stay in cache from their first pass to their product:
 each piece's norms are computed, its rows (or, when the output is narrower than the
 input, its rows of output) are scaled, centred first if asked, and multiplied into the
 output. ``X`` is thus read from memory once and the output written once, as by the
@@ -114,14 +114,14 @@ class CosineSimilarity(Similarity):
 # from memory once and the output written once, as by the product alone; and large
 # enough that the BLAS packing of the anchors, once per product, stays small next to
 # the product: at least this many rows ...
-_MIN_PIECE_ROWS = 8192
+_MIN_PIECE_ROWS = 4096
 # ... or about this many bytes of X for narrow rows ...
 _PIECE_BYTES = 2 * 2**20
-# ... and at most this many bytes of X (the buffer a thread scales rows into). Measured
-# in benchmarks/RESULTS.md ("Projection shapes"): at (100k, 768, 1000) pieces of 1,024
-# rows took 1.10x the GEMM, of 8,192 rows 1.00x; at (1M, 128, 256) 4,096 and 8,192
-# rows are alike.
-_MAX_PIECE_BYTES = 24 * 2**20
+# ... and at most this many bytes of X (the buffer a thread scales rows into).
+# Measured side by side (benchmarks/RESULTS.md, "Projection shapes"): at (100k, 768,
+# 1000) pieces of 1,024 rows took 1.10x the GEMM, of 2,048 to 8,192 rows 1.01-1.04x;
+# 4,096 rows was as good as any at (1M, 128, 256) and (300k, 384, 512) too.
+_MAX_PIECE_BYTES = 16 * 2**20
 # Starting threads costs a fraction of a millisecond: a product smaller than this many
 # flops (a few milliseconds on one core) is left to one thread.
 _PARALLEL_MIN_FLOPS = 1e8
@@ -144,8 +144,8 @@ def projection_chunk_rows(
 def piece_rows(n_samples, n_features, n_anchors, itemsize, *, batch_size=None):
     """Rows per piece of the NumPy kernel.
 
-    ``_MIN_PIECE_ROWS`` (more for rows narrower than ``_PIECE_BYTES / 8192``, fewer
-    for rows wider than ``_MAX_PIECE_BYTES / 8192``), and never more than
+    ``_MIN_PIECE_ROWS`` (more for rows narrower than ``_PIECE_BYTES / 4096``, fewer
+    for rows wider than ``_MAX_PIECE_BYTES / 4096``), and never more than
     ``batch_size`` or, without it, than ``working_memory`` allows for a piece of
     input plus its rows of output.
     """
