@@ -66,10 +66,48 @@ def test_benchmark_harness_smoke(tmp_path, monkeypatch):
     for row in grid:
         assert "error" not in row, row
         assert row["ratio_to_gemm"] > 0 and row["ratio_to_gemm_into"] > 0
+        assert row["best_ratio_to_gemm"] == pytest.approx(
+            min(row["times"]) / min(row["gemm_times"])
+        )
         assert row["max_error"] < 1e-5 and row["out_dtype"] == "float32"
     markdown = (tmp_path / "results.md").read_text()
     assert "## Targets (issues 5 and 17)" in markdown and "skrelrep" in markdown
     assert "## Grid of shapes" in markdown
+
+
+def test_grid_targets_read_the_best_runs_and_can_fail():
+    from benchmarks._report import check_targets
+
+    def row(method, shape, median, best):
+        n, d, k = shape
+        return dict(
+            method=method,
+            n=n,
+            d=d,
+            k=k,
+            dtype="float32",
+            ratio_to_gemm=median,
+            ratio_to_gemm_into=median,
+            best_ratio_to_gemm=best,
+            best_ratio_to_gemm_into=best,
+        )
+
+    # A slow spell in most paired runs, quiet best runs: met, both figures shown.
+    grid = [
+        row("skrelrep", (1_000_000, 128, 256), 2.3, 1.06),
+        row("skrelrep", (100_000, 768, 1000), 1.06, 1.04),
+        row("skrelrep_centered", (100_000, 768, 1000), 1.2, 1.15),
+    ]
+    checks = {t: (m, v) for t, m, v in check_targets([], [], [], grid)}
+    plain = checks["transform ≤ 1.10x GEMM at (1000000,128,256)"]
+    assert plain[1] is True and "best runs 1.060x" in plain[0] and "2.300x" in plain[0]
+    assert checks["transform ≤ 1.05x GEMM at (100000,768,1000)"][1] is True
+    assert checks["centred transform ≤ 1.10x GEMM at (100000,768,1000)"][1] is False
+    # Without best runs (older results), the paired median decides.
+    for r in grid:
+        del r["best_ratio_to_gemm"], r["best_ratio_to_gemm_into"]
+    checks = {t: (m, v) for t, m, v in check_targets([], [], [], grid)}
+    assert checks["transform ≤ 1.10x GEMM at (1000000,128,256)"][1] is False
 
 
 def test_pipeline_benchmark_smoke():
