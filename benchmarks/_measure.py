@@ -85,10 +85,11 @@ def _blas_info():
 
 def _skrelrep_piece_rows(n_samples, n_features, n_anchors, dtype):
     """Rows per piece that ``RelativeTransformer.transform`` uses on NumPy input."""
-    from skrelrep.similarity._cosine import piece_rows
+    from skrelrep.similarity._cosine import kernel_threads, piece_rows
 
     itemsize = np.dtype(dtype).itemsize
-    return piece_rows(n_samples, n_features, n_anchors, itemsize)
+    threads = kernel_threads(n_samples, n_features, n_anchors)
+    return piece_rows(n_samples, n_features, n_anchors, itemsize, threads=threads)
 
 
 def _max_error(output, X, A, reference):

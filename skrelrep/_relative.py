@@ -174,11 +174,10 @@ class RelativeTransformer(
 
     batch_size : int, default=None
         At most this many rows projected at once in ``transform``. By default, on
-        NumPy input, pieces of 4,096 rows (at most 16 MiB of input) that stay in
-        cache from their norms (and centring) to their product, shared among as
-        many threads as the BLAS uses (the working set beyond the output is a piece
-        per thread); in
-        other namespaces, as many rows as fit in scikit-learn's ``working_memory``
+        NumPy input, pieces of up to 4,096 rows (at most 16 MiB of input) that stay
+        in cache from their norms (and centring) to their product, shared evenly
+        among as many threads as the BLAS uses (the working set beyond the output
+        is a piece per thread); in other namespaces, as many rows as fit in scikit-learn's ``working_memory``
         (see :func:`sklearn.set_config`), which also caps the NumPy pieces. Only
         memory use and speed depend on it: the result does not (up to
         floating-point rounding).

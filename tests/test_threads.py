@@ -117,6 +117,37 @@ def test_threaded_kernel_matches_a_float64_reference(
         assert not R[[3, 250]].any()
 
 
+@pytest.mark.parametrize(
+    ("n_samples", "rows", "threads", "expected"),
+    [
+        (10_000, 2048, 2, 1667),  # 5 pieces -> 6 (3 each)
+        (100_000, 4096, 2, 3847),  # 25 -> 26
+        (1_000, 7, 3, 7),  # 143 pieces -> 144: still 7 rows (143 pieces, 48-48-47)
+        (10, 4096, 3, 4),  # one piece -> 3 (4, 4, 2)
+        (2, 4096, 3, 1),  # fewer rows than threads: one row each
+        (10_000, 2048, 1, 2048),  # one thread: unchanged
+    ],
+)
+def test_pieces_come_in_multiples_of_the_threads(n_samples, rows, threads, expected):
+    even = cosine._even_piece_rows(n_samples, rows, threads)
+    assert even == expected and even <= rows
+
+
+def test_kernel_shares_rows_evenly_among_threads(three_threads, monkeypatch):
+    sizes = []
+    original = cosine.gen_batches
+
+    def recording(n, batch_size, **kwargs):
+        sizes.extend(s.stop - s.start for s in original(n, batch_size, **kwargs))
+        return original(n, batch_size, **kwargs)
+
+    monkeypatch.setattr(cosine, "gen_batches", recording)
+    X = np.random.default_rng(0).standard_normal((50, 24))
+    relative = RelativeTransformer(10, center=False, random_state=0).fit(X)
+    relative.transform(X)  # pieces of 7 rows: 8 of them -> 9 pieces of 6
+    assert sizes == [6] * 8 + [2]
+
+
 def test_threaded_kernel_on_sparse_input(three_threads):
     X = sp.random(300, 24, density=0.3, format="csr", random_state=0, dtype=np.float64)
     for center in (False, True):

@@ -34,6 +34,7 @@ from ._base import NORMALIZATION_CONSTRAINT, Similarity
 __all__ = [
     "CosineSimilarity",
     "cosine_projection",
+    "kernel_threads",
     "piece_rows",
     "projection_chunk_rows",
 ]
@@ -141,19 +142,29 @@ def projection_chunk_rows(
     return chunk_n_rows(n_samples, itemsize * (n_features + n_anchors), batch_size)
 
 
-def piece_rows(n_samples, n_features, n_anchors, itemsize, *, batch_size=None):
+def kernel_threads(n_samples, n_features, n_anchors):
+    """Threads that the NumPy kernel shares its pieces among (1 for small products)."""
+    if 2 * n_samples * n_features * n_anchors < _PARALLEL_MIN_FLOPS:
+        return 1
+    return blas_threads()
+
+
+def piece_rows(
+    n_samples, n_features, n_anchors, itemsize, *, batch_size=None, threads=1
+):
     """Rows per piece of the NumPy kernel.
 
     ``_MIN_PIECE_ROWS`` (more for rows narrower than ``_PIECE_BYTES / 4096``, fewer
     for rows wider than ``_MAX_PIECE_BYTES / 4096``), and never more than
     ``batch_size`` or, without it, than ``working_memory`` allows for a piece of
-    input plus its rows of output.
+    input plus its rows of output; a little fewer so that the pieces divide evenly
+    among ``threads``.
     """
     row_bytes = itemsize * max(n_features, 1)
     rows = max(_MIN_PIECE_ROWS, _PIECE_BYTES // row_bytes)
     rows = min(rows, max(1, _MAX_PIECE_BYTES // row_bytes))
     budget = chunk_n_rows(n_samples, itemsize * (n_features + n_anchors), batch_size)
-    return max(1, min(rows, budget))
+    return _even_piece_rows(n_samples, max(1, min(rows, budget)), threads)
 
 
 def cosine_projection(X, anchors, xp, *, mean=None, batch_size=None, device=None):
@@ -194,8 +205,14 @@ def cosine_projection(X, anchors, xp, *, mean=None, batch_size=None, device=None
     n_samples, n_features = X.shape
     n_anchors = anchors.shape[0]
     dtype = X.dtype
+    threads = kernel_threads(n_samples, n_features, n_anchors)
     rows = piece_rows(
-        n_samples, n_features, n_anchors, dtype.itemsize, batch_size=batch_size
+        n_samples,
+        n_features,
+        n_anchors,
+        dtype.itemsize,
+        batch_size=batch_size,
+        threads=threads,
     )
     out = np.empty((n_samples, n_anchors), dtype=dtype)
     # Scale the narrower side of the product: the rows of X (into a buffer) or their
@@ -227,13 +244,21 @@ def cosine_projection(X, anchors, xp, *, mean=None, batch_size=None, device=None
             _centered_unit_rows(block, mean, buffer, scale, residue)
         np.matmul(buffer, anchors_t, out=target)
 
-    threads = (
-        blas_threads()
-        if 2 * n_samples * n_features * n_anchors >= _PARALLEL_MIN_FLOPS
-        else 1
-    )
     run_pieces(project, gen_batches(n_samples, rows), threads, make_workspace=workspace)
     return out
+
+
+def _even_piece_rows(n_samples, rows, threads):
+    """At most ``rows`` rows per piece, the pieces a multiple of ``threads`` in number.
+
+    Otherwise the last round leaves threads idle: 10,000 rows in pieces of 2,048 are
+    five pieces, three for one thread and two for the other (1.2x the even share).
+    """
+    if threads == 1:
+        return rows
+    pieces = -(-n_samples // rows)
+    pieces = -(-pieces // threads) * threads
+    return max(1, -(-n_samples // pieces))
 
 
 def _squared_norms(block, out):
