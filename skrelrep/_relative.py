@@ -177,10 +177,10 @@ class RelativeTransformer(
         NumPy input, pieces of up to 4,096 rows (at most 16 MiB of input) that stay
         in cache from their norms (and centring) to their product, shared evenly
         among as many threads as the BLAS uses (the working set beyond the output
-        is a piece per thread); in other namespaces, as many rows as fit in scikit-learn's ``working_memory``
-        (see :func:`sklearn.set_config`), which also caps the NumPy pieces. Only
-        memory use and speed depend on it: the result does not (up to
-        floating-point rounding).
+        is a piece per thread); in other namespaces, as many rows as fit in
+        scikit-learn's ``working_memory`` (see :func:`sklearn.set_config`), which
+        also caps the NumPy pieces. Only memory use and speed depend on it: the
+        result does not (up to floating-point rounding).
 
     random_state : int, RandomState instance or None, default=None
         Seeds the random choices of every selection strategy. Pass an int for
