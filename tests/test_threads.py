@@ -126,6 +126,7 @@ def test_threaded_kernel_matches_a_float64_reference(
         (10, 4096, 3, 4),  # one piece -> 3 (4, 4, 2)
         (2, 4096, 3, 1),  # fewer rows than threads: one row each
         (10_000, 2048, 1, 2048),  # one thread: unchanged
+        (0, 4096, 2, 4096),  # no rows: nothing to share
     ],
 )
 def test_pieces_come_in_multiples_of_the_threads(n_samples, rows, threads, expected):

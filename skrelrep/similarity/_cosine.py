@@ -254,7 +254,7 @@ def _even_piece_rows(n_samples, rows, threads):
     Otherwise the last round leaves threads idle: 10,000 rows in pieces of 2,048 are
     five pieces, three for one thread and two for the other (1.2x the even share).
     """
-    if threads == 1:
+    if threads == 1 or n_samples == 0:
         return rows
     pieces = -(-n_samples // rows)
     pieces = -(-pieces // threads) * threads
