@@ -277,14 +277,24 @@ def _squared_norms(block, out):
 _vecdot = getattr(np, "vecdot", None)
 
 
-def _scaled_product(block, anchors_t, target, scale):
-    """``target = unit rows of block @ anchors_t``, scaling the product's rows."""
+def _inverse_norms(block, scale):
+    """Write each row's inverse norm to ``scale``; return the rows out of range.
+
+    The callers normalise the rows returned (zero rows included) again, safely; NaN
+    or infinity in ``block`` raise a ``ValueError``.
+    """
     if sp.issparse(block):
         scale[:] = np.asarray(block.multiply(block).sum(axis=1)).ravel()
     else:
         _squared_norms(block, scale)
     extreme = _extreme_rows(block, scale)
     _invert_sqrt(scale)
+    return extreme
+
+
+def _scaled_product(block, anchors_t, target, scale):
+    """``target = unit rows of block @ anchors_t``, scaling the product's rows."""
+    extreme = _inverse_norms(block, scale)
     if sp.issparse(block):
         target[...] = block @ anchors_t
     else:
@@ -308,9 +318,7 @@ def _extreme_rows(block, squared_norms):
 
 def _unit_rows(block, unit, scale):
     """Write each row of ``block`` scaled to unit norm to ``unit`` (zero rows stay)."""
-    _squared_norms(block, scale)
-    extreme = _extreme_rows(block, scale)
-    _invert_sqrt(scale)
+    extreme = _inverse_norms(block, scale)
     np.multiply(block, scale[:, None], out=unit)
     if extreme.size:  # norms out of the normal range (and zero rows): rescaled
         unit[extreme] = normalize_rows(block[extreme], np)
