@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STRATEGIES = ("random", "stratified", "fps", "kmeans")
 # The code whose speed is measured (for the "uncommitted changes" note).
 _MEASURED_FILES = (
-    "skrelrep/_relative.py",
+    "skrelrep/relative",
     "skrelrep/similarity",
     "skrelrep/anchors",
     "skrelrep/utils",

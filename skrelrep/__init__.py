@@ -11,9 +11,9 @@ a decoder reads the result, and :mod:`skrelrep.stitching` swaps encoders under i
 """
 
 from ._mlp_encoder import MLPEncoder
-from ._relative import RelativeTransformer
 from ._translation import LatentTranslator
 from .anchors import GreedyAnchorSelector
+from .relative import RelativeTransformer
 from .stitching import StitchedPipeline, stitch, stitch_by_translation
 
 __version__ = "0.1.0.dev0"

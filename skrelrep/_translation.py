@@ -19,7 +19,7 @@ from sklearn.base import (
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._input_space import InputSpace, width_hint
+from .relative._input_space import InputSpace, width_hint
 from .utils._array_api import to_numpy_if_tensor
 from .utils._compat import StrOptions, _fit_context
 from .utils._warnings import warn

@@ -1,4 +1,4 @@
-"""The shape of the hostile-input test modules (``tests/test_hostile_*.py``).
+"""The shape of the hostile-input test modules (``tests/<subpackage>/test_hostile_*.py``).
 
 Each module holds a table, ``CASES``: rows of ``(case id, hostile input, expected
 behaviour)``, plain strings, and one test per row, marked with ``@case(case_id)``. The

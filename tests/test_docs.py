@@ -125,7 +125,7 @@ def test_the_hostile_inputs_page_shows_every_tested_case(fast_site):
         sys.path.pop(0)
     page = (fast_site / "user_guide" / "hostile.html").read_text()
     words = re.sub(r"\W+", "", html.unescape(re.sub(r"<[^>]+>", "", page)))
-    modules = sorted((ROOT / "tests").glob("test_hostile_*.py"))
+    modules = sorted((ROOT / "tests").rglob("test_hostile_*.py"))
     assert len(modules) >= 5
     for module in modules:
         for case_id, hostile, expected in hostile_tables.cases(module):

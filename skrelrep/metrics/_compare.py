@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state, check_scalar
 
-from .._relative import RelativeTransformer
+from ..relative import RelativeTransformer
 from ._agreement import cosine_agreement
 from ._chance import ChanceAgreementWarning
 from ._cka import linear_cka

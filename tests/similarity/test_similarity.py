@@ -397,7 +397,7 @@ def test_combined_similarity_params_clone_and_names():
 
 
 def test_similarity_list_is_checked_once_per_fit(X, monkeypatch):
-    from skrelrep import _relative
+    from skrelrep.relative import _transformer as _relative
 
     calls = []
     original = _relative.resolve_similarity

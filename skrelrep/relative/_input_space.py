@@ -32,8 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .utils._array_api import is_numpy_namespace, to_namespace, to_numpy
-from .utils._norms import row_norms
+from ..utils._array_api import is_numpy_namespace, to_namespace, to_numpy
+from ..utils._norms import row_norms
 
 __all__ = ["InputSpace", "width_hint"]
 

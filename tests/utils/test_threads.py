@@ -238,7 +238,7 @@ def test_non_finite_rows_are_refused_in_any_piece(three_threads, value, params, 
 
 def test_the_fused_kernel_spares_the_separate_finiteness_pass(monkeypatch):
     """Validation skips its own pass over X exactly where the kernel checks."""
-    import skrelrep._relative_input as relative_input
+    import skrelrep.relative._validation as relative_input
 
     seen = []
     original = relative_input.validate_data

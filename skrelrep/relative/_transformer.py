@@ -21,34 +21,34 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from ._anchor_preparation import prepare_anchors
-from ._input_space import InputSpace
-from ._relative_dask import fit_dask, transform_dask
-from ._relative_input import HINT, validate_input
-from .anchors._reservoir import StreamSample, stream_problem
-from .anchors._selection import (
+from ..anchors._reservoir import StreamSample, stream_problem
+from ..anchors._selection import (
     ANCHOR_SELECTION_CONSTRAINT,
     N_ANCHORS_CONSTRAINT,
     resolve_n_anchors,
     select_anchors,
 )
-from .similarity import Similarity
-from .similarity._combined import SIMILARITIES, resolve_similarity
-from .similarity._projection import relative_projection
-from .utils._array_api import (
+from ..similarity import Similarity
+from ..similarity._combined import SIMILARITIES, resolve_similarity
+from ..similarity._projection import relative_projection
+from ..utils._array_api import (
     as_dtype,
     is_dask_collection,
     take_rows,
     to_namespace,
     to_numpy,
 )
-from .utils._compat import (
+from ..utils._compat import (
     Interval,
     StrOptions,
     _fit_context,
     check_same_namespace,
     get_namespace_and_device,
 )
+from ._anchor_preparation import prepare_anchors
+from ._dask import fit_dask, transform_dask
+from ._input_space import InputSpace
+from ._validation import HINT, validate_input
 
 __all__ = ["RelativeTransformer"]
 

@@ -3,10 +3,10 @@
 from sklearn import get_config
 from sklearn.utils.validation import validate_data
 
+from ..similarity._projection import projection_refuses_non_finite
+from ..utils._array_api import float_dtypes, to_numpy_if_tensor
+from ..utils._compat import get_namespace_and_device
 from ._input_space import width_hint
-from .similarity._projection import projection_refuses_non_finite
-from .utils._array_api import float_dtypes, to_numpy_if_tensor
-from .utils._compat import get_namespace_and_device
 
 __all__ = ["HINT", "validate_input"]
 

@@ -9,9 +9,9 @@ anchors crowd in a narrow cone and the similarity reads angles.
 
 import scipy.sparse as sp
 
-from .utils._norms import normalize_rows
-from .utils._statistics import feature_scale, near_mean_rows
-from .utils._warnings import warn
+from ..utils._norms import normalize_rows
+from ..utils._statistics import feature_scale, near_mean_rows
+from ..utils._warnings import warn
 
 __all__ = ["CROWDING_THRESHOLD", "prepare_anchors"]
 

@@ -9,17 +9,17 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
+from ..anchors._selection import DATA_STRATEGIES, resolve_n_anchors, select_anchors
+from ..similarity._projection import relative_projection
 from ._input_space import width_hint
-from ._relative_input import HINT
-from .anchors._selection import DATA_STRATEGIES, resolve_n_anchors, select_anchors
-from .similarity._projection import relative_projection
+from ._validation import HINT
 
 __all__ = ["fit_dask", "transform_dask"]
 
 
 def fit_dask(estimator, X, y, X_parallel):
     """Fit ``estimator`` (a RelativeTransformer) on a dask array ``X``."""
-    from .utils import _dask
+    from ..utils import _dask
 
     X = _dask.check_dask_array(X, estimator)
     # Sets n_features_in_ and drops feature_names_in_, without converting X.
@@ -57,7 +57,7 @@ def fit_dask(estimator, X, y, X_parallel):
 
 def transform_dask(estimator, X):
     """Lazy relative representation of a dask array, blockwise over row chunks."""
-    from .utils import _dask
+    from ..utils import _dask
 
     X = _dask.check_dask_array(X, estimator)
     # scikit-learn's feature count and feature name checks, without converting X;

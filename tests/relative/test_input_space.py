@@ -11,7 +11,7 @@ import sklearn
 from scipy.stats import ortho_group
 
 from skrelrep import LatentTranslator, RelativeTransformer
-from skrelrep._input_space import InputSpace
+from skrelrep.relative._input_space import InputSpace
 
 N_FEATURES = 32
 
