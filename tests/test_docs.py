@@ -184,3 +184,23 @@ def test_full_build_executes_every_example(tmp_path):
     site = _build(tmp_path, gallery="all")
     not_run = [example for example in EXAMPLES if not _executed(site, example)]
     assert not not_run, f"examples that made no figure: {not_run}"
+
+
+def test_the_rotated_spaces_figure_shows_the_curve_its_text_describes():
+    """Two anchors, two spaces: the relative points coincide and fill a curve, not a
+    line (centred on two anchors, the columns would be exact opposites)."""
+    import runpy
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    script = ROOT / "docs" / "user_guide" / "plots" / "rotated_spaces.py"
+    try:
+        figure = runpy.run_path(str(script))
+    finally:
+        plt.close("all")
+    rel_a, rel_b = figure["rel_a"], figure["rel_b"]
+    assert abs(rel_a - rel_b).max() < 1e-12
+    assert abs(rel_a[:, 0] + rel_a[:, 1]).max() > 0.1  # not r2 = -r1

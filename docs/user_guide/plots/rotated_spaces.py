@@ -18,7 +18,9 @@ reflection = np.diag([1.0, -1.0])
 space_b = 0.4 * space_a @ reflection @ rotation  # another "seed": same shape, new pose
 
 anchors = [5, 70]  # one item of the first class, one of the second
-relative = RelativeTransformer(anchor_selection=anchors)
+# The paper's cosine, measured from the origin as the rays show. Centred on the mean of
+# two anchors, the anchors would be exact opposites and so would the two columns.
+relative = RelativeTransformer(anchor_selection=anchors, center=False)
 rel_a = relative.fit_transform(space_a)
 rel_b = relative.fit_transform(space_b)
 
