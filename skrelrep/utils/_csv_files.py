@@ -36,7 +36,10 @@ def read_csv(path, selector, *, labels):
         )
     notes = [f"line {header_line} is a header"] if header is not None else []
     return Contents(
-        values, notes=notes, where=lambda row: f"line {_line_of(path, row, header)}"
+        values,
+        notes=notes,
+        where=lambda row: f"line {_line_of(path, row, header)}",
+        columns=header,
     )
 
 

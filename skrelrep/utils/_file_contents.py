@@ -71,11 +71,14 @@ class Contents:
     where : callable
         ``where(i)`` says where row ``i`` of ``values`` is in the file ("line 9",
         "row 7 (counting from 0)"), for error messages.
+    columns : list of str or None
+        The names of the columns of ``values``, where the file names them.
     """
 
     values: object
     notes: list = field(default_factory=list)
     where: object = array_row
+    columns: list | None = None
 
 
 def is_number_word(text):

@@ -20,6 +20,9 @@ Formats of an embedding matrix (rows are items, columns features):
 - ``.csv``: comma-separated numbers; a first line is a header only when all its cells
   are names, or when it is ``0,1,2,...`` (pandas' names for unnamed columns).
 
+In every format, a column of increasing whole numbers among fractional features (an
+index or item ids) is refused: it is never a feature.
+
 Labels (one per row): a 1-D ``.npy``/``.npz`` array (numbers or strings), a
 one-column ``.parquet`` file or ``FILE.parquet:COLUMN``, or a ``.csv``/``.txt`` file
 with one label per line and no header. A missing label (NaN, a null, an empty line,
@@ -100,7 +103,8 @@ def read_embeddings(spec):
         _fail(spec, f"needs at least 2 rows and 1 column, got shape {values.shape}")
     if values.dtype.kind not in "biuf":
         _fail(spec, f"holds {values.dtype} values, not numbers (int, float or bool)")
-    values = values.astype(np.float32 if values.dtype == np.float32 else np.float64)
+    single = values.dtype.kind == "f" and values.dtype.itemsize == 4  # any byte order
+    values = values.astype(np.float32 if single else np.float64)
     bad = ~np.isfinite(values)
     if bad.any():
         row = int(np.flatnonzero(bad.any(axis=1))[0])
@@ -109,6 +113,7 @@ def read_embeddings(spec):
             f"contains NaN or infinite values ({int(bad.sum())} of them; the first "
             f"in {contents.where(row)})",
         )
+    _refuse_an_index_column(spec, values, contents.columns)
     n_items, width = values.shape
     description = f"{n_items} items x {width} features, {values.dtype}"
     return values, "; ".join([description, *contents.notes])
@@ -183,6 +188,41 @@ def read_labels(spec):
         )
     description = f"{labels.shape[0]} labels, {n_classes} classes"
     return labels, "; ".join([description, *contents.notes])
+
+
+def _refuse_an_index_column(spec, values, names):
+    """Refuse a column of increasing whole numbers among fractional features.
+
+    That is what an index or item ids look like (a pandas index written to a CSV file
+    under a name, an ``id`` column), never what a feature of an embedding looks
+    like: read as a feature, it would dominate every measure. Files of whole numbers
+    only (counts) have no column that stands out, and are read as they are.
+    """
+    n_items, width = values.shape
+    if n_items < 3 or width < 2:
+        return
+    head = values[:3]
+    candidates = np.flatnonzero(
+        (head == np.round(head)).all(axis=0) & (np.diff(head, axis=0) > 0).all(axis=0)
+    )
+    for column in candidates:
+        numbers = values[:, column]
+        if (numbers != np.round(numbers)).any() or (np.diff(numbers) <= 0).any():
+            continue
+        others = np.arange(width) != column
+        if not any(  # whole numbers everywhere: no column stands out
+            (rows != np.round(rows)).any()
+            for rows in (values[i : i + 1024, others] for i in range(0, n_items, 1024))
+        ):
+            return
+        name = f" ({names[column]!r})" if names else ""
+        _fail(
+            spec,
+            f"column {column + 1}{name} holds increasing whole numbers "
+            f"({numbers[0]:g}, {numbers[1]:g}, ..., {numbers[-1]:g}), as an index or "
+            "item ids do, not a feature: write the file without it (from pandas: "
+            "index=False)",
+        )
 
 
 def split_spec(spec):

@@ -79,7 +79,7 @@ def read_parquet(path, column, *, labels):
             "a list of numbers per row (name no column to read all numeric columns "
             "as features)"
         )
-    return Contents(np.column_stack(arrays), notes=notes)
+    return Contents(np.column_stack(arrays), notes=notes, columns=chosen)
 
 
 def pandas_index_columns(schema):

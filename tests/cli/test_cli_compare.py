@@ -271,11 +271,13 @@ def test_k_too_large_for_the_items_exits_2(tmp_path, spaces, capsys):
     assert "--k 40: too large for 60 items" in _error_line(capsys)
 
 
-def test_ctrl_c_exits_130(tmp_path, spaces, capsys, monkeypatch):
+@pytest.mark.parametrize("stage", ["compare_spaces", "read_embeddings"])
+def test_ctrl_c_exits_130(tmp_path, spaces, capsys, monkeypatch, stage):
+    # While the measures are computed, or while a (large) file is read.
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_compare_command, "compare_spaces", interrupted)
+    monkeypatch.setattr(_compare_command, stage, interrupted)
     A, B = spaces
     first, second = _write(tmp_path / "a", A, "npy"), _write(tmp_path / "b", B, "npy")
     out = tmp_path / "out"
