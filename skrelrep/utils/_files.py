@@ -73,6 +73,9 @@ class DataFileError(ValueError):
         super().__init__(f"{name}: {reason}")
         self.name, self.reason = str(name), reason
 
+    def __reduce__(self):  # pickles (to another process) with both parts
+        return type(self), (self.name, self.reason)
+
 
 def read_embeddings(spec):
     """A 2-D array of finite numbers from file ``spec`` (``.npz:KEY`` and
@@ -104,7 +107,7 @@ def read_embeddings(spec):
     if values.dtype.kind not in "biuf":
         _fail(spec, f"holds {values.dtype} values, not numbers (int, float or bool)")
     single = values.dtype.kind == "f" and values.dtype.itemsize == 4  # any byte order
-    values = values.astype(np.float32 if single else np.float64)
+    values = values.astype(np.float32 if single else np.float64, copy=False)
     bad = ~np.isfinite(values)
     if bad.any():
         row = int(np.flatnonzero(bad.any(axis=1))[0])

@@ -101,7 +101,9 @@ def test_every_file_type_gives_the_metrics_of_the_python_function(
     for figure in FIGURES:
         assert (out / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"]({figure})" in report
-    assert "retrieval_mrr@4" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "retrieval_mrr@4" in printed.out
+    assert printed.err == ""  # no warning on ordinary files
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporaries
 
 
@@ -316,6 +318,12 @@ def test_one_error_type_carries_the_file_name(tmp_path):
     assert error.value.name == spec
     assert str(error.value) == f"{spec}: {error.value.reason}"
     assert error.value.reason.startswith("cannot read (No such file")
+    copy = pickle.loads(pickle.dumps(error.value))
+    assert (copy.name, copy.reason, str(copy)) == (
+        spec,
+        error.value.reason,
+        str(error.value),
+    )
     assert split_spec(spec) == (tmp_path / "none.npz", "key")
     # A file whose name has a colon is that file, not a selector.
     literal = tmp_path / "a.npz:b"
