@@ -15,14 +15,15 @@ import json
 import math
 import shlex
 import sys
+import warnings
 from pathlib import Path
 
 from . import __version__
 from .metrics import compare_spaces
 from .utils._atomic import atomic_write, atomic_write_text, check_writable_dir
-from .utils._files import DataFileError, read_labels, read_matrix
+from .utils._files import DataFileError, read_embeddings, read_labels
 
-__all__ = ["add_compare_parser", "run_compare"]
+__all__ = ["add_compare_parser", "parse_integer", "run_compare"]
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -32,17 +33,21 @@ EPILOG = f"""\
 files (rows are the same items in the same order in A and B; widths may differ):
   .npy      a 2-D numeric array (pickles and object arrays are refused)
   .npz      its only array, or FILE.npz:KEY for one of several
-  .parquet  numeric columns, or one column of equal-length numeric lists
-  .csv      comma-separated numbers; a first line that is not all numbers, or
-            is 0,1,2,... (pandas' names of unnamed columns), is a header
-  labels    --labels: a 1-D .npy/.npz array, a one-column .parquet, or a .csv/.txt
-            with one label per line and no header
+  .parquet  numeric columns, or one column of equal-length numeric lists (found
+            when it is the only one, or FILE.parquet:COLUMN); a pandas index in
+            the file is never read as data
+  .csv      comma-separated numbers; the first line is a header only when all its
+            cells are names, or it is 0,1,2,... (pandas' names of unnamed columns)
+  labels    --labels: a 1-D .npy/.npz array, a one-column .parquet or
+            FILE.parquet:COLUMN, or a .csv/.txt with one label per line and no
+            header; a missing label (NaN, null, empty line, NA) is refused
 
 exit status:
   {EXIT_OK}    the report was written
   {EXIT_USAGE}    bad arguments, --out not a writable directory, or an input file
-       missing, unreadable, not numeric, with NaN or infinite values, or whose rows
-       do not match (one line naming the file; nothing was computed)
+       missing, unreadable, not numeric, with NaN or infinite values or missing
+       labels, or whose rows do not match (one line naming the file and the line
+       or row; nothing was computed)
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C); files already written are whole
 """
 
@@ -59,15 +64,37 @@ FIGURES = {
 }
 
 
-def _count(minimum):
+# A bound on --permutations that no run needs: p-values down to 1e-5, and a null of a
+# few megabytes. Absurd values are refused before any work.
+MAX_PERMUTATIONS = 100_000
+
+
+def parse_integer(text):
+    """The integer written in ``text`` as plain decimal digits; None otherwise.
+
+    Stricter than :class:`int`, which also reads ``"5_0"`` as 50, and spaces, signs
+    and other scripts' digits: an option's value is taken only as written.
+    """
+    if not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
+
+
+def _count(minimum, maximum=None):
+    """An argparse type: an integer from ``minimum`` (to ``maximum``)."""
+    bounds = (
+        f"of at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+    )
+
     def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
+        value = parse_integer(text)
+        if (
+            value is None
+            or value < minimum
+            or (maximum is not None and value > maximum)
+        ):
             raise argparse.ArgumentTypeError(
-                f"must be an integer of at least {minimum}, got {text!r}"
+                f"must be an integer {bounds}, got {text!r}"
             )
         return value
 
@@ -90,11 +117,11 @@ def add_compare_parser(subparsers, *, seed):
     compare.add_argument("B", help="the same items in the second space")
     compare.add_argument(
         "--anchors",
-        type=_count(1),
+        type=_count(2),
         default=300,
         metavar="N",
-        help="parallel anchors, random items (at most half the items; default: "
-        "%(default)s)",
+        help="parallel anchors, random items: at least 2 (centred cosines need two), "
+        "at most half the items (default: %(default)s)",
     )
     compare.add_argument(
         "--k", type=_count(1), default=10, help="neighbours (default: %(default)s)"
@@ -102,10 +129,11 @@ def add_compare_parser(subparsers, *, seed):
     compare.add_argument("--labels", metavar="FILE", help="one label per item")
     compare.add_argument(
         "--permutations",
-        type=_count(0),
+        type=_count(0, MAX_PERMUTATIONS),
         default=99,
         metavar="M",
-        help="permutations of the null; 0 for no p-values (default: %(default)s)",
+        help=f"permutations of the null, at most {MAX_PERMUTATIONS}; 0 for no "
+        "p-values (default: %(default)s)",
     )
     compare.add_argument(
         "--out", default="skrelrep-compare", help="report folder (default: %(default)s)"
@@ -121,7 +149,14 @@ def add_compare_parser(subparsers, *, seed):
 
 def run_compare(parser, args, argv):
     """Run ``skrelrep compare`` with parsed ``args``; returns the exit status."""
+    try:
+        return _run(parser, args, argv)
+    except KeyboardInterrupt:
+        print("\ninterrupted: the report is not complete", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
 
+
+def _run(parser, args, argv):
     def fail(message):
         parser.exit(EXIT_USAGE, f"skrelrep compare: error: {message}\n")
 
@@ -130,15 +165,22 @@ def run_compare(parser, args, argv):
         fail(f"--out {args.out}: {problem}")
     if importlib.util.find_spec("matplotlib") is None:
         fail("the report's figures need matplotlib: pip install 'skrelrep[report]'")
+    read = {}
     try:
-        A, B = read_matrix(args.A), read_matrix(args.B)
-        labels = None if args.labels is None else read_labels(args.labels)
+        for role, spec in [("A", args.A), ("B", args.B)]:
+            read[role] = read_embeddings(spec)
+            print(f"{role}: {spec}: {read[role][1]}", flush=True)
+        if args.labels is not None:
+            read["labels"] = read_labels(args.labels)
+            print(f"labels: {args.labels}: {read['labels'][1]}", flush=True)
     except DataFileError as error:
         fail(str(error))
+    (A, about_a), (B, about_b) = read["A"], read["B"]
+    labels = read.get("labels", (None, None))[0]
     if A.shape[0] != B.shape[0]:
         fail(
             f"{args.B}: has {B.shape[0]} rows and {args.A} has {A.shape[0]}: row i "
-            "must be the same item in both files"
+            "must be the same item in both files (how each was read is above)"
         )
     n_items = A.shape[0]
     if labels is not None and labels.shape[0] != n_items:
@@ -154,10 +196,21 @@ def run_compare(parser, args, argv):
             f"--k {args.k}: too large for {n_items} items ({n_anchors} of them "
             "anchors): k must be smaller than the number of other items"
         )
+    if n_anchors < args.anchors:
+        print(
+            f"--anchors {args.anchors}: capped at {n_anchors}, half of the {n_items} "
+            "items (the relative measures are computed on the other half)",
+            flush=True,
+        )
 
     command = "skrelrep " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
-    try:
-        print(f"Comparing {args.A} {A.shape} and {args.B} {B.shape} ...", flush=True)
+    print(
+        f"Comparing ({n_anchors} anchors, k={args.k}, {args.permutations} "
+        "permutations) ...",
+        flush=True,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         comparison = compare_spaces(
             A,
             B,
@@ -167,10 +220,10 @@ def run_compare(parser, args, argv):
             n_permutations=args.permutations,
             random_state=args.seed,
         )
-        _write(comparison, args, command)
-    except KeyboardInterrupt:
-        print("\ninterrupted: the report is not complete", file=sys.stderr, flush=True)
-        return EXIT_INTERRUPTED
+    notes = list(dict.fromkeys(str(warning.message) for warning in caught))
+    for note in notes:
+        print(f"skrelrep compare: warning: {note}", file=sys.stderr, flush=True)
+    _write(comparison, args, command, {"A": about_a, "B": about_b}, notes)
     print(
         comparison.measures[["measure", "codes", "value", "pvalue"]].to_string(
             index=False, float_format=lambda v: f"{v:.3f}"
@@ -180,17 +233,29 @@ def run_compare(parser, args, argv):
     return EXIT_OK
 
 
-def _write(comparison, args, command):
-    """The figures, ``metrics.json`` and ``report.md``, each written atomically."""
+def _write(comparison, args, command, about, notes):
+    """The figures, ``metrics.json`` and ``report.md``, each written atomically.
+
+    A figure of the report's set that this comparison does not draw (the nulls,
+    without permutations) is removed, so no figure of an earlier run is left beside
+    the report.
+    """
     import matplotlib.pyplot as plt
 
     from . import plotting
 
     out = Path(args.out)
+    drawn = [
+        stem
+        for stem in FIGURES
+        if not (stem == "nulls" and comparison.n_permutations == 0)
+    ]
+    for stem in FIGURES:
+        if stem not in drawn:
+            (out / f"{stem}.png").unlink(missing_ok=True)
     shown = []
-    for stem, (function, caption) in FIGURES.items():
-        if stem == "nulls" and comparison.n_permutations == 0:
-            continue
+    for stem in drawn:
+        function, caption = FIGURES[stem]
         plot = getattr(plotting, function)
         figure = (
             plot(comparison, names=(args.A, args.B))
@@ -210,7 +275,9 @@ def _write(comparison, args, command):
         for name, value in comparison.metrics.items()
     }
     atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
-    atomic_write_text(out / "report.md", _markdown(comparison, args, command, shown))
+    atomic_write_text(
+        out / "report.md", _markdown(comparison, args, command, shown, about, notes)
+    )
 
 
 _CODES = {
@@ -220,10 +287,10 @@ _CODES = {
 }
 
 
-def _markdown(comparison, args, command, shown):
+def _markdown(comparison, args, command, shown, about, notes):
     from .report import markdown_table
 
-    (n_items, width_a), (_, width_b) = comparison.shapes
+    n_items = comparison.shapes[0][0]
     k, n_anchors, n_permutations = (
         comparison.k,
         comparison.n_anchors,
@@ -238,10 +305,15 @@ def _markdown(comparison, args, command, shown):
         f"- Command: `{command}`",
         f"- skrelrep {__version__}, "
         f"{datetime.datetime.now().isoformat(timespec='seconds')}",
-        f"- A: `{args.A}`, {n_items} items x {width_a} features",
-        f"- B: `{args.B}`, {n_items} items x {width_b} features",
-        f"- {n_anchors} parallel anchors (random items, seed {args.seed}); the "
-        f"relative measures use the other {n_items - n_anchors} items",
+        f"- A: `{args.A}`, {about['A']}",
+        f"- B: `{args.B}`, {about['B']}",
+        f"- {n_anchors} parallel anchors (random items, seed {args.seed}"
+        + (
+            f"; --anchors {args.anchors} capped at half the items"
+            if n_anchors < args.anchors
+            else ""
+        )
+        + f"); the relative measures use the other {n_items - n_anchors} items",
         f"- k = {k} neighbours; {n_permutations} permutations",
         "",
         "## Measures",
@@ -281,6 +353,8 @@ def _markdown(comparison, args, command, shown):
             markdown_table(comparison.per_class),
             "",
         ]
+    if notes:
+        lines += ["## Warnings", "", *(f"- {note}" for note in notes), ""]
     lines += ["## Figures", ""]
     for stem, caption in shown:
         lines += [f"### {caption}", "", f"![{caption}]({stem}.png)", ""]

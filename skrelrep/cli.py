@@ -17,7 +17,7 @@ import sys
 import time
 import warnings
 
-from ._compare_command import add_compare_parser, run_compare
+from ._compare_command import add_compare_parser, parse_integer, run_compare
 from .experiments import EXPERIMENTS, get_experiment
 from .utils._atomic import check_writable_dir
 
@@ -57,10 +57,7 @@ MAX_SEED = 2**31 - 1
 
 def _seed(text):
     """``--seed``: an integer from 0 to ``MAX_SEED`` (argparse reports the error)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = None
+    value = parse_integer(text)  # plain digits only: "5_0" is not 50
     if value is None or not 0 <= value <= MAX_SEED:
         raise argparse.ArgumentTypeError(
             f"must be an integer from 0 to {MAX_SEED}, got {text!r}"

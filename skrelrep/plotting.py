@@ -8,6 +8,7 @@ when a figure is drawn.
 
 import numpy as np
 from scipy.cluster.hierarchy import leaves_list, linkage
+from scipy.spatial.distance import pdist
 
 from .utils._matplotlib import pyplot as _pyplot
 
@@ -59,7 +60,23 @@ def plot_permutation_nulls(comparison):
     )
     for ax, row in zip(axes.ravel(), rows, strict=False):
         null = comparison.nulls[row.measure]
-        ax.hist(null, bins=20, color="tab:grey", alpha=0.8, label="permuted rows")
+        null = null[np.isfinite(null)]
+        if null.size:
+            ax.hist(
+                null,
+                bins=_bins(null),
+                color="tab:grey",
+                alpha=0.8,
+                label="permuted rows",
+            )
+        else:
+            ax.text(
+                0.5,
+                0.5,
+                "no finite value in the null",
+                ha="center",
+                transform=ax.transAxes,
+            )
         ax.axvline(row.value, color="tab:red", linewidth=2, label="observed")
         ax.set_title(
             f"{row.measure} ({row.codes})\n{row.value:.3f}, p = {row.pvalue:.3g}",
@@ -177,11 +194,28 @@ def plot_anchor_similarities(comparison, *, names=("A", "B")):
     return figure
 
 
+def _bins(values, n_bins=20):
+    """Histogram bin edges for ``values``, also when they span no range.
+
+    A null that is constant up to rounding (two spaces without variance) spans a
+    few ulps, too little for ``n_bins`` finite bins: it gets one bin around its
+    value instead.
+    """
+    low, high = float(values.min()), float(values.max())
+    scale = max(abs(low), abs(high), 1.0)
+    if high - low > 1e-9 * scale:
+        return np.linspace(low, high, n_bins + 1)
+    half = 0.01 * scale
+    return np.array([low - half, high + half])
+
+
 def _order(matrix):
     """Rows in the leaf order of an average-linkage clustering (a stable order).
 
-    Euclidean between rows: finite even for a zero row (an anchor at the mean).
+    Euclidean between rows: finite even for a zero row (an anchor at the mean). The
+    distances are passed condensed, so that a matrix of zeros (anchors without
+    variance) is not mistaken for a distance matrix.
     """
     if matrix.shape[0] < 3:
         return np.arange(matrix.shape[0])
-    return leaves_list(linkage(matrix, method="average"))
+    return leaves_list(linkage(pdist(matrix), method="average"))

@@ -1,239 +1,269 @@
-"""Embeddings and labels read from a user's files, as data only (``skrelrep compare``).
+"""Embeddings and labels read from a user's files, as data only.
+
+The readers of the command line (``skrelrep compare``, and any command that reads
+the user's vectors): :func:`read_embeddings` and :func:`read_labels` take a file
+spec and return the array and a one-line description of what was read. Every
+problem is a :class:`DataFileError`, whose message starts with the spec.
 
 Files may come from strangers, so nothing in one can make Python run code: NumPy
-files are read with ``allow_pickle=False`` (object arrays and pickles are refused),
-Parquet files with pyarrow's table reader (column types checked, no pandas metadata
-applied), CSV files as text. Every problem is a :class:`DataFileError` whose message
-starts with the file's name.
+files are read with ``allow_pickle=False`` after their headers are checked (object
+arrays and pickles are refused), Parquet files as typed columns with pyarrow, CSV
+files as text.
 
 Formats of an embedding matrix (rows are items, columns features):
 
 - ``.npy``: a 2-D numeric array;
 - ``.npz``: the file's only array, or ``FILE.npz:KEY`` for one of several;
-- ``.parquet``: numeric columns, or a single column of equal-length numeric lists;
-- ``.csv``: comma-separated numbers; a first line that is not all numbers, or is
-  ``0,1,2,...`` (pandas' names for unnamed columns), is a header and skipped.
+- ``.parquet``: numeric columns (one feature each), or one column of equal-length
+  numeric lists: the only such column, or ``FILE.parquet:COLUMN``; a pandas index
+  stored in the file is never read as data;
+- ``.csv``: comma-separated numbers; a first line is a header only when all its cells
+  are names, or when it is ``0,1,2,...`` (pandas' names for unnamed columns).
+
+In every format, a column of increasing whole numbers among fractional features (an
+index or item ids) is refused: it is never a feature.
 
 Labels (one per row): a 1-D ``.npy``/``.npz`` array (numbers or strings), a
-one-column ``.parquet`` file, or a ``.csv``/``.txt`` file with one label per line and
-no header.
+one-column ``.parquet`` file or ``FILE.parquet:COLUMN``, or a ``.csv``/``.txt`` file
+with one label per line and no header. A missing label (NaN, a null, an empty line,
+``NA``) is refused, and so are fractional numbers (a continuous target, not classes).
+
+Each file type has one reader in ``_READERS``; a new type (a FAISS index file, for
+instance) is one more entry there, a function ``reader(path, selector, *, labels)``
+returning :class:`~skrelrep.utils._file_contents.Contents`.
 """
 
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-__all__ = ["DataFileError", "read_labels", "read_matrix"]
+from ._csv_files import read_csv
+from ._file_contents import MISSING_WORDS, Unreadable
+from ._numpy_files import read_npy, read_npz
+from ._parquet_files import read_parquet
 
+__all__ = ["SUFFIXES", "DataFileError", "read_embeddings", "read_labels", "split_spec"]
+
+# suffix -> reader(path, selector, *, labels) -> Contents
+_READERS = {
+    ".npy": read_npy,
+    ".npz": read_npz,
+    ".parquet": read_parquet,
+    ".csv": read_csv,
+    ".txt": read_csv,  # labels only
+}
 SUFFIXES = (".npy", ".npz", ".parquet", ".csv")
-_NAN_WORDS = {"nan", "+nan", "-nan"}
+_LABEL_SUFFIXES = (*SUFFIXES, ".txt")
+# The suffixes whose files hold several arrays, and what a ":NAME" selects in them.
+_SELECTORS = {".npz": "KEY", ".parquet": "COLUMN"}
 
 
 class DataFileError(ValueError):
-    """A file that cannot be read as the data asked for; the message names it."""
+    """A file that cannot be read as the data asked for.
+
+    Attributes
+    ----------
+    name : str
+        The file spec as given (with its ``:KEY`` or ``:COLUMN``).
+    reason : str
+        What is wrong; the message is ``"{name}: {reason}"``.
+    """
+
+    def __init__(self, name, reason):
+        super().__init__(f"{name}: {reason}")
+        self.name, self.reason = str(name), reason
+
+    def __reduce__(self):  # pickles (to another process) with both parts
+        return type(self), (self.name, self.reason)
 
 
-def read_matrix(name):
-    """A 2-D array of finite numbers from file ``name`` (``FILE.npz:KEY`` allowed)."""
-    path, key = _split_key(name)
-    values = _read(path, key, name, labels=False)
+def read_embeddings(spec):
+    """A 2-D array of finite numbers from file ``spec`` (``.npz:KEY`` and
+    ``.parquet:COLUMN`` allowed).
+
+    Returns
+    -------
+    values : ndarray of shape (n_items, n_features)
+        float32 when the file holds float32, float64 otherwise.
+    description : str
+        What was read, for a person: ``"60 items x 5 features, float64"``, and how
+        where it is not obvious (``"line 1 is a header"``, ``"column 'embedding'"``).
+
+    Raises
+    ------
+    DataFileError
+        A missing, unreadable or non-numeric file, NaN or infinite values.
+    """
+    contents = _read(spec, labels=False)
+    values = contents.values
     if values.ndim != 2:
-        raise DataFileError(
-            f"{name}: expected a 2-D array (rows are items, columns features), got "
-            f"shape {values.shape}"
+        _fail(
+            spec,
+            "expected a 2-D array (rows are items, columns features), got shape "
+            f"{values.shape}",
         )
     if values.shape[0] < 2 or values.shape[1] < 1:
-        raise DataFileError(
-            f"{name}: needs at least 2 rows and 1 column, got shape {values.shape}"
-        )
+        _fail(spec, f"needs at least 2 rows and 1 column, got shape {values.shape}")
     if values.dtype.kind not in "biuf":
-        raise DataFileError(
-            f"{name}: holds {values.dtype} values, not numbers (int, float or bool)"
-        )
-    values = values.astype(np.float32 if values.dtype == np.float32 else np.float64)
+        _fail(spec, f"holds {values.dtype} values, not numbers (int, float or bool)")
+    single = values.dtype.kind == "f" and values.dtype.itemsize == 4  # any byte order
+    values = values.astype(np.float32 if single else np.float64, copy=False)
     bad = ~np.isfinite(values)
     if bad.any():
         row = int(np.flatnonzero(bad.any(axis=1))[0])
-        raise DataFileError(
-            f"{name}: contains NaN or infinite values ({int(bad.sum())} of them; the "
-            f"first in row {row})"
+        _fail(
+            spec,
+            f"contains NaN or infinite values ({int(bad.sum())} of them; the first "
+            f"in {contents.where(row)})",
         )
-    return values
+    _refuse_an_index_column(spec, values, contents.columns)
+    n_items, width = values.shape
+    description = f"{n_items} items x {width} features, {values.dtype}"
+    return values, "; ".join([description, *contents.notes])
 
 
-def read_labels(name):
-    """A 1-D array of labels (numbers or strings) from file ``name``."""
-    path, key = _split_key(name)
-    labels = _read(path, key, name, labels=True)
+def read_labels(spec):
+    """A 1-D array of labels (numbers or strings) from file ``spec``.
+
+    Returns
+    -------
+    labels : ndarray of shape (n_items,)
+    description : str
+        ``"60 labels, 2 classes"``, and how they were read where not obvious.
+
+    Raises
+    ------
+    DataFileError
+        A missing or unreadable file, a missing label, fractional numbers, or labels
+        that are all different (no class of two items).
+    """
+    contents = _read(spec, labels=True)
+    labels = contents.values
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
     if labels.ndim != 1:
-        raise DataFileError(
-            f"{name}: expected one label per row (a 1-D array or one column), got "
-            f"shape {labels.shape}"
+        _fail(
+            spec,
+            "expected one label per row (a 1-D array or one column), got shape "
+            f"{labels.shape}",
         )
     if labels.dtype.kind not in "biufUS":
-        raise DataFileError(
-            f"{name}: labels must be numbers or strings, not {labels.dtype}"
+        _fail(spec, f"labels must be numbers or strings, not {labels.dtype}")
+    if labels.dtype.kind == "S":
+        try:
+            labels = labels.astype(str)
+        except UnicodeDecodeError:
+            _fail(spec, "its byte-string labels are not ASCII; save them as str")
+    if labels.dtype.kind == "f":
+        missing = ~np.isfinite(labels)
+        if missing.any():
+            row = int(np.flatnonzero(missing)[0])
+            _fail(
+                spec,
+                f"the label in {contents.where(row)} is {labels[row]}: a missing "
+                "label (every item needs one)",
+            )
+        fractional = labels != np.round(labels)
+        if fractional.any():
+            row = int(np.flatnonzero(fractional)[0])
+            _fail(
+                spec,
+                f"holds fractional numbers ({labels[row].item()!r} in "
+                f"{contents.where(row)}): "
+                "labels name classes; bin a continuous target into classes first",
+            )
+    if labels.dtype.kind == "U":
+        missing = np.isin(np.char.strip(labels), list(MISSING_WORDS))
+        if missing.any():
+            row = int(np.flatnonzero(missing)[0])
+            _fail(
+                spec,
+                f"the label in {contents.where(row)} is {str(labels[row])!r}, which "
+                "stands for a missing value: every item needs a label (rename the "
+                "class if it is one)",
+            )
+    n_classes = np.unique(labels).shape[0]
+    if n_classes == labels.shape[0] > 1:
+        _fail(
+            spec,
+            f"all {n_classes} labels differ: label purity needs classes of at least "
+            "2 items (are these item ids?)",
         )
-    return labels
+    description = f"{labels.shape[0]} labels, {n_classes} classes"
+    return labels, "; ".join([description, *contents.notes])
 
 
-def _split_key(name):
-    """``"a.npz:key"`` -> ``(Path("a.npz"), "key")``; a file of that name wins."""
-    name = str(name)
-    stem, colon, key = name.rpartition(":")
-    if colon and stem.lower().endswith(".npz") and not Path(name).exists():
-        return Path(stem), key
+def _refuse_an_index_column(spec, values, names):
+    """Refuse a column of increasing whole numbers among fractional features.
+
+    That is what an index or item ids look like (a pandas index written to a CSV file
+    under a name, an ``id`` column), never what a feature of an embedding looks
+    like: read as a feature, it would dominate every measure. Files of whole numbers
+    only (counts) have no column that stands out, and are read as they are.
+    """
+    n_items, width = values.shape
+    if n_items < 3 or width < 2:
+        return
+    head = values[:3]
+    candidates = np.flatnonzero(
+        (head == np.round(head)).all(axis=0) & (np.diff(head, axis=0) > 0).all(axis=0)
+    )
+    for column in candidates:
+        numbers = values[:, column]
+        if (numbers != np.round(numbers)).any() or (np.diff(numbers) <= 0).any():
+            continue
+        others = np.arange(width) != column
+        if not any(  # whole numbers everywhere: no column stands out
+            (rows != np.round(rows)).any()
+            for rows in (values[i : i + 1024, others] for i in range(0, n_items, 1024))
+        ):
+            return
+        name = f" ({names[column]!r})" if names else ""
+        _fail(
+            spec,
+            f"column {column + 1}{name} holds increasing whole numbers "
+            f"({numbers[0]:g}, {numbers[1]:g}, ..., {numbers[-1]:g}), as an index or "
+            "item ids do, not a feature: write the file without it (from pandas: "
+            "index=False)",
+        )
+
+
+def split_spec(spec):
+    """``"a.npz:key"`` -> ``(Path("a.npz"), "key")``; a file of that very name wins."""
+    name = str(spec)
+    stem, colon, selector = name.rpartition(":")
+    if colon and Path(stem).suffix.lower() in _SELECTORS and not Path(name).exists():
+        return Path(stem), selector
     return Path(name), None
 
 
-def _read(path, key, name, *, labels):
+def _fail(spec, reason):
+    raise DataFileError(spec, reason)
+
+
+def _read(spec, *, labels):
+    path, selector = split_spec(spec)
     suffix = path.suffix.lower()
-    allowed = (*SUFFIXES, ".txt") if labels else SUFFIXES
+    allowed = _LABEL_SUFFIXES if labels else SUFFIXES
     if suffix not in allowed:
-        raise DataFileError(
-            f"{name}: unsupported file type {suffix or '(none)'!r}; use "
-            + ", ".join(allowed)
+        _fail(
+            spec,
+            f"unsupported file type {suffix or '(none)'!r}; use " + ", ".join(allowed),
         )
-    if key is not None and suffix != ".npz":
-        raise DataFileError(f"{name}: a :KEY is only for .npz files")
+    if selector is not None and suffix not in _SELECTORS:
+        _fail(
+            spec,
+            "a :NAME after the file is for .npz (:KEY) and .parquet (:COLUMN) files",
+        )
+    if selector == "":
+        _fail(spec, f"no {_SELECTORS[suffix]} after the colon")
     try:
-        if suffix in (".npy", ".npz"):
-            return _read_numpy(path, key, name, suffix)
-        if suffix == ".parquet":
-            return _read_parquet(path, name, labels=labels)
-        return _read_text(path, name, labels=labels)
-    except DataFileError:
-        raise
+        return _READERS[suffix](path, selector, labels=labels)
+    except Unreadable as error:
+        _fail(spec, str(error))
     except OSError as error:
-        raise DataFileError(
-            f"{name}: cannot read ({error.strerror or error})"
-        ) from None
-    except Exception as error:  # a malformed file: whatever the reader raised
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise DataFileError(f"{name}: cannot read as {suffix}: {reason}") from None
-
-
-def _read_numpy(path, key, name, suffix):
-    try:
-        loaded = np.load(path, allow_pickle=False)
-    except ValueError as error:  # a pickle, an object array, or not NumPy's format
-        raise DataFileError(
-            f"{name}: refused: not a plain NumPy array (pickled Python objects, which "
-            "could run code, are never loaded)"
-        ) from error
-    if isinstance(loaded, np.ndarray):
-        if suffix == ".npz":
-            raise DataFileError(f"{name}: is a .npy file, not a .npz archive")
-        return loaded
-    with loaded:
-        if suffix == ".npy":
-            raise DataFileError(f"{name}: is a .npz archive; name it .npz")
-        keys = list(loaded.files)
-        if key is None:
-            if len(keys) != 1:
-                raise DataFileError(
-                    f"{name}: holds {len(keys)} arrays ({', '.join(keys) or 'none'}); "
-                    f"choose one as {name}:KEY"
-                )
-            key = keys[0]
-        elif key not in keys:
-            raise DataFileError(
-                f"{name}: has no array {key!r}; it holds {', '.join(keys) or 'none'}"
-            )
-        try:
-            return loaded[key]
-        except ValueError as error:  # an object array inside the archive
-            raise DataFileError(
-                f"{name}: refused: array {key!r} holds pickled Python objects, which "
-                "could run code (only plain numeric arrays are read)"
-            ) from error
-
-
-def _read_parquet(path, name, *, labels):
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise DataFileError(
-            f"{name}: reading .parquet files needs pyarrow: pip install "
-            "'skrelrep[report]'"
-        ) from None
-    table = pq.read_table(path)
-
-    def numeric(kind):
-        return (
-            pa.types.is_integer(kind)
-            or pa.types.is_floating(kind)
-            or (pa.types.is_boolean(kind))
-        )
-
-    columns = table.column_names
-    if len(columns) == 1 and (
-        pa.types.is_list(table.schema[0].type)
-        or pa.types.is_fixed_size_list(table.schema[0].type)
-        or pa.types.is_large_list(table.schema[0].type)
-    ):
-        if not numeric(table.schema[0].type.value_type):
-            raise DataFileError(
-                f"{name}: column {columns[0]!r} holds non-numeric lists"
-            )
-        rows = table.column(0).to_pylist()
-        if any(row is None for row in rows) or len({len(row) for row in rows}) > 1:
-            raise DataFileError(
-                f"{name}: the lists of column {columns[0]!r} are missing or of "
-                "different lengths"
-            )
-        return np.array(rows, dtype=np.float64)
-    for column, field in zip(columns, table.schema, strict=True):
-        text = labels and (
-            pa.types.is_string(field.type) or pa.types.is_large_string(field.type)
-        )
-        if not numeric(field.type) and not text:
-            raise DataFileError(
-                f"{name}: column {column!r} holds {field.type}, not numbers"
-            )
-    if not columns:
-        raise DataFileError(f"{name}: has no columns")
-    arrays = [table.column(i).to_numpy() for i in range(len(columns))]
-    kinds = {array.dtype.kind for array in arrays}
-    if "O" in kinds:  # string columns: labels only
-        return np.column_stack([array.astype(str) for array in arrays])
-    return np.column_stack(arrays)
-
-
-def _read_text(path, name, *, labels):
-    # Every cell as text: nothing is interpreted but numbers, and only below.
-    frame = pd.read_csv(
-        path, header=None, dtype=str, keep_default_na=False, skip_blank_lines=True
-    )
-    if labels:
-        if frame.shape[1] != 1:
-            raise DataFileError(
-                f"{name}: expected one label per line, got {frame.shape[1]} columns"
-            )
-        return frame[0].to_numpy(dtype=str)
-    numbers = frame.apply(lambda column: pd.to_numeric(column, errors="coerce"))
-    text = frame.apply(lambda column: column.str.strip().str.lower())
-    not_numbers = numbers.isna() & ~text.isin(_NAN_WORDS)
-    first_line = 0
-    # A header: a first line with a cell that is not a number, or the column numbers
-    # 0, 1, ... that pandas writes for a frame without column names.
-    pandas_names = [str(j) for j in range(frame.shape[1])]
-    if not_numbers.iloc[0].any() or frame.iloc[0].str.strip().tolist() == pandas_names:
-        if frame.iloc[0, 0].strip() == "":
-            raise DataFileError(
-                f"{name}: the first column has no name, as pandas writes its index; "
-                "write the file with index=False"
-            )
-        numbers, not_numbers, first_line = numbers.iloc[1:], not_numbers.iloc[1:], 1
-    if not_numbers.to_numpy().any():
-        row, column = np.argwhere(not_numbers.to_numpy())[0]
-        value = frame.iloc[row + first_line, column]
-        raise DataFileError(
-            f"{name}: line {row + first_line + 1}, column {column + 1}: {value!r} is "
-            "not a number"
-        )
-    return numbers.to_numpy(dtype=np.float64)
+        _fail(spec, f"cannot read ({error.strerror or error})")
+    except Exception as error:  # a malformed file: whatever its reader raised
+        text = str(error).strip()
+        reason = text.splitlines()[0] if text else type(error).__name__
+        _fail(spec, f"cannot read as {suffix}: {reason}")

@@ -12,6 +12,12 @@ import pytest
 from skrelrep import _compare_command
 from skrelrep.cli import main
 from skrelrep.metrics import compare_spaces
+from skrelrep.utils._files import (
+    DataFileError,
+    read_embeddings,
+    read_labels,
+    split_spec,
+)
 
 OPTIONS = ["--anchors", "12", "--k", "4", "--permutations", "9", "--seed", "5"]
 FIGURES = ["nulls.png", "neighbours.png", "anchors.png"]
@@ -95,7 +101,9 @@ def test_every_file_type_gives_the_metrics_of_the_python_function(
     for figure in FIGURES:
         assert (out / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"]({figure})" in report
-    assert "retrieval_mrr@4" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "retrieval_mrr@4" in printed.out
+    assert printed.err == ""  # no warning on ordinary files
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporaries
 
 
@@ -246,7 +254,7 @@ def test_out_is_checked_before_any_file_is_read(tmp_path, spaces, capsys, monkey
     def must_not_read(name):
         raise AssertionError("a file was read before --out was checked")
 
-    monkeypatch.setattr(_compare_command, "read_matrix", must_not_read)
+    monkeypatch.setattr(_compare_command, "read_embeddings", must_not_read)
     blocker = tmp_path / "a-file"
     blocker.write_text("keep me")
     with pytest.raises(SystemExit) as exit_:
@@ -265,14 +273,80 @@ def test_k_too_large_for_the_items_exits_2(tmp_path, spaces, capsys):
     assert "--k 40: too large for 60 items" in _error_line(capsys)
 
 
-def test_ctrl_c_exits_130(tmp_path, spaces, capsys, monkeypatch):
+@pytest.mark.parametrize("stage", ["compare_spaces", "read_embeddings"])
+def test_ctrl_c_exits_130(tmp_path, spaces, capsys, monkeypatch, stage):
+    # While the measures are computed, or while a (large) file is read.
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_compare_command, "compare_spaces", interrupted)
+    monkeypatch.setattr(_compare_command, stage, interrupted)
     A, B = spaces
     first, second = _write(tmp_path / "a", A, "npy"), _write(tmp_path / "b", B, "npy")
     out = tmp_path / "out"
     assert main(["compare", first, second, "--out", str(out)]) == 130
     assert "interrupted" in capsys.readouterr().err
     assert list(out.iterdir()) == []
+
+
+# The readers as an API (the migrate command will read its files with them too).
+
+
+def test_read_embeddings_returns_the_array_and_what_was_read(tmp_path, spaces):
+    A, _ = spaces
+    exact = tmp_path / "exact.csv"
+    pd.DataFrame(A, columns=[f"f{j}" for j in range(5)]).to_csv(exact, index=False)
+    values, description = read_embeddings(exact)
+    assert np.array_equal(values, A) and values.dtype == np.float64
+    assert description == "60 items x 5 features, float64; line 1 is a header"
+    small = A.astype(np.float32)
+    column = pa.array(small.tolist(), type=pa.list_(pa.float32(), 5))
+    pq.write_table(
+        pa.table({"text": ["t"] * 60, "vector": column}), tmp_path / "v.parquet"
+    )
+    values, description = read_embeddings(f"{tmp_path / 'v.parquet'}:vector")
+    assert values.dtype == np.float32 and np.array_equal(values, small)
+    assert description == "60 items x 5 features, float32"
+    values, description = read_embeddings(tmp_path / "v.parquet")
+    assert np.array_equal(values, small)
+    assert description.endswith("; column 'vector'; columns not read: 'text'")
+
+
+def test_one_error_type_carries_the_file_name(tmp_path):
+    spec = f"{tmp_path / 'none.npz'}:key"
+    with pytest.raises(DataFileError) as error:
+        read_embeddings(spec)
+    assert error.value.name == spec
+    assert str(error.value) == f"{spec}: {error.value.reason}"
+    assert error.value.reason.startswith("cannot read (No such file")
+    copy = pickle.loads(pickle.dumps(error.value))
+    assert (copy.name, copy.reason, str(copy)) == (
+        spec,
+        error.value.reason,
+        str(error.value),
+    )
+    assert split_spec(spec) == (tmp_path / "none.npz", "key")
+    # A file whose name has a colon is that file, not a selector.
+    literal = tmp_path / "a.npz:b"
+    with open(literal, "wb") as handle:
+        np.savez(handle, x=np.ones((3, 2)))
+    assert split_spec(literal) == (literal, None)
+    with pytest.raises(DataFileError, match=r"unsupported file type '\.npz:b'"):
+        read_embeddings(literal)
+
+
+def test_read_labels_from_pandas_parquet_files(tmp_path):
+    topics = pd.Series(["a", "b", "c"] * 10, dtype="category")
+    kept = topics[topics.index % 4 != 0].to_frame("topic")  # a filtered index
+    kept.to_parquet(tmp_path / "topics.parquet")
+    labels, description = read_labels(tmp_path / "topics.parquet")
+    assert labels.tolist() == kept["topic"].astype(str).tolist()
+    assert description == (
+        "22 labels, 3 classes; its pandas index ('__index_level_0__') is not data"
+    )
+    frame = kept.assign(weight=1.5)
+    frame.to_parquet(tmp_path / "two.parquet")
+    with pytest.raises(DataFileError, match=r"holds 2 columns .* FILE\.parquet:COLUMN"):
+        read_labels(tmp_path / "two.parquet")
+    assert read_labels(f"{tmp_path / 'two.parquet'}:topic")[0].tolist() == (
+        labels.tolist()
+    )
