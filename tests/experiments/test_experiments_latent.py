@@ -1,10 +1,12 @@
 """The latent-similarity experiment: its claims can fail, and its pieces compute."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from skrelrep.experiments import _performance
+from skrelrep.experiments import _performance, latent
 from skrelrep.experiments._performance import (
     MEASURE,
     correlation_summary,
@@ -113,20 +115,19 @@ def test_correlations_rank_models_by_accuracy():
     assert summary.loc[0, "spearman rho"].startswith("1.000 ± 0.000")
 
 
-def test_similarity_predicts_performance_runs_small(monkeypatch):
+def test_similarity_predicts_performance_runs_small():
     """A few tiny models: the tables' shapes and ranges (not whether the claim holds)."""
-    tiny = {
-        **_performance.QUICK,
-        "sizes": (60, 200),
-        "epochs": (1, 5),
-        "n_test": 150,
-        "n_anchors": 30,
-        "draws": 2,
-    }
-    monkeypatch.setattr(_performance, "QUICK", tiny)
-    monkeypatch.setitem(_performance.DIGITS_SIZES, "quick", (60, 200))
+    tiny = replace(
+        latent.SPEC.quick.performance,
+        sizes=(60, 200),
+        epochs=(1, 5),
+        n_test=150,
+        n_anchors=30,
+        draws=2,
+        digits_sizes=(60, 200),
+    )
     data, models, table = _performance.similarity_predicts_performance(
-        quick=True, show_progress=False
+        tiny, show_progress=False
     )
     assert data in {"Fashion-MNIST", "digits"}
     assert models["model"].nunique() == 4 and len(models) == 8

@@ -144,9 +144,9 @@ def test_findings_and_summary_per_data_set():
 
 
 def test_the_cli_name_resolves_to_this_experiment():
-    from skrelrep.experiments.training import run_training
+    from skrelrep.experiments import training
 
-    assert get_experiment("training").__wrapped__ is run_training
+    assert get_experiment("training") is training.SPEC
 
 
 # -- the real pipeline, tiny ----------------------------------------------------------
@@ -187,9 +187,10 @@ def test_train_and_stitch_end_to_end_on_tiny_data(tiny_run):
 def test_training_result_structure(tiny_run):
     from matplotlib.figure import Figure
 
-    from skrelrep.experiments.training import training_result
+    from skrelrep.experiments._spec import Run
+    from skrelrep.experiments.training import PUBLISHED_NOTE, SPEC
 
-    result = training_result([tiny_run], "Tiny run.")
+    result = SPEC.result([tiny_run], Run(SPEC.quick))
     assert isinstance(result, ExperimentResult)
     assert result.name == "training"
     assert result.skipped is None
@@ -203,7 +204,9 @@ def test_training_result_structure(tiny_run):
         "training_same_vs_stitched",
     }
     assert all(isinstance(figure, Figure) for figure in result.figures.values())
-    assert result.description.startswith("Tiny run.")
+    assert result.description.startswith("On the 1,797 scikit-learn digits (70%")
+    assert "Fashion-MNIST" not in result.description
+    assert result.description.endswith(PUBLISHED_NOTE)
 
 
 def test_run_training_without_fashion_mnist_skips_it_with_a_note(monkeypatch):
@@ -217,12 +220,10 @@ def test_run_training_without_fashion_mnist_skips_it_with_a_note(monkeypatch):
         raise not_installed("Fashion-MNIST", "apt-get install x", "test")
 
     monkeypatch.setattr(skrelrep.datasets, "load_fashion_mnist", missing)
-    monkeypatch.setattr(
-        training,
-        "_settings",
-        lambda quick: dict(seeds=2, fashion_samples=0, n_anchors=20, max_epochs=1),
+    tiny = training.TrainingSettings(
+        n_seeds=2, fashion_samples=0, n_anchors=20, max_epochs=1
     )
-    result = training.run_training(quick=True, random_state=3, show_progress=False)
+    result = training.SPEC.run(tiny, random_state=3, show_progress=False)
     assert result.skipped is None
     assert set(result.results["dataset"]) == {"digits"}
     assert set(result.results["encoder"]) == {"seed 3", "seed 4"}
@@ -233,9 +234,9 @@ def test_run_training_without_fashion_mnist_skips_it_with_a_note(monkeypatch):
 
 @pytest.mark.slow
 def test_run_training_quick():
-    from skrelrep.experiments.training import run_training
+    from skrelrep.experiments.training import SPEC
 
-    result = run_training(quick=True, show_progress=False)
+    result = SPEC.run(SPEC.quick, show_progress=False)
     assert result.skipped is None
     assert set(result.results["dataset"]) <= {"digits", "fashion-mnist"}
     assert len(result.findings) == 5 * result.results["dataset"].nunique()
