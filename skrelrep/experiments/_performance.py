@@ -29,13 +29,13 @@ from ..metrics import (
 from ..utils._matplotlib import pyplot
 from ..utils._progress import progress
 from ._claims import at_most, describe, far_above_chance
-from ._result import MISSING
 
 __all__ = [
     "PerformanceSettings",
+    "load_digits",
+    "load_fashion",
     "measure_models",
     "performance_findings",
-    "similarity_predicts_performance",
     "train_models",
 ]
 
@@ -240,34 +240,6 @@ def measure_models(trained):
     )
     models.attrs["reference accuracy"] = reference.mlp_.score(X_test, y_test)
     return models, correlations(models)
-
-
-def similarity_predicts_performance(settings, *, random_state=0, show_progress=None):
-    """Train models of varied quality; their accuracy and similarity to a reference.
-
-    On Fashion-MNIST, or on digits where it is not installed.
-
-    Parameters
-    ----------
-    settings : PerformanceSettings
-    random_state : int, default=0
-    show_progress : bool or None, default=None
-
-    Returns
-    -------
-    data : str
-        The data set used (``"Fashion-MNIST"`` or ``"digits"``).
-    models, correlations : pandas.DataFrame
-        As :func:`measure_models` returns them.
-    """
-    try:
-        data = load_fashion(settings, random_state)
-    except MISSING:
-        data = load_digits(settings, random_state)
-    trained = train_models(
-        data, settings, random_state=random_state, show_progress=show_progress
-    )
-    return (data.name, *measure_models(trained))
 
 
 def correlations(models):

@@ -53,14 +53,11 @@ GREEDY_COUNT = 10
 
 
 def anchor_sweep(
-    X,
-    y,
+    trained,
     *,
     counts,
     strategies=STRATEGIES,
-    seeds=(0, 1),
     repeats=1,
-    test_size=0.3,
     random_state=0,
     show_progress=None,
     extra_strategies=None,
@@ -68,19 +65,22 @@ def anchor_sweep(
 ):
     """Same-model and stitched accuracy for each anchor count and selection strategy.
 
-    Two MLP encoders (``seeds``) are trained once (:func:`train_seed_encoders`); for
-    every count, strategy and repeat, a relative decoder is fitted on each encoder
-    and stitched to the other (:func:`sweep_anchors`). Repeat ``r`` draws its anchors
+    For every count, strategy and repeat, a relative decoder is fitted on each of
+    the trained encoders and stitched to the others. Repeat ``r`` draws its anchors
     with ``random_state + r``, whatever the strategy.
 
     Parameters
     ----------
+    trained : SeedEncoders
+        The encoders and their split (:func:`train_seed_encoders`).
     counts : sequence of int
         Anchor counts of the first strategy (the curve).
     strategies : sequence of str, default=STRATEGIES
         ``anchor_selection`` values of :class:`RelativeTransformer`.
     repeats : int, default=1
         Anchor draws per strategy × count.
+    random_state : int, default=0
+    show_progress : bool or None, default=None
     extra_strategies : dict of str to callable, default=None
         More strategies by name: ``f(X_train, y_train, codes_by_seed) ->
         anchor_selection`` returning a value for ``RelativeTransformer(
@@ -93,52 +93,6 @@ def anchor_sweep(
     -------
     frame : pandas.DataFrame
         Columns ``strategy, n_anchors, repeat, encoder, decoder, stitched, score``.
-    """
-    trained = train_seed_encoders(
-        X,
-        y,
-        seeds=seeds,
-        test_size=test_size,
-        random_state=random_state,
-        show_progress=show_progress,
-    )
-    return sweep_anchors(
-        trained,
-        counts=counts,
-        strategies=strategies,
-        repeats=repeats,
-        random_state=random_state,
-        show_progress=show_progress,
-        extra_strategies=extra_strategies,
-        strategy_counts=strategy_counts,
-    )
-
-
-def sweep_anchors(
-    trained,
-    *,
-    counts,
-    strategies=STRATEGIES,
-    repeats=1,
-    random_state=0,
-    show_progress=None,
-    extra_strategies=None,
-    strategy_counts=None,
-):
-    """The sweep of :func:`anchor_sweep` on encoders already trained.
-
-    Parameters
-    ----------
-    trained : SeedEncoders
-        The encoders and their split (:func:`train_seed_encoders`).
-    counts, strategies, repeats, random_state, show_progress
-        As for :func:`anchor_sweep`.
-    extra_strategies, strategy_counts
-        As for :func:`anchor_sweep`.
-
-    Returns
-    -------
-    frame : pandas.DataFrame
     """
     X_train, y_train = trained.X_train, trained.y_train
     encoders = {
@@ -425,7 +379,7 @@ def _encode(data, run):
 def _measure(encoded, run):
     trained, dataset, n_images = encoded
     settings = run.settings
-    frame = sweep_anchors(
+    frame = anchor_sweep(
         trained,
         counts=settings.counts,
         strategy_counts=settings.strategy_counts,

@@ -103,7 +103,7 @@ def seed_findings(results, n_items):
     ----------
     results : pandas.DataFrame
         Columns ``pair, space, metric, value``: one row per seed pair, space and
-        metric, as ``run_latent`` builds it.
+        metric, as the latent experiment measures it.
     n_items : int
         Items each code's match is ranked among (the test images): chance MRR.
 

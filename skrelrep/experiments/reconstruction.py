@@ -23,8 +23,9 @@ __all__ = [
     "ReconstructionSettings",
     "mean_image_mse",
     "reconstruction_findings",
-    "reconstruction_stitching",
+    "score_autoencoders",
     "summarize_reconstruction",
+    "train_autoencoders",
 ]
 
 #: Width of the latent code and of the one hidden layer of encoder and decoder.
@@ -91,67 +92,6 @@ def _reconstruct(net, X):
     return net.inverse_transform(net.transform(X)).reshape(len(X), -1)
 
 
-def reconstruction_stitching(
-    X_train,
-    X_test,
-    *,
-    dataset,
-    seeds=(0, 1, 2),
-    n_anchors=300,
-    max_epochs=20,
-    random_state=0,
-    show_progress=None,
-):
-    """Train absolute and relative autoencoders per seed; MSE of every pair.
-
-    For each seed, an :class:`~skrelrep.neural.AutoEncoder` and a
-    :class:`~skrelrep.neural.RelativeAutoEncoder` with the same encoder and decoder
-    widths and the same training budget. The relative nets share ``n_anchors``
-    training images, drawn once with ``random_state``. Every encoder seed ×
-    decoder seed pair is scored on ``X_test``: the decoder's net with the encoder
-    of the other seed swapped in (``with_encoder``), nothing retrained.
-
-    Parameters
-    ----------
-    X_train, X_test : ndarray of shape (n, n_features)
-        Flat images with values in ``[0, 1]``.
-    dataset : str
-        Name in the ``dataset`` column.
-    seeds : sequence of int
-        One absolute and one relative net per seed.
-    n_anchors : int
-        Number of shared anchor images.
-    max_epochs : int
-        Training epochs of every net.
-    random_state : int
-        Seeds the anchor draw (the nets are seeded by ``seeds``).
-    show_progress : bool or None
-        Progress bar over the seeds.
-
-    Returns
-    -------
-    frame : pandas.DataFrame
-        Columns ``dataset, space, encoder, decoder, stitched, mse, baseline,
-        explained``: ``baseline`` is :func:`mean_image_mse` and ``explained`` is
-        ``1 - mse / baseline``.
-    examples : dict of str to ndarray
-        Reconstructions of the first :data:`N_EXAMPLES` test images: ``original``,
-        ``same absolute`` and ``same relative`` (the first seed's nets),
-        ``stitched absolute`` and ``stitched relative`` (the second seed's encoder
-        with the first seed's decoder).
-    """
-    nets = train_autoencoders(
-        X_train,
-        dataset=dataset,
-        seeds=seeds,
-        n_anchors=n_anchors,
-        max_epochs=max_epochs,
-        random_state=random_state,
-        show_progress=show_progress,
-    )
-    return score_autoencoders(nets, X_train, X_test, dataset=dataset)
-
-
 def train_autoencoders(
     X_train,
     *,
@@ -162,10 +102,30 @@ def train_autoencoders(
     random_state=0,
     show_progress=None,
 ):
-    """An absolute and a relative autoencoder per seed, trained on ``X_train``.
+    """Train an absolute and a relative autoencoder per seed.
 
-    The relative nets share ``n_anchors`` training images, drawn once with
-    ``random_state``.
+    For each seed, an :class:`~skrelrep.neural.AutoEncoder` and a
+    :class:`~skrelrep.neural.RelativeAutoEncoder` with the same encoder and decoder
+    widths and the same training budget. The relative nets share ``n_anchors``
+    training images, drawn once with ``random_state``. :func:`score_autoencoders`
+    then scores every pair.
+
+    Parameters
+    ----------
+    X_train : ndarray of shape (n, n_features)
+        Flat images with values in ``[0, 1]``.
+    dataset : str
+        Named in the progress bar.
+    seeds : sequence of int
+        One absolute and one relative net per seed.
+    n_anchors : int
+        Number of shared anchor images.
+    max_epochs : int
+        Training epochs of every net.
+    random_state : int, default=0
+        Seeds the anchor draw (the nets are seeded by ``seeds``).
+    show_progress : bool or None, default=None
+        Progress bar over the seeds.
 
     Returns
     -------
@@ -192,12 +152,29 @@ def train_autoencoders(
 
 def score_autoencoders(nets, X_train, X_test, *, dataset):
     """The test MSE of every encoder seed × decoder seed pair of
-    :func:`train_autoencoders`' nets, and a few reconstructions.
+    :func:`train_autoencoders`' nets: the decoder's net with the encoder of the
+    other seed swapped in (``with_encoder``), nothing retrained.
+
+    Parameters
+    ----------
+    nets : dict
+        What :func:`train_autoencoders` returns.
+    X_train, X_test : ndarray of shape (n, n_features)
+        The training images (for the mean-image baseline) and the test images.
+    dataset : str
+        Name in the ``dataset`` column.
 
     Returns
     -------
-    frame, examples
-        As :func:`reconstruction_stitching` returns them.
+    frame : pandas.DataFrame
+        Columns ``dataset, space, encoder, decoder, stitched, mse, baseline,
+        explained``: ``baseline`` is :func:`mean_image_mse` and ``explained`` is
+        ``1 - mse / baseline``.
+    examples : dict of str to ndarray
+        Reconstructions of the first :data:`N_EXAMPLES` test images: ``original``,
+        ``same absolute`` and ``same relative`` (the first seed's nets),
+        ``stitched absolute`` and ``stitched relative`` (the second seed's encoder
+        with the first seed's decoder).
     """
     X_train = np.asarray(X_train, dtype=np.float32)
     X_test = np.asarray(X_test, dtype=np.float32)
@@ -267,7 +244,7 @@ def reconstruction_findings(results):
     """The paper's claims about reconstruction stitching, checked per data set.
 
     A pure function of the tidy table (columns as returned by
-    :func:`reconstruction_stitching`), so that a fabricated table can test it.
+    :func:`score_autoencoders`), so that a fabricated table can test it.
     Scores are ``explained = 1 - MSE / mean-image MSE``: 0 is as good as predicting
     the mean training image, negative is worse.
 

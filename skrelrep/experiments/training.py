@@ -27,8 +27,9 @@ from ._stitching import chance_level
 __all__ = [
     "SPEC",
     "TrainingSettings",
+    "score_nets",
     "summarize_training",
-    "train_and_stitch",
+    "train_nets",
     "training_findings",
 ]
 
@@ -58,79 +59,6 @@ PUBLISHED_NOTE = (
 _SPACES = ("absolute", "relative")
 
 
-def train_and_stitch(
-    X,
-    y,
-    *,
-    dataset,
-    seeds=(0, 1, 2),
-    n_anchors=300,
-    max_epochs=20,
-    n_components=32,
-    hidden_units=(64,),
-    lr=1e-3,
-    batch_size=128,
-    test_size=0.3,
-    random_state=0,
-    show_progress=None,
-):
-    """Train absolute and relative classifiers per seed; score every stitched pair.
-
-    For each seed, a :class:`~skrelrep.neural.NeuralEncoder` (encoder and head on its
-    absolute code) and a :class:`~skrelrep.neural.RelativeClassifier` (the same
-    encoder and head with a relative layer between them) are trained on the same
-    training rows with the same epochs, batch size and Adam learning rate. The
-    relative nets of all seeds use the same ``n_anchors`` training rows as anchors
-    (drawn once from ``random_state``), so the encoder of one seed embeds the
-    decoder's anchor items. Every net's head is then joined with every seed's
-    encoder (``with_encoder``, no training) and scored on the held-out rows.
-
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, n_features)
-        Inputs (scaled to about ``[0, 1]``).
-    y : array-like of shape (n_samples,)
-        Class labels.
-    dataset : str
-        Name in the ``dataset`` column.
-    seeds : sequence of int, default=(0, 1, 2)
-        One absolute and one relative net per seed.
-    n_anchors : int, default=300
-        Number of anchors (at most the number of training rows).
-    max_epochs, n_components, hidden_units, lr, batch_size
-        The shared training budget and architecture: epochs, code width, hidden
-        layers of both the encoder and the head, learning rate, batch size.
-    test_size : float, default=0.3
-        Held-out fraction (stratified split).
-    random_state : int, default=0
-        Seeds the split and the anchors.
-    show_progress : bool or None, default=None
-        Progress bars (``None``: where a person is watching).
-
-    Returns
-    -------
-    frame : pandas.DataFrame
-        Columns ``dataset, space, encoder, decoder, stitched, accuracy``; the chance
-        level of the test labels in ``frame.attrs["chance"]``.
-    """
-    trained = train_nets(
-        X,
-        y,
-        dataset=dataset,
-        seeds=seeds,
-        n_anchors=n_anchors,
-        max_epochs=max_epochs,
-        n_components=n_components,
-        hidden_units=hidden_units,
-        lr=lr,
-        batch_size=batch_size,
-        test_size=test_size,
-        random_state=random_state,
-        show_progress=show_progress,
-    )
-    return score_nets(trained)
-
-
 @dataclass
 class TrainedNets:
     """The absolute and relative nets by space and seed name, and the test rows."""
@@ -157,7 +85,37 @@ def train_nets(
     random_state=0,
     show_progress=None,
 ):
-    """The nets of :func:`train_and_stitch`, trained; the held-out rows.
+    """Train an absolute and a relative classifier per seed; keep the held-out rows.
+
+    For each seed, a :class:`~skrelrep.neural.NeuralEncoder` (encoder and head on its
+    absolute code) and a :class:`~skrelrep.neural.RelativeClassifier` (the same
+    encoder and head with a relative layer between them) are trained on the same
+    training rows with the same epochs, batch size and Adam learning rate. The
+    relative nets of all seeds use the same ``n_anchors`` training rows as anchors
+    (drawn once from ``random_state``), so the encoder of one seed embeds the
+    decoder's anchor items. :func:`score_nets` then scores every pair.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Inputs (scaled to about ``[0, 1]``).
+    y : array-like of shape (n_samples,)
+        Class labels.
+    dataset : str
+        Name in the ``dataset`` column.
+    seeds : sequence of int
+        One absolute and one relative net per seed.
+    n_anchors : int
+        Number of anchors (at most the number of training rows).
+    max_epochs, n_components, hidden_units, lr, batch_size
+        The shared training budget and architecture: epochs, code width, hidden
+        layers of both the encoder and the head, learning rate, batch size.
+    test_size : float, default=0.3
+        Held-out fraction (stratified split).
+    random_state : int, default=0
+        Seeds the split and the anchors.
+    show_progress : bool or None, default=None
+        Progress bars (``None``: where a person is watching).
 
     Returns
     -------
@@ -198,13 +156,14 @@ def train_nets(
 
 
 def score_nets(trained):
-    """Every net's head on every seed's encoder (``with_encoder``), scored on the
-    held-out rows.
+    """Every net's head joined with every seed's encoder (``with_encoder``, no
+    training), scored on the held-out rows.
 
     Returns
     -------
     frame : pandas.DataFrame
-        As :func:`train_and_stitch` returns it.
+        Columns ``dataset, space, encoder, decoder, stitched, accuracy``; the chance
+        level of the test labels in ``frame.attrs["chance"]``.
     """
     rows = []
     for space in _SPACES:
@@ -233,7 +192,7 @@ def summarize_training(results, chances):
     Parameters
     ----------
     results : pandas.DataFrame
-        The tidy table of :func:`train_and_stitch` (one or more data sets).
+        The tidy table of :func:`score_nets` (one or more data sets).
     chances : dict of str to float
         The chance level of each data set's test labels.
 

@@ -34,7 +34,7 @@ __all__ = [
     "SPEC",
     "DemoSettings",
     "VisionSettings",
-    "seed_stitching",
+    "stitch_seed_encoders",
     "stitching_findings",
 ]
 
@@ -92,41 +92,6 @@ def stitch_seed_encoders(
     frame.insert(0, "dataset", dataset)
     frame.attrs["chance"] = chance_level(trained.y_test)
     return frame
-
-
-def seed_stitching(
-    X,
-    y,
-    *,
-    dataset,
-    seeds=(0, 1, 2, 3),
-    n_anchors=300,
-    test_size=0.3,
-    random_state=0,
-    show_progress=None,
-    methods=False,
-):
-    """Stitching matrix of MLP encoders trained with different seeds on ``(X, y)``.
-
-    :func:`train_seed_encoders`, then :func:`stitch_seed_encoders`.
-    """
-    trained = train_seed_encoders(
-        X,
-        y,
-        seeds=seeds,
-        test_size=test_size,
-        random_state=random_state,
-        show_progress=show_progress,
-        description=f"encoders ({dataset})",
-    )
-    return stitch_seed_encoders(
-        trained,
-        dataset=dataset,
-        n_anchors=n_anchors,
-        random_state=random_state,
-        show_progress=show_progress,
-        methods=methods,
-    )
 
 
 def stitched_pairs(frame):

@@ -10,8 +10,9 @@ from skrelrep.experiments import reconstruction
 from skrelrep.experiments.reconstruction import (
     mean_image_mse,
     reconstruction_findings,
-    reconstruction_stitching,
+    score_autoencoders,
     summarize_reconstruction,
+    train_autoencoders,
 )
 
 SEEDS = ("seed 0", "seed 1", "seed 2")
@@ -170,9 +171,10 @@ def tiny_digits():
 def test_tiny_run_has_every_pair_and_consistent_numbers(tiny_digits):
     pytest.importorskip("skorch")
     X_train, X_test = tiny_digits
-    frame, examples = reconstruction_stitching(
-        X_train, X_test, dataset="digits", seeds=(3, 4), n_anchors=12, max_epochs=2
+    nets = train_autoencoders(
+        X_train, dataset="digits", seeds=(3, 4), n_anchors=12, max_epochs=2
     )
+    frame, examples = score_autoencoders(nets, X_train, X_test, dataset="digits")
     assert list(frame.columns) == [
         "dataset",
         "space",

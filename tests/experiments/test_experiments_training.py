@@ -156,10 +156,10 @@ def test_the_cli_name_resolves_to_this_experiment():
 def tiny_run(digits):
     pytest.importorskip("torch")
     pytest.importorskip("skorch")
-    from skrelrep.experiments.training import train_and_stitch
+    from skrelrep.experiments.training import score_nets, train_nets
 
     X, y = digits
-    return train_and_stitch(
+    trained = train_nets(
         X[:400],
         y[:400],
         dataset="digits",
@@ -171,9 +171,10 @@ def tiny_run(digits):
         random_state=0,
         show_progress=False,
     )
+    return score_nets(trained)
 
 
-def test_train_and_stitch_end_to_end_on_tiny_data(tiny_run):
+def test_train_and_score_nets_end_to_end_on_tiny_data(tiny_run):
     frame = tiny_run
     assert list(frame.columns) == COLUMNS
     # 2 spaces × 2 encoders × 2 decoders, the diagonal same-model
