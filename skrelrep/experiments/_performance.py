@@ -32,8 +32,8 @@ from ._claims import at_most, describe, far_above_chance
 
 __all__ = [
     "PerformanceSettings",
-    "load_digits",
-    "load_fashion",
+    "digits_data",
+    "fashion_data",
     "measure_models",
     "performance_findings",
     "train_models",
@@ -92,7 +92,7 @@ class TrainedModels:
     draws: list
 
 
-def load_fashion(settings, random_state):
+def fashion_data(settings, random_state):
     """Fashion-MNIST: the largest training size plus the anchor pool, and test images."""
     from ..datasets import load_fashion_mnist
 
@@ -109,7 +109,7 @@ def load_fashion(settings, random_state):
     return PerformanceData("Fashion-MNIST", settings.sizes, X, y, X_test, y_test)
 
 
-def load_digits(settings, random_state):
+def digits_data(settings, random_state):
     """scikit-learn's digits, a quarter held out for testing."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split

@@ -107,6 +107,16 @@ class ExperimentSpec:
         The steps, as above.
     published : pandas.DataFrame, default=None
         The published numbers the experiment is compared with.
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> from skrelrep.experiments import EXPERIMENTS
+    >>> spec = EXPERIMENTS["anchors"]
+    >>> spec.quick.repeats, spec.full.repeats
+    (2, 3)
+    >>> replace(spec.quick, repeats=5).images
+    1500
     """
 
     name: str
@@ -123,10 +133,15 @@ class ExperimentSpec:
     published: Any = None
 
     def __post_init__(self):
-        if not (is_dataclass(self.full) and type(self.quick) is type(self.full)):
+        settings = type(self.full)
+        if not (
+            is_dataclass(settings)
+            and settings.__dataclass_params__.frozen
+            and type(self.quick) is settings
+        ):
             raise TypeError(
                 f"The settings of experiment {self.name!r} must be two instances of "
-                f"one dataclass; got {type(self.quick).__name__} and "
+                f"one frozen dataclass; got {type(self.quick).__name__} and "
                 f"{type(self.full).__name__}."
             )
 

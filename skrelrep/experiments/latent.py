@@ -26,8 +26,8 @@ from ._claims import describe, exceeds, falls_to_chance, far_above_chance
 from ._performance import (
     PerformanceSettings,
     correlation_summary,
-    load_digits,
-    load_fashion,
+    digits_data,
+    fashion_data,
     measure_models,
     performance_figure,
     performance_findings,
@@ -235,19 +235,19 @@ p-value."""
 
 
 def _load(run):
-    from sklearn.datasets import load_digits as digits
+    from sklearn.datasets import load_digits
 
-    X, y = digits(return_X_y=True)
+    X, y = load_digits(return_X_y=True)
     settings = run.settings.performance
     models_data = run.optional(
         "Fashion-MNIST",
-        load_fashion,
+        fashion_data,
         settings,
         run.random_state,
         instead="digits used instead for the models of varied quality",
     )
     if models_data is None:
-        models_data = load_digits(settings, run.random_state)
+        models_data = digits_data(settings, run.random_state)
     return X / 16.0, y, models_data
 
 

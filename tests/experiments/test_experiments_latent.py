@@ -126,7 +126,7 @@ def test_models_of_varied_quality_run_small():
         draws=2,
         digits_sizes=(60, 200),
     )
-    data = _performance.load_digits(tiny, random_state=0)
+    data = _performance.digits_data(tiny, random_state=0)
     trained = _performance.train_models(data, tiny, show_progress=False)
     assert [model[1] for model in trained.models] == [60, 60, 200, 200]
     assert len(trained.pool) == 30 and len(trained.draws) == 2

@@ -151,8 +151,15 @@ def test_settings_of_another_experiment_are_refused():
         spec.run({"size": 3})
     with pytest.raises(TypeError, match="settings must be a ToySettings"):
         spec.run(EXPERIMENTS["demo"].quick)
-    with pytest.raises(TypeError, match="two instances of one dataclass"):
+    with pytest.raises(TypeError, match="two instances of one frozen dataclass"):
         replace(spec, quick={"size": 3})
+
+    @dataclass
+    class Mutable:
+        size: int
+
+    with pytest.raises(TypeError, match="two instances of one frozen dataclass"):
+        replace(spec, quick=Mutable(3), full=Mutable(30))
     with pytest.raises(FrozenInstanceError):
         spec.quick = ToySettings(1)
 
