@@ -23,17 +23,8 @@ from .utils._atomic import check_writable_dir
 
 __all__ = ["main"]
 
-REPRODUCIBLE = [
-    "words",
-    "vision",
-    "text",
-    "crosslingual",
-    "anchors",
-    "latent",
-    "reconstruction",
-    "training",
-    "migration",
-]
+#: ``skrelrep reproduce`` runs these (``all``: in this order); ``demo`` has its command.
+REPRODUCIBLE = [name for name in EXPERIMENTS if name != "demo"]
 
 # Exit statuses (also in the --help epilog and in main's docstring).
 EXIT_OK = 0
@@ -133,12 +124,13 @@ def _print_summary(result):
 
 def _run(name, args):
     """Run experiment ``name`` with the command line's options."""
+    spec = get_experiment(name)
     with warnings.catch_warnings():
         # Encoders stopped early by design warn about convergence; the report
         # judges them by their accuracy.
         warnings.filterwarnings("ignore", message=".*converge", category=Warning)
-        return get_experiment(name)(
-            quick=args.quick,
+        return spec.run(
+            spec.quick if args.quick else spec.full,
             random_state=args.seed,
             show_progress=args.progress,  # None: bars where a person watches
         )

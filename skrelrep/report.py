@@ -85,7 +85,7 @@ def write_result_files(result, out_dir):
     for caption, table in result.tables.items():
         paths.append(
             atomic_write(
-                out / f"{_stem(result, caption)}.csv",
+                out / f"{result.file_stem(caption)}.csv",
                 lambda temporary, table=table: table.to_csv(temporary, index=False),
             )
         )
@@ -235,9 +235,13 @@ def _markdown(results, *, title, command, elapsed, planned, stopped):
         lines.append("")
 
     for result in results:
-        lines += [f"## {result.title}", "", result.description.strip(), ""]
+        lines += [f"## {result.title}", ""]
+        if result.skipped is not None:
+            lines += [f"Skipped: {result.skipped}", ""]
+        if result.description.strip():
+            lines += [result.description.strip(), ""]
         for caption, table in result.tables.items():
-            stem = _stem(result, caption)
+            stem = result.file_stem(caption)
             if caption == "results" and len(result.tables) > 1:
                 lines += [f"All measurements: [`{stem}.csv`]({stem}.csv).", ""]
                 continue
@@ -248,11 +252,6 @@ def _markdown(results, *, title, command, elapsed, planned, stopped):
         for stem in result.figures:
             lines += [f"![{stem}]({stem}.png)", ""]
     return lines
-
-
-def _stem(result, caption):
-    """The file stem of a result's table."""
-    return f"{result.name}_{caption}".replace(" ", "_")
 
 
 def _close(figure):

@@ -103,16 +103,18 @@ def toy_result():
 def fake_experiments(monkeypatch):
     """Replace the command line's experiments: ``behaviour[name]`` is called with the
     name (default: a toy result); the names run are recorded in ``calls``."""
+    from types import SimpleNamespace
+
     from skrelrep import cli
 
     calls, behaviour = [], {}
 
     def get(name):
-        def run(*, quick, random_state, show_progress):
+        def run(settings, *, random_state, show_progress):
             calls.append(name)
             return behaviour.get(name, _toy_result)(name)
 
-        return run
+        return SimpleNamespace(name=name, quick="quick", full="full", run=run)
 
     monkeypatch.setattr(cli, "get_experiment", get)
     return calls, behaviour

@@ -12,6 +12,7 @@ models. Linear CKA of the absolute codes, which needs no anchors, is the baselin
 """
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -28,9 +29,15 @@ from ..metrics import (
 from ..utils._matplotlib import pyplot
 from ..utils._progress import progress
 from ._claims import at_most, describe, far_above_chance
-from ._result import MISSING
 
-__all__ = ["performance_findings", "similarity_predicts_performance"]
+__all__ = [
+    "PerformanceSettings",
+    "digits_data",
+    "fashion_data",
+    "measure_models",
+    "performance_findings",
+    "train_models",
+]
 
 #: The measure whose rank correlation with accuracy is the claim, and the baseline.
 MEASURE, BASELINE = "relative cosine", "absolute linear CKA"
@@ -38,59 +45,80 @@ MEASURE, BASELINE = "relative cosine", "absolute linear CKA"
 MIN_RHO = 0.7
 #: The p-value below which the correlation counts as more than chance.
 ALPHA = 0.05
-
-# Training budgets: every size x epochs x width, skipping budgets above MAX_BUDGET
-# image-epochs; the reference gets the most images and REFERENCE_EPOCHS epochs.
-FULL = {
-    "sizes": (100, 400, 1600, 6400),
-    "epochs": (1, 3, 10, 30),
-    "widths": (32, 128),
-    "max_budget": 20_000,
-    "reference_epochs": 20,
-    "n_test": 1000,
-    "n_anchors": 300,
-    "draws": 3,
-}
-QUICK = {
-    "sizes": (100, 400, 1600),
-    "epochs": (1, 3, 10),
-    "widths": (32,),
-    "max_budget": 20_000,
-    "reference_epochs": 10,
-    "n_test": 500,
-    "n_anchors": 100,
-    "draws": 3,
-}
-# Digits has 1,797 images: smaller training sets.
-DIGITS_SIZES = {"full": (30, 100, 300, 1000), "quick": (30, 100, 300)}
+#: The seed of the reference model.
+REFERENCE_SEED = 1000
 
 
-def _load(run, quick, random_state):
-    """Training pool, anchor pool and test images: Fashion-MNIST, else digits."""
+@dataclass(frozen=True)
+class PerformanceSettings:
+    """The models of varied quality: every size × epochs × width, skipping budgets
+    above ``max_budget`` image-epochs; the reference gets the most images, the widest
+    layer and ``reference_epochs`` epochs. ``digits_sizes`` replace ``sizes`` on
+    digits (1,797 images); ``draws`` anchor draws of ``n_anchors`` anchor images."""
+
+    sizes: tuple
+    epochs: tuple
+    widths: tuple
+    max_budget: int
+    reference_epochs: int
+    n_test: int
+    n_anchors: int
+    draws: int
+    digits_sizes: tuple
+
+
+@dataclass
+class PerformanceData:
+    """Training pool (its last rows the anchor pool, never trained on) and test
+    images of one data set, and the training sizes to use on it."""
+
+    name: str
+    sizes: tuple
+    X: np.ndarray
+    y: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+@dataclass
+class TrainedModels:
+    """The reference, the models ``(seed, images, epochs, width, model)``, the
+    anchor pool and the anchor draws (indices into the pool)."""
+
+    data: PerformanceData
+    reference: MLPEncoder
+    models: list
+    pool: np.ndarray
+    draws: list
+
+
+def fashion_data(settings, random_state):
+    """Fashion-MNIST: the largest training size plus the anchor pool, and test images."""
     from ..datasets import load_fashion_mnist
 
-    n_train = max(run["sizes"])
-    try:
-        X, y = load_fashion_mnist(
-            "train",
-            n_samples=n_train + run["n_anchors"],
-            random_state=random_state,
-            return_X_y=True,
-        )
-        X_test, y_test = load_fashion_mnist(
-            "test", n_samples=run["n_test"], random_state=random_state, return_X_y=True
-        )
-        return "Fashion-MNIST", run["sizes"], X, y, X_test, y_test
-    except MISSING:
-        from sklearn.datasets import load_digits
-        from sklearn.model_selection import train_test_split
+    n_train = max(settings.sizes)
+    X, y = load_fashion_mnist(
+        "train",
+        n_samples=n_train + settings.n_anchors,
+        random_state=random_state,
+        return_X_y=True,
+    )
+    X_test, y_test = load_fashion_mnist(
+        "test", n_samples=settings.n_test, random_state=random_state, return_X_y=True
+    )
+    return PerformanceData("Fashion-MNIST", settings.sizes, X, y, X_test, y_test)
 
-        X, y = load_digits(return_X_y=True)
-        X, X_test, y, y_test = train_test_split(
-            X / 16.0, y, test_size=0.25, stratify=y, random_state=random_state
-        )
-        sizes = DIGITS_SIZES["quick" if quick else "full"]
-        return "digits", sizes, X, y, X_test, y_test
+
+def digits_data(settings, random_state):
+    """scikit-learn's digits, a quarter held out for testing."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_digits(return_X_y=True)
+    X, X_test, y, y_test = train_test_split(
+        X / 16.0, y, test_size=0.25, stratify=y, random_state=random_state
+    )
+    return PerformanceData("digits", settings.digits_sizes, X, y, X_test, y_test)
 
 
 def _train(X, y, size, epochs, width, seed):
@@ -116,58 +144,79 @@ def _relative(encoder, anchors, X):
     return projection.transform(encoder.transform(X))
 
 
-def similarity_predicts_performance(*, quick=False, random_state=0, show_progress=None):
-    """Train models of varied quality; their accuracy and similarity to a reference.
+def train_models(data, settings, *, random_state=0, show_progress=None):
+    """Train the reference and the models of varied quality on ``data``.
 
     Parameters
     ----------
-    quick : bool, default=False
-        Fewer, smaller models and fewer test images.
+    data : PerformanceData
+    settings : PerformanceSettings
     random_state : int, default=0
+        Model ``i`` (from 1) is seeded ``random_state + i``, anchor draw ``d``
+        ``random_state + d``; the reference has its own seed.
     show_progress : bool or None, default=None
 
     Returns
     -------
-    data : str
-        The data set used (``"Fashion-MNIST"`` or ``"digits"``).
-    models : pandas.DataFrame
-        One row per model and anchor draw: ``model, images, epochs, width, accuracy,
-        draw`` and one column per measure (relative cosine, relative MRR, absolute
-        linear CKA).
-    correlations : pandas.DataFrame
-        ``measure, draw, spearman rho, p-value`` (analytic, two-sided) across models.
+    trained : TrainedModels
     """
-    run = QUICK if quick else FULL
-    data, sizes, X, y, X_test, y_test = _load(run, quick, random_state)
+    X, y = data.X, data.y
     # The last rows are the anchor pool, never trained on.
-    n_pool = min(run["n_anchors"], len(X) // 5)
+    n_pool = min(settings.n_anchors, len(X) // 5)
     X_train, y_train, pool = X[:-n_pool], y[:-n_pool], X[-n_pool:]
-    sizes = [min(size, len(X_train)) for size in sizes]
+    sizes = [min(size, len(X_train)) for size in data.sizes]
     grid = [
         (size, epochs, width)
         for size in sizes
-        for epochs in run["epochs"]
-        for width in run["widths"]
-        if size * epochs <= run["max_budget"]
+        for epochs in settings.epochs
+        for width in settings.widths
+        if size * epochs <= settings.max_budget
     ]
     reference = _train(
-        X_train, y_train, max(sizes), run["reference_epochs"], max(run["widths"]), 1000
+        X_train,
+        y_train,
+        max(sizes),
+        settings.reference_epochs,
+        max(settings.widths),
+        REFERENCE_SEED,
     )
-    n_anchors = min(run["n_anchors"], n_pool)
+    n_anchors = min(settings.n_anchors, n_pool)
     draws = [
         np.random.RandomState(random_state + draw).choice(n_pool, n_anchors, False)
-        for draw in range(run["draws"])
+        for draw in range(settings.draws)
     ]
-    targets = [_relative(reference, pool[anchors], X_test) for anchors in draws]
+    models = [
+        (seed, *budget, _train(X_train, y_train, *budget, random_state + seed))
+        for seed, budget in enumerate(
+            progress(grid, description="models", enabled=show_progress), start=1
+        )
+    ]
+    return TrainedModels(data, reference, models, pool, draws)
+
+
+def measure_models(trained):
+    """Each model's accuracy and similarity to the reference.
+
+    Returns
+    -------
+    models : pandas.DataFrame
+        One row per model and anchor draw: ``model, images, epochs, width, accuracy,
+        draw`` and one column per measure (relative cosine, relative MRR, absolute
+        linear CKA); ``attrs["reference accuracy"]``.
+    correlations : pandas.DataFrame
+        ``measure, draw, spearman rho, p-value`` (analytic, two-sided) across models.
+    """
+    X_test, y_test = trained.data.X_test, trained.data.y_test
+    reference, pool = trained.reference, trained.pool
+    targets = [_relative(reference, pool[anchors], X_test) for anchors in trained.draws]
     reference_codes = reference.transform(X_test)
     rows = []
-    for seed, (size, epochs, width) in enumerate(
-        progress(grid, description="models", enabled=show_progress), start=1
-    ):
-        model = _train(X_train, y_train, size, epochs, width, random_state + seed)
+    for seed, size, epochs, width, model in trained.models:
         accuracy = model.mlp_.score(X_test, y_test)
         cka = linear_cka(model.transform(X_test), reference_codes)
-        for draw, (anchors, target) in enumerate(zip(draws, targets, strict=True)):
+        for draw, (anchors, target) in enumerate(
+            zip(trained.draws, targets, strict=True)
+        ):
             codes = _relative(model, pool[anchors], X_test)
             # A barely trained model may agree with the reference only at chance.
             with warnings.catch_warnings():
@@ -190,7 +239,7 @@ def similarity_predicts_performance(*, quick=False, random_state=0, show_progres
         ],
     )
     models.attrs["reference accuracy"] = reference.mlp_.score(X_test, y_test)
-    return data, models, correlations(models)
+    return models, correlations(models)
 
 
 def correlations(models):

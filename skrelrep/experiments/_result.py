@@ -7,19 +7,27 @@ import pandas as pd
 
 from ..datasets import DataNotInstalledError
 
-__all__ = ["MISSING", "ExperimentResult", "Finding"]
+__all__ = ["MISSING", "ExperimentResult", "Finding", "slug"]
 
 # What an optional data set or encoder raises when it is not installed: experiments
 # skip that part, with the message (which names the install command) in the report.
 MISSING = (ImportError, DataNotInstalledError)
 
-# How a skipped experiment's description starts (``description=f"Skipped: {exc}"``).
-_SKIPPED = "Skipped: "
 # The install command in a MISSING message: after "Install it with", else a bare one.
 _INSTALL = (
     re.compile(r"Install it with:?\s*(\S[^\n]*)"),
     re.compile(r"((?:pip|apt-get) install [^\n]*)"),
 )
+
+
+def slug(text):
+    """``text`` as a portable piece of a file name: lower-case ASCII letters and
+    digits, every other run of characters one underscore.
+
+    >>> slug("Fashion-MNIST (pretrained) matrix")
+    'fashion_mnist_pretrained_matrix'
+    """
+    return re.sub(r"[^0-9a-z]+", "_", text.lower()).strip("_")
 
 
 @dataclass
@@ -59,14 +67,13 @@ class ExperimentResult:
     published : pandas.DataFrame or None
         The published numbers this experiment is compared with, if any.
     figures : dict of str to matplotlib.figure.Figure
-        Figures by file stem.
+        Figures by file stem (see :meth:`file_stem`).
     findings : list of Finding
         The paper's claims checked on these numbers.
     skipped : str or None
         Why the experiment did not run (an optional data set or encoder is not
         installed; the message names the install command), or ``None`` when it ran.
-        A result with no tables whose description starts with ``"Skipped: "`` gets
-        the rest of the description; :meth:`skip` builds such a result.
+        :meth:`skip` builds such a result.
     """
 
     name: str
@@ -77,14 +84,6 @@ class ExperimentResult:
     figures: dict = field(default_factory=dict)
     findings: list = field(default_factory=list)
     skipped: str | None = None
-
-    def __post_init__(self):
-        if (
-            self.skipped is None
-            and not self.tables
-            and self.description.startswith(_SKIPPED)
-        ):
-            self.skipped = self.description[len(_SKIPPED) :].strip()
 
     @classmethod
     def skip(cls, name, title, error, *, published=None):
@@ -102,14 +101,25 @@ class ExperimentResult:
         Returns
         -------
         result : ExperimentResult
+            No description, tables, figures or findings; ``skipped`` holds the
+            reason.
         """
         return cls(
             name=name,
             title=title,
-            description=f"{_SKIPPED}{error}",
+            description="",
             published=published,
             skipped=str(error),
         )
+
+    def file_stem(self, caption):
+        """The file name, without extension, of this result's table or figure
+        ``caption``: ``"{name}_{slug(caption)}"``.
+
+        >>> ExperimentResult("anchors", "Anchors", "").file_stem("stitched accuracy")
+        'anchors_stitched_accuracy'
+        """
+        return f"{self.name}_{slug(caption)}"
 
     @property
     def install(self):

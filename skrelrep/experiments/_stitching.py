@@ -1,7 +1,9 @@
 """Stitching matrices across independently trained encoders, absolute vs relative."""
 
 import inspect
+import numbers
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -9,7 +11,8 @@ import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import LogisticRegressionCV
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
@@ -31,13 +34,16 @@ from ..similarity import (
 from ..utils._progress import progress
 
 __all__ = [
+    "SeedEncoders",
     "beyond_the_paper",
     "chance_level",
     "default_decoder",
+    "describe_decoder",
     "product_of_invariances",
     "stitching_experiment",
     "summarize_stitching",
     "train_encoder",
+    "train_seed_encoders",
 ]
 
 
@@ -72,6 +78,49 @@ def default_decoder():
     )
 
 
+def describe_decoder(decoder, *, rows="training rows"):
+    """A decoder in words, read from its parameters (for the reports).
+
+    Parameters
+    ----------
+    decoder : estimator or Pipeline
+        A logistic regression (tuned or not), alone or after a ``StandardScaler``.
+    rows : str, default="training rows"
+        What the inner cross-validation splits.
+
+    Returns
+    -------
+    text : str
+
+    Examples
+    --------
+    >>> from skrelrep.experiments._stitching import default_decoder, describe_decoder
+    >>> print(describe_decoder(default_decoder(), rows="training quotes"))
+    logistic regression on standardised codes, C chosen among 7 values from 0.0001
+    to 100 by 3-fold cross-validation on the training quotes
+    """
+    steps = [step for _, step in getattr(decoder, "steps", [(None, decoder)])]
+    final = steps[-1]
+    if isinstance(final, (LogisticRegression, LogisticRegressionCV)):
+        text = "logistic regression"
+    else:
+        text = type(final).__name__
+    if any(isinstance(step, StandardScaler) for step in steps[:-1]):
+        text += " on standardised codes"
+    if isinstance(final, LogisticRegressionCV):
+        if isinstance(final.Cs, numbers.Integral):  # scikit-learn's own grid
+            grid = f"among {final.Cs} values on a log scale from 0.0001 to 10000"
+        else:
+            Cs = np.asarray(final.Cs, dtype=float)
+            grid = f"among {len(Cs)} values from {Cs.min():g} to {Cs.max():g}"
+        cv = 5 if final.cv is None else final.cv
+        folds = f"{cv}-fold" if isinstance(cv, int) else type(cv).__name__
+        text += f", C chosen {grid} by {folds} cross-validation on the {rows}"
+    elif isinstance(final, LogisticRegression):
+        text += f", C = {final.C:g}"
+    return text
+
+
 def _dense(X):
     return X.toarray() if sp.issparse(X) else X
 
@@ -99,6 +148,52 @@ def train_encoder(X, y, seed):
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=ConvergenceWarning)
         return encoder.fit(X, y)
+
+
+@dataclass
+class SeedEncoders:
+    """MLP encoders that differ only by their seed, and the split they trained on.
+
+    Attributes
+    ----------
+    X_train, X_test, y_train, y_test : ndarray
+        The stratified split.
+    encoders : dict of int to MLPEncoder
+        The fitted encoders by seed.
+    """
+
+    X_train: np.ndarray
+    X_test: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    encoders: dict
+
+
+def train_seed_encoders(
+    X,
+    y,
+    *,
+    seeds,
+    test_size=0.3,
+    random_state=0,
+    show_progress=None,
+    description="encoders",
+):
+    """Split ``(X, y)`` (stratified, seeded ``random_state``) and train one
+    :func:`train_encoder` per seed on the training rows.
+
+    Returns
+    -------
+    trained : SeedEncoders
+    """
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=test_size, stratify=y, random_state=random_state
+    )
+    encoders = {
+        seed: train_encoder(X_train, y_train, seed)
+        for seed in progress(seeds, description=description, enabled=show_progress)
+    }
+    return SeedEncoders(X_train, X_test, y_train, y_test, encoders)
 
 
 def stitching_experiment(

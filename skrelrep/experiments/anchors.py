@@ -13,18 +13,24 @@ still differ.
 
 import functools
 import itertools
+from dataclasses import dataclass
 
 import pandas as pd
 from sklearn.frozen import FrozenEstimator
-from sklearn.model_selection import train_test_split
 
 from .. import GreedyAnchorSelector, RelativeTransformer, StitchedPipeline, stitch
 from ..utils._progress import progress
 from ._claims import exceeds, no_better_than
-from ._result import MISSING, ExperimentResult
-from ._stitching import default_decoder, train_encoder
+from ._spec import ExperimentSpec
+from ._stitching import default_decoder, describe_decoder, train_seed_encoders
 
-__all__ = ["anchor_findings", "anchor_sweep", "per_repeat", "run_anchors"]
+__all__ = [
+    "SPEC",
+    "AnchorSettings",
+    "anchor_findings",
+    "anchor_sweep",
+    "per_repeat",
+]
 
 STRATEGIES = ("random", "stratified", "fps", "kmeans")
 GREEDY = "greedy (MRR)"
@@ -33,8 +39,6 @@ GREEDY = "greedy (MRR)"
 #: of 64-d codes any spread-out set spans the space.
 COUNTS = (5, 10, 30, 100, 300)
 STRATEGY_COUNTS = (5, 10, 30)
-#: Anchor draws per cell of the full run.
-REPEATS = 3
 #: The claims' counts and margins: the gain from ``FEW`` to ``SOME`` anchors must
 #: exceed ``GROWTH``; the gain from ``MANY`` to ``MOST`` must stay below
 #: ``SATURATION``; at ``COMPARED`` counts no strategy may beat uniform random
@@ -49,14 +53,11 @@ GREEDY_COUNT = 10
 
 
 def anchor_sweep(
-    X,
-    y,
+    trained,
     *,
     counts,
     strategies=STRATEGIES,
-    seeds=(0, 1),
     repeats=1,
-    test_size=0.3,
     random_state=0,
     show_progress=None,
     extra_strategies=None,
@@ -64,18 +65,22 @@ def anchor_sweep(
 ):
     """Same-model and stitched accuracy for each anchor count and selection strategy.
 
-    Two MLP encoders (``seeds``) are trained once; for every count, strategy and
-    repeat, a relative decoder is fitted on each encoder and stitched to the other.
-    Repeat ``r`` draws its anchors with ``random_state + r``, whatever the strategy.
+    For every count, strategy and repeat, a relative decoder is fitted on each of
+    the trained encoders and stitched to the others. Repeat ``r`` draws its anchors
+    with ``random_state + r``, whatever the strategy.
 
     Parameters
     ----------
+    trained : SeedEncoders
+        The encoders and their split (:func:`train_seed_encoders`).
     counts : sequence of int
         Anchor counts of the first strategy (the curve).
     strategies : sequence of str, default=STRATEGIES
         ``anchor_selection`` values of :class:`RelativeTransformer`.
     repeats : int, default=1
         Anchor draws per strategy × count.
+    random_state : int, default=0
+    show_progress : bool or None, default=None
     extra_strategies : dict of str to callable, default=None
         More strategies by name: ``f(X_train, y_train, codes_by_seed) ->
         anchor_selection`` returning a value for ``RelativeTransformer(
@@ -89,13 +94,11 @@ def anchor_sweep(
     frame : pandas.DataFrame
         Columns ``strategy, n_anchors, repeat, encoder, decoder, stitched, score``.
     """
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=test_size, stratify=y, random_state=random_state
-    )
+    X_train, y_train = trained.X_train, trained.y_train
     encoders = {
-        seed: FrozenEstimator(train_encoder(X_train, y_train, seed))
-        for seed in progress(seeds, description="encoders", enabled=show_progress)
+        seed: FrozenEstimator(encoder) for seed, encoder in trained.encoders.items()
     }
+    seeds = list(encoders)
     selections = {name: name for name in strategies}
     for name, make in (extra_strategies or {}).items():
         codes = {seed: encoder.transform(X_train) for seed, encoder in encoders.items()}
@@ -137,7 +140,7 @@ def anchor_sweep(
                     "encoder": encoder_seed,
                     "decoder": decoder_seed,
                     "stitched": encoder_seed != decoder_seed,
-                    "score": model.score(X_test, y_test),
+                    "score": model.score(trained.X_test, trained.y_test),
                 }
             )
     return pd.DataFrame(rows)
@@ -262,72 +265,6 @@ def anchor_findings(table, *, paper_strategies=STRATEGIES, greedy=GREEDY):
     return findings
 
 
-#: Fashion-MNIST images of the full and quick runs (70 % train the encoders and
-#: decoders): sized for the time budget, the decoders' cross-validation being most
-#: of the cost.
-IMAGES, QUICK_IMAGES = 3000, 1500
-
-
-def run_anchors(*, quick=False, random_state=0, show_progress=None):
-    """Accuracy against the number of anchors (5 … 300) and the selection strategy."""
-    from ._plots import line_plot
-
-    X, y, dataset = _data(quick=quick, random_state=random_state)
-    repeats = 2 if quick else REPEATS
-    frame = anchor_sweep(
-        X,
-        y,
-        counts=COUNTS,
-        strategy_counts=STRATEGY_COUNTS,
-        repeats=repeats,
-        random_state=random_state,
-        show_progress=show_progress,
-        extra_strategies={
-            GREEDY: functools.partial(_greedy_selection, largest=max(STRATEGY_COUNTS))
-        },
-    )
-    table = per_repeat(frame)
-    figure = line_plot(
-        table,
-        x="n_anchors",
-        y="score",
-        hue="strategy",
-        logx=True,
-        errorbars=True,
-        title=f"{dataset}: stitched accuracy against anchors (mean ± std, "
-        f"{repeats} draws)",
-        xlabel="number of anchors",
-        ylabel="stitched accuracy",
-    )
-    return ExperimentResult(
-        name="anchors",
-        title="Anchors: how many and which",
-        description=(
-            f"Two MLP encoders (seeds 0, 1) on {len(y):,} {dataset} images (70 % "
-            "to train encoders and decoders, 30 % held out). For each anchor count "
-            "and strategy, a relative decoder per encoder (centred cosine codes; "
-            "logistic regression, C chosen by 3-fold cross-validation on the "
-            "training rows), stitched to the other encoder; a repeat's score is the "
-            f"mean held-out accuracy of the two directions. {repeats} anchor draws "
-            "per cell (seeds random_state + repeat, shared by the strategies so "
-            "that repeats pair up); the summary gives mean and std over them. "
-            f"Uniform random anchors at {', '.join(map(str, COUNTS))}; the other "
-            f"strategies at {', '.join(map(str, STRATEGY_COUNTS))}, where the "
-            "choice can matter (by 100 anchors of 64-d codes, any spread-out set "
-            "spans the space). Beyond the paper: `GreedyAnchorSelector` anchors "
-            "(MRR, 20 candidates a step, 200 evaluation rows), chosen to make the "
-            "two encoders' relative codes of the training items agree. The paper "
-            "(CIFAR-100 ablation, 768-d ViT codes) finds accuracy saturating after a "
-            "few hundred anchors and the strategies close together, uniform "
-            "sampling a strong default; saturation in our 64-d codes comes earlier "
-            "and is not comparable in count."
-        ),
-        tables={"results": frame, "stitched accuracy": summarize(table)},
-        figures={"anchors_count_strategy": figure},
-        findings=anchor_findings(table),
-    )
-
-
 def _greedy_selection(X_train, y_train, codes, *, largest):
     """Anchors chosen by GreedyAnchorSelector on the two encoders' parallel codes.
 
@@ -354,19 +291,178 @@ def _greedy_selection(X_train, y_train, codes, *, largest):
     return select
 
 
-def _data(*, quick, random_state):
-    """Fashion-MNIST when installed (harder, more room for anchors), else digits."""
-    try:
-        from ..datasets import load_fashion_mnist
+# -- the spec: settings, steps and report text ------------------------------------------
 
-        X, y = load_fashion_mnist(
-            n_samples=QUICK_IMAGES if quick else IMAGES,
-            random_state=random_state,
-            return_X_y=True,
-        )
-        return X.reshape(len(X), -1), y, "Fashion-MNIST"  # pixels already in [0, 1]
-    except MISSING:
+
+@dataclass(frozen=True)
+class AnchorSettings:
+    """Settings of the anchors experiment.
+
+    ``images`` Fashion-MNIST images (70 % train the encoders and decoders; sized for
+    the time budget, the decoders' cross-validation being most of the cost), the
+    two encoders' ``seeds``, uniform random anchors at ``counts`` and every strategy
+    at ``strategy_counts``, ``repeats`` anchor draws per cell.
+    """
+
+    images: int
+    seeds: tuple
+    counts: tuple
+    strategy_counts: tuple
+    repeats: int
+
+
+@dataclass
+class AnchorMeasurements:
+    """The sweep's tidy rows, the stitched accuracy per repeat, and the data."""
+
+    dataset: str
+    n_images: int
+    repeats: int
+    frame: pd.DataFrame
+    table: pd.DataFrame
+
+
+DESCRIPTION = """\
+Two MLP encoders (seeds {seeds}) on {n_images:,} {dataset} images (70 % to train \
+encoders and decoders, 30 % held out). For each anchor count and strategy, a relative \
+decoder per encoder (centred cosine codes; {decoder}), stitched to the other encoder; \
+a repeat's score is the mean held-out accuracy of the two directions. {repeats} anchor \
+draws per cell (seeds random_state + repeat, shared by the strategies so that repeats \
+pair up); the summary gives mean and std over them. Uniform random anchors at \
+{counts}; the other strategies at {strategy_counts}, where the choice can matter (by \
+100 anchors of 64-d codes, any spread-out set spans the space). Beyond the paper: \
+`GreedyAnchorSelector` anchors (MRR, 20 candidates a step, 200 evaluation rows), \
+chosen to make the two encoders' relative codes of the training items agree. The \
+paper (CIFAR-100 ablation, 768-d ViT codes) finds accuracy saturating after a few \
+hundred anchors and the strategies close together, uniform sampling a strong \
+default; saturation in our 64-d codes comes earlier and is not comparable in count."""
+
+
+def _fashion(n_images, random_state):
+    from ..datasets import load_fashion_mnist
+
+    X, y = load_fashion_mnist(
+        n_samples=n_images, random_state=random_state, return_X_y=True
+    )
+    return X.reshape(len(X), -1), y, "Fashion-MNIST"  # pixels already in [0, 1]
+
+
+def _load(run):
+    """Fashion-MNIST when installed (harder, more room for anchors), else digits."""
+    data = run.optional(
+        "Fashion-MNIST",
+        _fashion,
+        run.settings.images,
+        run.random_state,
+        instead="digits used instead",
+    )
+    if data is None:
         from sklearn.datasets import load_digits
 
         X, y = load_digits(return_X_y=True)
-        return X / 16.0, y, "digits"
+        data = X / 16.0, y, "digits"
+    return data
+
+
+def _encode(data, run):
+    X, y, dataset = data
+    trained = train_seed_encoders(
+        X,
+        y,
+        seeds=run.settings.seeds,
+        random_state=run.random_state,
+        show_progress=run.show_progress,
+    )
+    return trained, dataset, len(y)
+
+
+def _measure(encoded, run):
+    trained, dataset, n_images = encoded
+    settings = run.settings
+    frame = anchor_sweep(
+        trained,
+        counts=settings.counts,
+        strategy_counts=settings.strategy_counts,
+        repeats=settings.repeats,
+        random_state=run.random_state,
+        show_progress=run.show_progress,
+        extra_strategies={
+            GREEDY: functools.partial(
+                _greedy_selection, largest=max(settings.strategy_counts)
+            )
+        },
+    )
+    return AnchorMeasurements(
+        dataset, n_images, settings.repeats, frame, per_repeat(frame)
+    )
+
+
+def _claims(measured):
+    return anchor_findings(measured.table)
+
+
+def _tables(measured):
+    return {
+        "results": measured.frame,
+        "stitched accuracy": summarize(measured.table),
+    }
+
+
+def _figures(measured):
+    from ._plots import line_plot
+
+    return {
+        "count strategy": line_plot(
+            measured.table,
+            x="n_anchors",
+            y="score",
+            hue="strategy",
+            logx=True,
+            errorbars=True,
+            title=f"{measured.dataset}: stitched accuracy against anchors (mean ± "
+            f"std, {measured.repeats} draws)",
+            xlabel="number of anchors",
+            ylabel="stitched accuracy",
+        )
+    }
+
+
+def _describe(measured, run):
+    settings = run.settings
+    return DESCRIPTION.format(
+        seeds=", ".join(map(str, settings.seeds)),
+        n_images=measured.n_images,
+        dataset=measured.dataset,
+        decoder=describe_decoder(default_decoder()),
+        repeats=measured.repeats,
+        counts=", ".join(map(str, settings.counts)),
+        strategy_counts=", ".join(map(str, settings.strategy_counts)),
+    )
+
+
+#: Accuracy against the number of anchors (5 … 300) and the selection strategy.
+SPEC = ExperimentSpec(
+    name="anchors",
+    title="Anchors: how many and which",
+    quick=AnchorSettings(
+        images=1500,
+        seeds=(0, 1),
+        counts=COUNTS,
+        strategy_counts=STRATEGY_COUNTS,
+        repeats=2,
+    ),
+    full=AnchorSettings(
+        images=3000,
+        seeds=(0, 1),
+        counts=COUNTS,
+        strategy_counts=STRATEGY_COUNTS,
+        repeats=3,
+    ),
+    load=_load,
+    encode=_encode,
+    measure=_measure,
+    claims=_claims,
+    describe=_describe,
+    tables=_tables,
+    figures=_figures,
+)

@@ -7,11 +7,11 @@ kept); their relative codes over the same anchor items agree.
 """
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
-from sklearn.model_selection import train_test_split
 
 from .. import RelativeTransformer
 from ..metrics import (
@@ -22,18 +22,27 @@ from ..metrics import (
     mean_reciprocal_rank,
 )
 from ..utils._matplotlib import pyplot
-from ..utils._progress import progress
 from ._claims import describe, exceeds, falls_to_chance, far_above_chance
 from ._performance import (
+    PerformanceSettings,
     correlation_summary,
+    digits_data,
+    fashion_data,
+    measure_models,
     performance_figure,
     performance_findings,
-    similarity_predicts_performance,
+    train_models,
 )
-from ._result import ExperimentResult
-from ._stitching import train_encoder
+from ._spec import ExperimentSpec
+from ._stitching import train_seed_encoders
 
-__all__ = ["chance_mrr", "latent_similarity", "run_latent", "seed_findings"]
+__all__ = [
+    "SPEC",
+    "LatentSettings",
+    "chance_mrr",
+    "latent_similarity",
+    "seed_findings",
+]
 
 
 def latent_similarity(codes_a, codes_b, *, n_anchors=300, k=10, random_state=0):
@@ -94,7 +103,7 @@ def seed_findings(results, n_items):
     ----------
     results : pandas.DataFrame
         Columns ``pair, space, metric, value``: one row per seed pair, space and
-        metric, as ``run_latent`` builds it.
+        metric, as the latent experiment measures it.
     n_items : int
         Items each code's match is ranked among (the test images): chance MRR.
 
@@ -143,88 +152,12 @@ def _mean_std(results):
     return summary
 
 
-def run_latent(*, quick=False, random_state=0, show_progress=None):
-    """Similarity of seeds' latent spaces (digits), and similarity as a proxy for
-    accuracy (Fashion-MNIST).
-
-    Full: 4 seeds (6 pairs), 300 anchors; 26 models of varied quality. Quick: 3 seeds
-    (3 pairs), 100 anchors; 9 models.
-    """
-    from sklearn.datasets import load_digits
-
-    X, y = load_digits(return_X_y=True)
-    X = X / 16.0
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.3, stratify=y, random_state=random_state
-    )
-    seeds = (0, 1, 2) if quick else (0, 1, 2, 3)
-    n_anchors = 100 if quick else 300
-    codes = {}
-    for seed in progress(seeds, description="encoders", enabled=show_progress):
-        codes[seed] = train_encoder(X_train, y_train, seed).transform(X_test)
-    frames = []
-    for a, b in [(a, b) for i, a in enumerate(seeds) for b in seeds[i + 1 :]]:
-        frame = latent_similarity(
-            codes[a], codes[b], n_anchors=n_anchors, random_state=random_state
-        )
-        frames.append(frame.assign(pair=f"seed {a} vs seed {b}"))
-    results = pd.concat(frames, ignore_index=True)[["pair", "space", "metric", "value"]]
-    findings = seed_findings(results, len(X_test))
-    data, models, correlations = similarity_predicts_performance(
-        quick=quick, random_state=random_state, show_progress=show_progress
-    )
-    n_models = models["model"].nunique()
-    findings += performance_findings(correlations, n_models=n_models)
-    per_model = models.groupby("model").mean(numeric_only=True).drop(columns="draw")
-    per_model = per_model.round(3).astype({"images": int, "epochs": int, "width": int})
-    return ExperimentResult(
-        name="latent",
-        title="Latent similarity across seeds",
-        description=(
-            f"MLP encoders (seeds {', '.join(map(str, seeds))}) trained on digits; their "
-            f"codes of the same {len(X_test)} held-out images compared pairwise: "
-            "Jaccard@10 of neighbourhoods, mean reciprocal rank of an image's own code "
-            f"(chance {chance_mrr(len(X_test)):.4f}), mean cosine between an image's "
-            "two codes, and linear CKA, for absolute codes and for relative codes over "
-            f"the same {n_anchors} anchors; mean ± std over the seed pairs. The figure "
-            "draws two seeds' codes in the principal axes of seed 0's codes: seed 1's "
-            "absolute codes are scrambled there (the same coordinates mean something "
-            "else), its relative codes fall where seed 0's do.\n\n"
-            f"Similarity as a proxy for accuracy: {n_models} one-hidden-layer MLPs on "
-            f"{data}, trained on {', '.join(map(str, sorted(set(models['images']))))} "
-            f"images for {', '.join(map(str, sorted(set(models['epochs']))))} epochs "
-            f"(widths {', '.join(map(str, sorted(set(models['width']))))}; budgets "
-            "above 20,000 image-epochs skipped), and a reference trained longest on "
-            "the most images (test accuracy "
-            f"{models.attrs['reference accuracy']:.3f}). For each model: test accuracy "
-            "of its own output layer, and the agreement of its relative codes of the "
-            "test images with the reference's, over the same anchor images (held out "
-            "of training; 3 random draws), by mean cosine and MRR; linear CKA of the "
-            "absolute codes is the baseline that needs no anchors. Spearman rank "
-            "correlation with accuracy across the models, analytic p-value."
-        ),
-        tables={
-            "results": results,
-            "over seed pairs": _mean_std(results),
-            "per model": (per_model.reset_index()),
-            "correlation with accuracy": correlation_summary(correlations),
-        },
-        figures={
-            "latent_pictures": _picture(
-                codes[seeds[0]], codes[seeds[1]], y_test, random_state
-            ),
-            "latent_performance": performance_figure(models, data),
-        },
-        findings=findings,
-    )
-
-
 def _picture(codes_a, codes_b, y, random_state):
     """First two principal components of two seeds' codes, absolute and relative."""
     plt = pyplot()
-    relative_a = RelativeTransformer(300, center=True, random_state=random_state).fit(
-        codes_a
-    )
+    relative_a = RelativeTransformer(
+        PICTURE_ANCHORS, center=True, random_state=random_state
+    ).fit(codes_a)
     relative_b = relative_a.reanchor(codes_b[relative_a.anchor_indices_])
     # Both seeds are drawn in seed 0's principal axes: the same coordinates. Absolute
     # coordinates of seed 1 mean something else (a different rotation), relative ones
@@ -248,3 +181,217 @@ def _picture(codes_a, codes_b, y, random_state):
         "Two seeds' latent spaces in the principal axes of seed 0, coloured by digit"
     )
     return figure
+
+
+# -- the spec: settings, steps and report text ------------------------------------------
+
+#: Anchors of the figure's relative codes.
+PICTURE_ANCHORS = 300
+
+
+@dataclass(frozen=True)
+class LatentSettings:
+    """Settings of the latent experiment: the digits encoders' ``seeds`` (every pair
+    compared) over ``n_anchors`` anchors, and the models of varied quality."""
+
+    seeds: tuple
+    n_anchors: int
+    performance: PerformanceSettings
+
+
+@dataclass
+class LatentMeasurements:
+    """The seed pairs' agreement and the models' accuracy and similarity."""
+
+    results: pd.DataFrame
+    n_items: int
+    codes: dict
+    y_test: np.ndarray
+    data: str
+    models: pd.DataFrame
+    correlations: pd.DataFrame
+    random_state: int
+
+
+DESCRIPTION = """\
+MLP encoders (seeds {seeds}) trained on digits; their codes of the same {n_items} \
+held-out images compared pairwise: Jaccard@10 of neighbourhoods, mean reciprocal rank \
+of an image's own code (chance {chance:.4f}), mean cosine between an image's two \
+codes, and linear CKA, for absolute codes and for relative codes over the same \
+{n_anchors} anchors; mean ± std over the seed pairs. The figure draws two seeds' codes \
+in the principal axes of seed 0's codes: seed 1's absolute codes are scrambled there \
+(the same coordinates mean something else), its relative codes fall where seed 0's \
+do.
+
+Similarity as a proxy for accuracy: {n_models} one-hidden-layer MLPs on {data}, \
+trained on {images} images for {epochs} epochs (widths {widths}; budgets above \
+{max_budget:,} image-epochs skipped), and a reference trained longest on the most \
+images (test accuracy {reference:.3f}). For each model: test accuracy of its own \
+output layer, and the agreement of its relative codes of the test images with the \
+reference's, over the same anchor images (held out of training; {draws} random \
+draws), by mean cosine and MRR; linear CKA of the absolute codes is the baseline that \
+needs no anchors. Spearman rank correlation with accuracy across the models, analytic \
+p-value."""
+
+
+def _load(run):
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    settings = run.settings.performance
+    models_data = run.optional(
+        "Fashion-MNIST",
+        fashion_data,
+        settings,
+        run.random_state,
+        instead="digits used instead for the models of varied quality",
+    )
+    if models_data is None:
+        models_data = digits_data(settings, run.random_state)
+    return X / 16.0, y, models_data
+
+
+def _encode(data, run):
+    X, y, models_data = data
+    trained = train_seed_encoders(
+        X,
+        y,
+        seeds=run.settings.seeds,
+        random_state=run.random_state,
+        show_progress=run.show_progress,
+    )
+    codes = {
+        seed: encoder.transform(trained.X_test)
+        for seed, encoder in trained.encoders.items()
+    }
+    models = train_models(
+        models_data,
+        run.settings.performance,
+        random_state=run.random_state,
+        show_progress=run.show_progress,
+    )
+    return codes, trained.y_test, models
+
+
+def _measure(encoded, run):
+    codes, y_test, trained = encoded
+    seeds = list(codes)
+    frames = []
+    for a, b in [(a, b) for i, a in enumerate(seeds) for b in seeds[i + 1 :]]:
+        frame = latent_similarity(
+            codes[a],
+            codes[b],
+            n_anchors=run.settings.n_anchors,
+            random_state=run.random_state,
+        )
+        frames.append(frame.assign(pair=f"seed {a} vs seed {b}"))
+    results = pd.concat(frames, ignore_index=True)[["pair", "space", "metric", "value"]]
+    models, correlations = measure_models(trained)
+    return LatentMeasurements(
+        results=results,
+        n_items=len(y_test),
+        codes=codes,
+        y_test=y_test,
+        data=trained.data.name,
+        models=models,
+        correlations=correlations,
+        random_state=run.random_state,
+    )
+
+
+def _claims(measured):
+    return seed_findings(measured.results, measured.n_items) + performance_findings(
+        measured.correlations, n_models=measured.models["model"].nunique()
+    )
+
+
+def _tables(measured):
+    models = measured.models
+    per_model = models.groupby("model").mean(numeric_only=True).drop(columns="draw")
+    per_model = per_model.round(3).astype({"images": int, "epochs": int, "width": int})
+    return {
+        "results": measured.results,
+        "over seed pairs": _mean_std(measured.results),
+        "per model": per_model.reset_index(),
+        "correlation with accuracy": correlation_summary(measured.correlations),
+    }
+
+
+def _figures(measured):
+    first, second = list(measured.codes)[:2]
+    return {
+        "pictures": _picture(
+            measured.codes[first],
+            measured.codes[second],
+            measured.y_test,
+            measured.random_state,
+        ),
+        "performance": performance_figure(measured.models, measured.data),
+    }
+
+
+def _describe(measured, run):
+    models = measured.models
+
+    def values(column):
+        return ", ".join(map(str, sorted(set(models[column]))))
+
+    return DESCRIPTION.format(
+        seeds=", ".join(map(str, run.settings.seeds)),
+        n_items=measured.n_items,
+        chance=chance_mrr(measured.n_items),
+        n_anchors=run.settings.n_anchors,
+        n_models=models["model"].nunique(),
+        data=measured.data,
+        images=values("images"),
+        epochs=values("epochs"),
+        widths=values("width"),
+        max_budget=run.settings.performance.max_budget,
+        reference=models.attrs["reference accuracy"],
+        draws=run.settings.performance.draws,
+    )
+
+
+#: Similarity of seeds' latent spaces (digits), and similarity as a proxy for
+#: accuracy (Fashion-MNIST).
+SPEC = ExperimentSpec(
+    name="latent",
+    title="Latent similarity across seeds",
+    quick=LatentSettings(
+        seeds=(0, 1, 2),
+        n_anchors=100,
+        performance=PerformanceSettings(
+            sizes=(100, 400, 1600),
+            epochs=(1, 3, 10),
+            widths=(32,),
+            max_budget=20_000,
+            reference_epochs=10,
+            n_test=500,
+            n_anchors=100,
+            draws=3,
+            digits_sizes=(30, 100, 300),
+        ),
+    ),
+    full=LatentSettings(
+        seeds=(0, 1, 2, 3),
+        n_anchors=300,
+        performance=PerformanceSettings(
+            sizes=(100, 400, 1600, 6400),
+            epochs=(1, 3, 10, 30),
+            widths=(32, 128),
+            max_budget=20_000,
+            reference_epochs=20,
+            n_test=1000,
+            n_anchors=300,
+            draws=3,
+            digits_sizes=(30, 100, 300, 1000),
+        ),
+    ),
+    load=_load,
+    encode=_encode,
+    measure=_measure,
+    claims=_claims,
+    describe=_describe,
+    tables=_tables,
+    figures=_figures,
+)

@@ -21,6 +21,8 @@ seconds a quote here, about twice MiniLM-L6's), so each model embeds each text o
 per run, and only the held-out items' queries are embedded.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -29,15 +31,15 @@ from ..metrics import migration_scores
 from ..utils._matplotlib import pyplot
 from ..utils._progress import progress
 from ._claims import exceeds, falls_to_chance
-from ._result import MISSING, ExperimentResult
+from ._spec import ExperimentSpec
 
-__all__ = ["half_queries", "migration_curve", "run_migration"]
+__all__ = ["SPEC", "MigrationSettings", "half_queries", "migration_curve"]
 
 L6, L3, E5 = "MiniLM-L6", "MiniLM-L3", "e5"
 PAIRS = [(L6, L3), (L6, E5)]
 METHODS = ["orthogonal translation", "affine translation", "relative (centred)"]
 UNMAPPED = "no mapping (mixed)"
-# The issue's target: 95 % of re-embedding Recall@10 with at most 1,000 anchors.
+# The target: 95 % of re-embedding Recall@10 with at most 1,000 anchors.
 TARGET_FRACTION, TARGET_ANCHORS = 0.95, 1000
 # The anchor counts at which the two kinds of mapping are compared: few anchors
 # (where relative projection should win) and the target's count (translation should).
@@ -46,16 +48,6 @@ FEW_ANCHORS = 50
 BETTER_BY = 0.05
 # How far above chance Recall@10 unmapped queries may be and still count as chance.
 CHANCE_MARGIN = 0.05
-# Corpus size (quotes, of the 3,231 that qualify), held-out queries (the rest is the
-# anchor pool), anchor counts and anchor draws of the two runs. The full run is sized
-# to take about 3 minutes on 2 cores, most of it e5 embedding the corpus.
-FULL = {
-    "n_items": 1600,
-    "n_queries": 500,
-    "anchor_counts": (50, 100, 200, 500, 1000),
-    "repeats": 3,
-}
-QUICK = {"n_items": 200, "n_queries": 80, "anchor_counts": (20, 50, 100), "repeats": 3}
 
 
 def half_queries(texts, *, min_words=8):
@@ -181,40 +173,6 @@ def migration_curve(
             "fraction",
         ],
     )
-
-
-def _embed(n_items, n_queries, random_state, show_progress):
-    """The corpus embedded by each model, and the first ``n_queries`` items' queries
-    by the query models (e5: ``query:`` prefix for queries, ``passage:`` for quotes).
-
-    The quotes are shuffled first, so that the held-out items and the anchor pool
-    both span every topic. The index model's queries are never used: not embedded.
-    """
-    from ..datasets import load_fortunes
-    from ..encoders import E5SmallEncoder, MiniLML3Encoder, MiniLML6Encoder
-
-    texts, _ = load_fortunes(
-        n_per_topic=100, max_chars=400, random_state=random_state, return_X_y=True
-    )
-    documents, queries = half_queries(texts)
-    order = np.random.RandomState(random_state).permutation(len(documents))
-    order = order[: min(n_items, len(documents))]
-    documents = [documents[i] for i in order]
-    queries = [queries[i] for i in order[:n_queries]]
-    corpus, asked = {}, {}
-    corpus[L6] = MiniLML6Encoder(device="cpu", verbose=show_progress).fit_transform(
-        documents
-    )
-    encoder = MiniLML3Encoder(device="cpu", verbose=show_progress)
-    corpus[L3] = encoder.fit_transform(documents)
-    asked[L3] = encoder.transform(queries)
-    corpus[E5] = E5SmallEncoder(mode="passage", verbose=show_progress).fit_transform(
-        documents
-    )
-    asked[E5] = E5SmallEncoder(mode="query", verbose=show_progress).fit_transform(
-        queries
-    )
-    return corpus, asked, len(documents)
 
 
 def _summary(frame):
@@ -364,24 +322,85 @@ def _figure(frame, n_items):
     return figure
 
 
-def run_migration(*, quick=False, random_state=0, show_progress=None):
-    """Index migration between MiniLM-L6 and MiniLM-L3, and MiniLM-L6 and e5.
+# -- the spec: settings, steps and report text ------------------------------------------
 
-    Full: 1,600 quotes (500 held-out queries, an anchor pool of 1,100), 50 to 1,000
-    parallel anchors, 3 anchor draws each. Quick: 200 quotes (80 queries), 20 to 100
-    anchors, 3 draws.
-    """
-    title = "Index migration: an index of one model, queries of another"
-    run = QUICK if quick else FULL
-    repeats = run["repeats"]
-    try:
-        corpus, asked, n_items = _embed(
-            run["n_items"], run["n_queries"], random_state, show_progress
-        )
-    except MISSING as exc:
-        return ExperimentResult.skip("migration", title, exc)
-    n_queries = min(run["n_queries"], n_items - 1)
-    anchor_counts = [c for c in run["anchor_counts"] if c <= n_items - n_queries]
+
+@dataclass(frozen=True)
+class MigrationSettings:
+    """Settings of the migration experiment: ``n_items`` quotes in the index (of the
+    3,231 that qualify), the queries of the first ``n_queries`` asked (the others
+    are the anchor pool), ``anchor_counts`` parallel anchors, ``repeats`` anchor
+    draws each."""
+
+    n_items: int
+    n_queries: int
+    anchor_counts: tuple
+    repeats: int
+
+
+@dataclass
+class MigrationMeasurements:
+    """The long-format curve of every pair, and the sizes it was measured at."""
+
+    frame: pd.DataFrame
+    n_items: int
+    n_queries: int
+    anchor_counts: list
+
+
+DESCRIPTION = """\
+{n_items:,} English fortunes (Debian `fortunes`, at most 400 characters, at least 8 \
+words, shuffled) are the corpus; each one's query is its first half. Index embedded \
+by model A, queries by model B (e5: `query: ` prefix for queries, `passage: ` for the \
+corpus). The queries of {n_queries:,} items are asked; the other {n_pool:,} items are \
+the anchor pool, so no query's own item is an anchor; every item is in the index. \
+Parallel anchors are pool items drawn at random ({anchor_counts}; {repeats} draws \
+each) and embedded by both models. Mappings: LatentTranslator (orthogonal; affine, \
+only with more anchors than features) from B's anchors to A's, applied to B's \
+queries; relative (centred cosines to the anchors) of A's index and of B's queries. \
+Scores: Recall@1, Recall@10, MRR@10 of each query finding its own quote among all, as \
+a fraction of re-embedding the corpus with B. Chance Recall@10: {chance:.4f}."""
+
+
+def _load(run):
+    """The first ``n_items`` shuffled quotes (so that the held-out items and the
+    anchor pool both span every topic), and the first ``n_queries`` queries."""
+    from ..datasets import load_fortunes
+
+    texts, _ = load_fortunes(
+        n_per_topic=100, max_chars=400, random_state=run.random_state, return_X_y=True
+    )
+    documents, queries = half_queries(texts)
+    order = np.random.RandomState(run.random_state).permutation(len(documents))
+    order = order[: min(run.settings.n_items, len(documents))]
+    documents = [documents[i] for i in order]
+    queries = [queries[i] for i in order[: run.settings.n_queries]]
+    return documents, queries
+
+
+def _encode(data, run):
+    """The corpus embedded by each model, and the queries by the query models (e5:
+    ``query:`` prefix for queries, ``passage:`` for quotes). The index model's
+    queries are never used: not embedded."""
+    from ..encoders import E5SmallEncoder, MiniLML3Encoder, MiniLML6Encoder
+
+    documents, queries = data
+    show = run.show_progress
+    corpus, asked = {}, {}
+    corpus[L6] = MiniLML6Encoder(device="cpu", verbose=show).fit_transform(documents)
+    encoder = MiniLML3Encoder(device="cpu", verbose=show)
+    corpus[L3] = encoder.fit_transform(documents)
+    asked[L3] = encoder.transform(queries)
+    corpus[E5] = E5SmallEncoder(mode="passage", verbose=show).fit_transform(documents)
+    asked[E5] = E5SmallEncoder(mode="query", verbose=show).fit_transform(queries)
+    return corpus, asked, len(documents)
+
+
+def _measure(encoded, run):
+    corpus, asked, n_items = encoded
+    settings = run.settings
+    n_queries = min(settings.n_queries, n_items - 1)
+    anchor_counts = [c for c in settings.anchor_counts if c <= n_items - n_queries]
     frames = []
     for a, b in PAIRS:
         frame = migration_curve(
@@ -389,37 +408,63 @@ def run_migration(*, quick=False, random_state=0, show_progress=None):
             corpus[b],
             asked[b],
             anchor_counts=anchor_counts,
-            repeats=repeats,
-            random_state=random_state,
-            show_progress=show_progress,
+            repeats=settings.repeats,
+            random_state=run.random_state,
+            show_progress=run.show_progress,
         )
         frame.insert(0, "pair", f"{a} → {b}")
         frames.append(frame)
     frame = pd.concat(frames, ignore_index=True)
-    description = (
-        f"{n_items:,} English fortunes (Debian `fortunes`, at most 400 characters, at "
-        "least 8 words, shuffled) are the corpus; each one's query is its first half. "
-        "Index embedded by model A, queries by model B (e5: `query: ` prefix for "
-        f"queries, `passage: ` for the corpus). The queries of {n_queries:,} items are "
-        f"asked; the other {n_items - n_queries:,} items are the anchor pool, so no "
-        "query's own item is an anchor; every item is in the index. Parallel anchors "
-        f"are pool items drawn at random ({', '.join(map(str, anchor_counts))}; "
-        f"{repeats} draws each) and embedded by both models. Mappings: "
-        "LatentTranslator (orthogonal; affine, only with more anchors than features) "
-        "from B's anchors to A's, applied to B's queries; relative (centred cosines to "
-        "the anchors) of A's index and of B's queries. Scores: Recall@1, Recall@10, "
-        "MRR@10 of each query finding its own quote among all, as a fraction of "
-        f"re-embedding the corpus with B. Chance Recall@10: {10 / n_items:.4f}."
+    return MigrationMeasurements(frame, n_items, n_queries, anchor_counts)
+
+
+def _claims(measured):
+    return _findings(measured.frame, measured.n_items)
+
+
+def _tables(measured):
+    return {
+        "results": measured.frame,
+        "recall at 10, fraction of re-embedding": _recall_table(measured.frame),
+        "summary": _summary(measured.frame),
+    }
+
+
+def _figures(measured):
+    return {"curve": _figure(measured.frame, measured.n_items)}
+
+
+def _describe(measured, run):
+    return DESCRIPTION.format(
+        n_items=measured.n_items,
+        n_queries=measured.n_queries,
+        n_pool=measured.n_items - measured.n_queries,
+        anchor_counts=", ".join(map(str, measured.anchor_counts)),
+        repeats=run.settings.repeats,
+        chance=10 / measured.n_items,
     )
-    return ExperimentResult(
-        name="migration",
-        title=title,
-        description=description,
-        tables={
-            "results": frame,
-            "recall at 10, fraction of re-embedding": _recall_table(frame),
-            "summary": _summary(frame),
-        },
-        figures={"migration_curve": _figure(frame, n_items)},
-        findings=_findings(frame, n_items),
-    )
+
+
+#: Index migration between MiniLM-L6 and MiniLM-L3, and MiniLM-L6 and e5. The full
+#: run is sized to take about 3 minutes on 2 cores, most of it e5 embedding the
+#: corpus.
+SPEC = ExperimentSpec(
+    name="migration",
+    title="Index migration: an index of one model, queries of another",
+    quick=MigrationSettings(
+        n_items=200, n_queries=80, anchor_counts=(20, 50, 100), repeats=3
+    ),
+    full=MigrationSettings(
+        n_items=1600,
+        n_queries=500,
+        anchor_counts=(50, 100, 200, 500, 1000),
+        repeats=3,
+    ),
+    load=_load,
+    encode=_encode,
+    measure=_measure,
+    claims=_claims,
+    describe=_describe,
+    tables=_tables,
+    figures=_figures,
+)

@@ -9,19 +9,23 @@ measure is the test mean squared error, against the error of predicting the mean
 training image (the "chance" of reconstruction).
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from ..utils._progress import progress
 from ._claims import at_most, exceeds, falls_to_chance, far_above_chance
-from ._result import MISSING, ExperimentResult
+from ._spec import ExperimentSpec
 
 __all__ = [
+    "SPEC",
+    "ReconstructionSettings",
     "mean_image_mse",
     "reconstruction_findings",
-    "reconstruction_stitching",
-    "run_reconstruction",
+    "score_autoencoders",
     "summarize_reconstruction",
+    "train_autoencoders",
 ]
 
 #: Width of the latent code and of the one hidden layer of encoder and decoder.
@@ -88,42 +92,77 @@ def _reconstruct(net, X):
     return net.inverse_transform(net.transform(X)).reshape(len(X), -1)
 
 
-def reconstruction_stitching(
+def train_autoencoders(
     X_train,
-    X_test,
     *,
     dataset,
-    seeds=(0, 1, 2),
-    n_anchors=300,
-    max_epochs=20,
+    seeds,
+    n_anchors,
+    max_epochs,
     random_state=0,
     show_progress=None,
 ):
-    """Train absolute and relative autoencoders per seed; MSE of every pair.
+    """Train an absolute and a relative autoencoder per seed.
 
     For each seed, an :class:`~skrelrep.neural.AutoEncoder` and a
     :class:`~skrelrep.neural.RelativeAutoEncoder` with the same encoder and decoder
     widths and the same training budget. The relative nets share ``n_anchors``
-    training images, drawn once with ``random_state``. Every encoder seed ×
-    decoder seed pair is scored on ``X_test``: the decoder's net with the encoder
-    of the other seed swapped in (``with_encoder``), nothing retrained.
+    training images, drawn once with ``random_state``. :func:`score_autoencoders`
+    then scores every pair.
 
     Parameters
     ----------
-    X_train, X_test : ndarray of shape (n, n_features)
+    X_train : ndarray of shape (n, n_features)
         Flat images with values in ``[0, 1]``.
     dataset : str
-        Name in the ``dataset`` column.
+        Named in the progress bar.
     seeds : sequence of int
         One absolute and one relative net per seed.
     n_anchors : int
         Number of shared anchor images.
     max_epochs : int
         Training epochs of every net.
-    random_state : int
+    random_state : int, default=0
         Seeds the anchor draw (the nets are seeded by ``seeds``).
-    show_progress : bool or None
+    show_progress : bool or None, default=None
         Progress bar over the seeds.
+
+    Returns
+    -------
+    nets : dict
+        ``{"absolute": {seed: net}, "relative": {seed: net}}``.
+    """
+    X_train = np.asarray(X_train, dtype=np.float32)
+    rng = np.random.RandomState(random_state)
+    anchors = rng.choice(len(X_train), size=min(n_anchors, len(X_train)), replace=False)
+    nets = {"absolute": {}, "relative": {}}
+    for seed in progress(
+        list(seeds), description=f"autoencoders ({dataset})", enabled=show_progress
+    ):
+        pair = _autoencoders(
+            n_anchors=len(anchors),
+            anchor_indices=anchors,
+            max_epochs=max_epochs,
+            seed=seed,
+        )
+        for space, net in pair.items():
+            nets[space][seed] = net.fit(X_train)
+    return nets
+
+
+def score_autoencoders(nets, X_train, X_test, *, dataset):
+    """The test MSE of every encoder seed × decoder seed pair of
+    :func:`train_autoencoders`' nets: the decoder's net with the encoder of the
+    other seed swapped in (``with_encoder``), nothing retrained.
+
+    Parameters
+    ----------
+    nets : dict
+        What :func:`train_autoencoders` returns.
+    X_train, X_test : ndarray of shape (n, n_features)
+        The training images (for the mean-image baseline) and the test images.
+    dataset : str
+        Name in the ``dataset`` column.
 
     Returns
     -------
@@ -139,21 +178,7 @@ def reconstruction_stitching(
     """
     X_train = np.asarray(X_train, dtype=np.float32)
     X_test = np.asarray(X_test, dtype=np.float32)
-    seeds = list(seeds)
-    rng = np.random.RandomState(random_state)
-    anchors = rng.choice(len(X_train), size=min(n_anchors, len(X_train)), replace=False)
-    nets = {"absolute": {}, "relative": {}}
-    for seed in progress(
-        seeds, description=f"autoencoders ({dataset})", enabled=show_progress
-    ):
-        pair = _autoencoders(
-            n_anchors=len(anchors),
-            anchor_indices=anchors,
-            max_epochs=max_epochs,
-            seed=seed,
-        )
-        for space, net in pair.items():
-            nets[space][seed] = net.fit(X_train)
+    seeds = list(nets["absolute"])
     baseline = mean_image_mse(X_train, X_test)
     rows = []
     shown = X_test[:N_EXAMPLES]
@@ -219,7 +244,7 @@ def reconstruction_findings(results):
     """The paper's claims about reconstruction stitching, checked per data set.
 
     A pure function of the tidy table (columns as returned by
-    :func:`reconstruction_stitching`), so that a fabricated table can test it.
+    :func:`score_autoencoders`), so that a fabricated table can test it.
     Scores are ``explained = 1 - MSE / mean-image MSE``: 0 is as good as predicting
     the mean training image, negative is worse.
 
@@ -318,166 +343,176 @@ def _fashion(n_train, n_test, random_state):
     return X_train, X_test, (28, 28)
 
 
-def _settings(quick):
-    """Per data set: seeds, anchors, epochs (and sample sizes for Fashion-MNIST)."""
-    if quick:
-        return {
-            "digits": dict(n_seeds=2, n_anchors=100, max_epochs=20),
-            "fashion-mnist": dict(
-                n_seeds=2, n_anchors=100, max_epochs=10, n_train=1000, n_test=500
-            ),
-        }
+# -- the spec: settings, steps and report text ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The nets of one data set: ``n_seeds`` seeds (offsets to the run's
+    ``random_state``), ``n_anchors`` shared anchor images, ``max_epochs`` epochs."""
+
+    n_seeds: int
+    n_anchors: int
+    max_epochs: int
+
+
+@dataclass(frozen=True)
+class ReconstructionSettings:
+    """Settings of the reconstruction experiment: a :class:`Budget` per data set,
+    and the Fashion-MNIST training and test images."""
+
+    digits: Budget
+    fashion: Budget
+    fashion_train: int
+    fashion_test: int
+
+
+@dataclass
+class ReconstructionMeasurements:
+    """The MSE table, and per data set its reconstructions, image shape and sizes."""
+
+    results: pd.DataFrame
+    examples: dict
+    shapes: dict
+    lines: list
+
+
+DESCRIPTION = """\
+Per data set and seed, an absolute `AutoEncoder` and a `RelativeAutoEncoder` \
+(`skrelrep.neural`) with the same MLP encoder (one ReLU hidden layer of {hidden} \
+units, a {n_components}-d code), the same MLP decoder widths (sigmoid output) and the \
+same budget (Adam, learning rate 1e-3, batches of {batch_size}), trained by mean \
+squared error. The relative nets put the cosine to anchor images (then a LayerNorm) \
+between encoder and decoder; every seed uses the same random training images as \
+anchors (parallel anchors, as in the paper; not centred). Every encoder seed × \
+decoder seed pair is scored by the test MSE: the decoder's net with the other seed's \
+encoder swapped in (`with_encoder`), nothing retrained. The baseline is the MSE of \
+predicting the mean training image; *explained* is 1 − MSE / baseline.
+
+{lines}
+
+Our reference notes hold no published MSE for this experiment: the paper's \
+qualitative claim is that absolute stitching fails while relative stitching \
+reconstructs."""
+
+LINE = (
+    "- {dataset}: {n_train} training and {n_test} test images, {n_seeds} seeds, "
+    "{max_epochs} epochs, {n_anchors} anchors"
+)
+
+
+def _load(run):
+    settings = run.settings
+    data = {"digits": (*_digits(run.random_state), settings.digits)}
+    fashion = run.optional(
+        "Fashion-MNIST",
+        _fashion,
+        settings.fashion_train,
+        settings.fashion_test,
+        run.random_state,
+    )
+    if fashion is not None:
+        data["fashion-mnist"] = (*fashion, settings.fashion)
+    return data
+
+
+def _encode(data, run):
+    """The nets of every data set (torch and skorch are needed from here on)."""
     return {
-        "digits": dict(n_seeds=3, n_anchors=300, max_epochs=50),
-        "fashion-mnist": dict(
-            n_seeds=3, n_anchors=300, max_epochs=15, n_train=3000, n_test=1000
-        ),
+        dataset: (
+            train_autoencoders(
+                X_train,
+                dataset=dataset,
+                seeds=[run.random_state + k for k in range(budget.n_seeds)],
+                n_anchors=budget.n_anchors,
+                max_epochs=budget.max_epochs,
+                random_state=run.random_state,
+                show_progress=run.show_progress,
+            ),
+            X_train,
+            X_test,
+            shape,
+            budget,
+        )
+        for dataset, (X_train, X_test, shape, budget) in data.items()
     }
 
 
-def run_reconstruction(*, quick=False, random_state=0, show_progress=None):
-    """Reconstruction stitching across seeds on digits and Fashion-MNIST.
-
-    Parameters
-    ----------
-    quick : bool, default=False
-        Fewer seeds, anchors, epochs and images (a smoke test).
-    random_state : int, default=0
-        Seeds the splits, the anchor draw and (with offsets) the nets.
-    show_progress : bool or None, default=None
-        Progress bars.
-
-    Returns
-    -------
-    result : ExperimentResult
-    """
-    settings = _settings(quick)
-    frames, examples, shapes, notes, lines = [], {}, {}, [], []
-    for dataset, options in settings.items():
-        options = dict(options)
-        try:
-            if dataset == "digits":
-                X_train, X_test, shape = _digits(random_state)
-            else:
-                X_train, X_test, shape = _fashion(
-                    options.pop("n_train"), options.pop("n_test"), random_state
-                )
-        except MISSING as exc:
-            notes.append(f"Fashion-MNIST skipped: {exc}")
-            continue
-        n_seeds = options.pop("n_seeds")
-        frame, shown = reconstruction_stitching(
-            X_train,
-            X_test,
-            dataset=dataset,
-            seeds=[random_state + offset for offset in range(n_seeds)],
-            random_state=random_state,
-            show_progress=show_progress,
-            **options,
+def _measure(trained, run):
+    frames, examples, shapes, lines = [], {}, {}, []
+    for dataset, (nets, X_train, X_test, shape, budget) in trained.items():
+        frame, examples[dataset] = score_autoencoders(
+            nets, X_train, X_test, dataset=dataset
         )
         frames.append(frame)
-        examples[dataset], shapes[dataset] = shown, shape
+        shapes[dataset] = shape
         lines.append(
-            f"- {dataset}: {len(X_train)} training and {len(X_test)} test images, "
-            f"{n_seeds} seeds, {options['max_epochs']} epochs, "
-            f"{options['n_anchors']} anchors"
+            LINE.format(
+                dataset=dataset,
+                n_train=len(X_train),
+                n_test=len(X_test),
+                n_seeds=budget.n_seeds,
+                max_epochs=budget.max_epochs,
+                n_anchors=budget.n_anchors,
+            )
         )
-    results = pd.concat(frames, ignore_index=True)
-    description = (
-        "Per data set and seed, an absolute `AutoEncoder` and a "
-        "`RelativeAutoEncoder` (`skrelrep.neural`) with the same MLP encoder "
-        f"(one ReLU hidden layer of {HIDDEN_UNITS[0]} units, a "
-        f"{N_COMPONENTS}-d code), the same MLP decoder widths (sigmoid output) and "
-        f"the same budget (Adam, learning rate 1e-3, batches of {BATCH_SIZE}), "
-        "trained by mean squared error. The relative nets put the cosine to "
-        "anchor images (then a LayerNorm) between encoder and decoder; every seed "
-        "uses the same random training images as anchors (parallel anchors, as in "
-        "the paper; not centred). Every encoder seed × decoder seed pair is scored "
-        "by the test MSE: the decoder's net with the other seed's encoder swapped "
-        "in (`with_encoder`), nothing retrained. The baseline is the MSE of "
-        "predicting the mean training image; *explained* is 1 − MSE / baseline.\n\n"
-        + "\n".join(lines)
-        + "\n\nOur reference notes hold no published MSE for this experiment: the "
-        "paper's qualitative claim is that absolute stitching fails while relative "
-        "stitching reconstructs."
+    return ReconstructionMeasurements(
+        pd.concat(frames, ignore_index=True), examples, shapes, lines
     )
-    if notes:
-        description += "\n\n" + "\n".join(f"- {note}" for note in notes)
-    figures = {"reconstruction_mse": _mse_bars(results)}
-    for dataset, shown in examples.items():
-        slug = "".join(c if c.isalnum() else "_" for c in dataset)
-        figures[f"reconstruction_{slug}_examples"] = _example_grid(
-            shown, shapes[dataset], title=dataset
+
+
+def _claims(measured):
+    return reconstruction_findings(measured.results)
+
+
+def _tables(measured):
+    return {
+        "results": measured.results,
+        "summary": summarize_reconstruction(measured.results),
+    }
+
+
+def _figures(measured):
+    from ._plots import example_grid, mse_bars
+
+    figures = {"mse": mse_bars(measured.results)}
+    for dataset, shown in measured.examples.items():
+        figures[f"{dataset} examples"] = example_grid(
+            shown, measured.shapes[dataset], title=dataset
         )
-    return ExperimentResult(
-        name="reconstruction",
-        title="Reconstruction stitching (autoencoders across seeds)",
-        description=description,
-        tables={"results": results, "summary": summarize_reconstruction(results)},
-        figures=figures,
-        findings=reconstruction_findings(results),
+    return figures
+
+
+def _describe(measured, run):
+    return DESCRIPTION.format(
+        hidden=HIDDEN_UNITS[0],
+        n_components=N_COMPONENTS,
+        batch_size=BATCH_SIZE,
+        lines="\n".join(measured.lines),
     )
 
 
-def _example_grid(examples, shape, *, title):
-    """Rows: original, same model and stitched reconstructions of a few images."""
-    from ..utils._matplotlib import pyplot
-
-    plt = pyplot()
-    names = list(examples)
-    n_images = len(examples["original"])
-    figure, axes = plt.subplots(
-        len(names),
-        n_images,
-        figsize=(1.1 * n_images + 1.6, 1.15 * len(names) + 0.5),
-        squeeze=False,
-        constrained_layout=True,
-    )
-    for row, name in enumerate(names):
-        for column in range(n_images):
-            ax = axes[row, column]
-            image = np.clip(examples[name][column].reshape(shape), 0, 1)
-            ax.imshow(image, cmap="gray", vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-        axes[row, 0].set_ylabel(name, rotation=0, ha="right", va="center")
-    figure.suptitle(
-        f"{title}: test images and reconstructions (same: the first seed's net; "
-        "stitched: its decoder with the second seed's encoder)"
-    )
-    return figure
-
-
-def _mse_bars(results):
-    """Mean test MSE (± std over pairs) per data set, space and pair kind."""
-    from ..utils._matplotlib import pyplot
-
-    plt = pyplot()
-    datasets = list(dict.fromkeys(results["dataset"]))
-    kinds = [
-        ("absolute", False),
-        ("relative", False),
-        ("absolute", True),
-        ("relative", True),
-    ]
-    figure, axes = plt.subplots(
-        1, len(datasets), figsize=(5 * len(datasets), 3.8), squeeze=False
-    )
-    for ax, dataset in zip(axes[0], datasets, strict=True):
-        frame = results[results["dataset"] == dataset]
-        labels, means, stds = [], [], []
-        for space, stitched in kinds:
-            values = frame[(frame["space"] == space) & (frame["stitched"] == stitched)]
-            labels.append(f"{space}\n{'stitched' if stitched else 'same'}")
-            means.append(values["mse"].mean())
-            stds.append(values["mse"].std() if len(values) > 1 else 0.0)
-        ax.bar(range(len(kinds)), means, yerr=stds, capsize=3, color="C0")
-        ax.axhline(
-            frame["baseline"].iloc[0], color="C3", linestyle="--", label="mean image"
-        )
-        ax.set_xticks(range(len(kinds)), labels)
-        ax.set_ylabel("test MSE")
-        ax.set_title(dataset)
-        ax.legend()
-    figure.tight_layout()
-    return figure
+#: Reconstruction stitching across seeds on digits and Fashion-MNIST.
+SPEC = ExperimentSpec(
+    name="reconstruction",
+    title="Reconstruction stitching (autoencoders across seeds)",
+    quick=ReconstructionSettings(
+        digits=Budget(n_seeds=2, n_anchors=100, max_epochs=20),
+        fashion=Budget(n_seeds=2, n_anchors=100, max_epochs=10),
+        fashion_train=1000,
+        fashion_test=500,
+    ),
+    full=ReconstructionSettings(
+        digits=Budget(n_seeds=3, n_anchors=300, max_epochs=50),
+        fashion=Budget(n_seeds=3, n_anchors=300, max_epochs=15),
+        fashion_train=3000,
+        fashion_test=1000,
+    ),
+    load=_load,
+    encode=_encode,
+    measure=_measure,
+    claims=_claims,
+    describe=_describe,
+    tables=_tables,
+    figures=_figures,
+)

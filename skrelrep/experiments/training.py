@@ -13,24 +13,25 @@ optimiser; the relative nets of every seed share the same anchor items (parallel
 anchors), and stitching is :meth:`~skrelrep.neural.RelativeClassifier.with_encoder`.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from ..utils._progress import progress
 from ._claims import exceeds, falls_to_chance, far_above_chance, no_better_than
-from ._result import MISSING, ExperimentResult
+from ._spec import ExperimentSpec
 from ._stitching import chance_level
 
 __all__ = [
-    "run_training",
+    "SPEC",
+    "TrainingSettings",
+    "score_nets",
     "summarize_training",
-    "train_and_stitch",
+    "train_nets",
     "training_findings",
-    "training_result",
 ]
-
-TITLE = "Relative vs absolute networks trained end to end"
 
 #: How much same-model accuracy the relative layer may cost (mean over seeds of
 #: absolute minus relative) for "relative training costs little" to hold.
@@ -58,14 +59,24 @@ PUBLISHED_NOTE = (
 _SPACES = ("absolute", "relative")
 
 
-def train_and_stitch(
+@dataclass
+class TrainedNets:
+    """The absolute and relative nets by space and seed name, and the test rows."""
+
+    dataset: str
+    nets: dict
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+def train_nets(
     X,
     y,
     *,
     dataset,
-    seeds=(0, 1, 2),
-    n_anchors=300,
-    max_epochs=20,
+    seeds,
+    n_anchors,
+    max_epochs,
     n_components=32,
     hidden_units=(64,),
     lr=1e-3,
@@ -74,7 +85,7 @@ def train_and_stitch(
     random_state=0,
     show_progress=None,
 ):
-    """Train absolute and relative classifiers per seed; score every stitched pair.
+    """Train an absolute and a relative classifier per seed; keep the held-out rows.
 
     For each seed, a :class:`~skrelrep.neural.NeuralEncoder` (encoder and head on its
     absolute code) and a :class:`~skrelrep.neural.RelativeClassifier` (the same
@@ -82,8 +93,7 @@ def train_and_stitch(
     training rows with the same epochs, batch size and Adam learning rate. The
     relative nets of all seeds use the same ``n_anchors`` training rows as anchors
     (drawn once from ``random_state``), so the encoder of one seed embeds the
-    decoder's anchor items. Every net's head is then joined with every seed's
-    encoder (``with_encoder``, no training) and scored on the held-out rows.
+    decoder's anchor items. :func:`score_nets` then scores every pair.
 
     Parameters
     ----------
@@ -93,9 +103,9 @@ def train_and_stitch(
         Class labels.
     dataset : str
         Name in the ``dataset`` column.
-    seeds : sequence of int, default=(0, 1, 2)
+    seeds : sequence of int
         One absolute and one relative net per seed.
-    n_anchors : int, default=300
+    n_anchors : int
         Number of anchors (at most the number of training rows).
     max_epochs, n_components, hidden_units, lr, batch_size
         The shared training budget and architecture: epochs, code width, hidden
@@ -109,9 +119,7 @@ def train_and_stitch(
 
     Returns
     -------
-    frame : pandas.DataFrame
-        Columns ``dataset, space, encoder, decoder, stitched, accuracy``; the chance
-        level of the test labels in ``frame.attrs["chance"]``.
+    trained : TrainedNets
     """
     from ..neural import NeuralEncoder, RelativeClassifier
 
@@ -144,24 +152,37 @@ def train_and_stitch(
             anchor_selection=anchors,
             random_state=seed,
         ).fit(X_train, y_train)
+    return TrainedNets(dataset, nets, X_test, y_test)
+
+
+def score_nets(trained):
+    """Every net's head joined with every seed's encoder (``with_encoder``, no
+    training), scored on the held-out rows.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        Columns ``dataset, space, encoder, decoder, stitched, accuracy``; the chance
+        level of the test labels in ``frame.attrs["chance"]``.
+    """
     rows = []
     for space in _SPACES:
-        for decoder_name, decoder in nets[space].items():
-            for encoder_name, encoder in nets[space].items():
+        for decoder_name, decoder in trained.nets[space].items():
+            for encoder_name, encoder in trained.nets[space].items():
                 stitched = encoder_name != decoder_name
                 net = decoder.with_encoder(encoder) if stitched else decoder
                 rows.append(
                     {
-                        "dataset": dataset,
+                        "dataset": trained.dataset,
                         "space": space,
                         "encoder": encoder_name,
                         "decoder": decoder_name,
                         "stitched": stitched,
-                        "accuracy": float(net.score(X_test, y_test)),
+                        "accuracy": float(net.score(trained.X_test, trained.y_test)),
                     }
                 )
     frame = pd.DataFrame(rows)
-    frame.attrs["chance"] = chance_level(y_test)
+    frame.attrs["chance"] = chance_level(trained.y_test)
     return frame
 
 
@@ -171,7 +192,7 @@ def summarize_training(results, chances):
     Parameters
     ----------
     results : pandas.DataFrame
-        The tidy table of :func:`train_and_stitch` (one or more data sets).
+        The tidy table of :func:`score_nets` (one or more data sets).
     chances : dict of str to float
         The chance level of each data set's test labels.
 
@@ -283,147 +304,150 @@ def _stitched_pairs(frame):
     return pairs.reindex(columns=list(_SPACES)).dropna()
 
 
-def training_result(frames, description):
-    """The :class:`ExperimentResult` of :func:`train_and_stitch` frames.
+# -- the spec: settings, steps and report text ------------------------------------------
 
-    Parameters
-    ----------
-    frames : list of pandas.DataFrame
-        One frame per data set, each with ``attrs["chance"]``.
-    description : str
-        What was run (Markdown).
 
-    Returns
-    -------
-    result : ExperimentResult
-        Tables ``results`` and ``summary``, a heatmap per data set and a bar chart,
-        and the findings of :func:`training_findings`.
-    """
-    from ._plots import stitching_heatmaps
+@dataclass(frozen=True)
+class TrainingSettings:
+    """Settings of the training experiment: ``n_seeds`` seeds (offsets to the run's
+    ``random_state``), ``fashion_samples`` Fashion-MNIST images, ``n_anchors``
+    anchors and ``max_epochs`` epochs for every net."""
 
-    chances = {frame["dataset"].iloc[0]: frame.attrs["chance"] for frame in frames}
+    n_seeds: int
+    fashion_samples: int
+    n_anchors: int
+    max_epochs: int
+
+
+DESCRIPTION = """\
+On {data} (70% to train, 30% held out, stratified), {n_seeds} seeds ({seeds}) each \
+train two skorch nets end to end with cross-entropy: a `NeuralEncoder` (MLP encoder, \
+one ReLU hidden layer of 64 units, 32-d code, then an MLP head with one hidden layer \
+of 64 units) and a `RelativeClassifier` with the same encoder and head and a relative \
+layer between them: cosine to the codes of {n_anchors} anchor images (the same \
+training images for every seed: parallel anchors; not centred), then a LayerNorm. \
+Same budget for both: {max_epochs} epochs, Adam, learning rate 1e-3, batches of 128. \
+Same model: each net on the test images. Stitched: the head (and, for relative nets, \
+the relative layer) of seed j on the encoder of seed i ≠ j, with no training \
+(`with_encoder`). Accuracy; summary mean ± std over seeds (same model) or ordered \
+pairs (stitched); chance = the majority class of the test labels.
+
+{published}"""
+
+
+def _seeds(run):
+    return tuple(run.random_state + k for k in range(run.settings.n_seeds))
+
+
+def _load(run):
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    data = {"digits": (X / 16.0, y)}
+    fashion = run.optional("Fashion-MNIST", _fashion, run)
+    if fashion is not None:
+        data["fashion-mnist"] = fashion
+    return data
+
+
+def _fashion(run):
+    from ..datasets import load_fashion_mnist
+
+    return load_fashion_mnist(
+        n_samples=run.settings.fashion_samples,
+        random_state=run.random_state,
+        return_X_y=True,
+    )
+
+
+def _encode(data, run):
+    """The nets of every data set (torch and skorch are needed from here on)."""
+    return [
+        train_nets(
+            X,
+            y,
+            dataset=dataset,
+            seeds=_seeds(run),
+            n_anchors=run.settings.n_anchors,
+            max_epochs=run.settings.max_epochs,
+            random_state=run.random_state,
+            show_progress=run.show_progress,
+        )
+        for dataset, (X, y) in data.items()
+    ]
+
+
+def _measure(trained, run):
+    return [score_nets(nets) for nets in trained]
+
+
+def _chances(frames):
+    return {frame["dataset"].iloc[0]: frame.attrs["chance"] for frame in frames}
+
+
+def _claims(frames):
+    return training_findings(pd.concat(frames, ignore_index=True), _chances(frames))
+
+
+def _tables(frames):
     results = pd.concat(frames, ignore_index=True)
-    summary = summarize_training(results, chances)
+    return {
+        "results": results,
+        "summary": summarize_training(results, _chances(frames)),
+    }
+
+
+def _figures(frames):
+    from ._plots import bar_chart, stitching_heatmaps
+
     figures = {}
     for frame in frames:
         dataset = frame["dataset"].iloc[0]
-        figures[f"training_{_slug(dataset)}_matrix"] = stitching_heatmaps(
+        figures[f"{dataset} matrix"] = stitching_heatmaps(
             frame.rename(columns={"accuracy": "score"}),
             title=f"{dataset}: nets trained end to end, accuracy of encoder × head",
         )
-    figures["training_same_vs_stitched"] = _bar_chart(summary)
-    return ExperimentResult(
-        name="training",
-        title=TITLE,
-        description=description + "\n\n" + PUBLISHED_NOTE,
-        tables={"results": results, "summary": summary},
-        figures=figures,
-        findings=training_findings(results, chances),
+    results = pd.concat(frames, ignore_index=True)
+    figures["same vs stitched"] = bar_chart(
+        summarize_training(results, _chances(frames)), spaces=_SPACES
+    )
+    return figures
+
+
+def _describe(frames, run):
+    datasets = [frame["dataset"].iloc[0] for frame in frames]
+    data = "the 1,797 scikit-learn digits"
+    if "fashion-mnist" in datasets:
+        data += f" and {run.settings.fashion_samples:,} Fashion-MNIST training images"
+    seeds = _seeds(run)
+    return DESCRIPTION.format(
+        data=data,
+        n_seeds=len(seeds),
+        seeds=", ".join(map(str, seeds)),
+        n_anchors=run.settings.n_anchors,
+        max_epochs=run.settings.max_epochs,
+        published=PUBLISHED_NOTE,
     )
 
 
-def _bar_chart(summary):
-    """Same-model and stitched accuracy (mean ± std) per data set and space."""
-    from ..utils._matplotlib import pyplot
-
-    plt = pyplot()
-    datasets = list(dict.fromkeys(summary["dataset"]))
-    groups = [
-        (space, pairs) for space in _SPACES for pairs in ("same model", "stitched")
-    ]
-    width = 0.8 / len(groups)
-    figure, ax = plt.subplots(figsize=(7, 4.2), constrained_layout=True)
-    rows = summary.set_index(["dataset", "space", "pairs"])
-    for k, (space, pairs) in enumerate(groups):
-        keys = [(dataset, space, pairs) for dataset in datasets]
-        stats = rows.reindex(keys)
-        ax.bar(
-            np.arange(len(datasets)) + (k - (len(groups) - 1) / 2) * width,
-            stats["mean"].to_numpy(),
-            width,
-            yerr=stats["std"].fillna(0).to_numpy(),
-            capsize=3,
-            label=f"{space}, {pairs}",
-        )
-    for i, dataset in enumerate(datasets):
-        chance = rows.loc[dataset, "chance"].iloc[0]
-        ax.hlines(chance, i - 0.45, i + 0.45, colors="black", linestyles="dashed")
-    ax.set_xticks(range(len(datasets)), datasets)
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("test accuracy (dashed: chance)")
-    ax.set_title("Trained end to end: same model vs stitched across seeds")
-    ax.legend(fontsize=8, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.1))
-    return figure
-
-
-def _settings(quick):
-    """Data sizes, seeds and training budget of the full and the quick run."""
-    if quick:
-        return dict(seeds=3, fashion_samples=2000, n_anchors=200, max_epochs=12)
-    return dict(seeds=4, fashion_samples=5000, n_anchors=300, max_epochs=20)
-
-
-def run_training(*, quick=False, random_state=0, show_progress=None):
-    """Absolute vs relative classifiers trained end to end on digits and Fashion-MNIST.
-
-    Per data set and seed, one :class:`~skrelrep.neural.NeuralEncoder` and one
-    :class:`~skrelrep.neural.RelativeClassifier` with the same architecture and
-    budget (:func:`train_and_stitch`); same-model accuracy of each and zero-shot
-    stitched accuracy of every ordered pair of seeds. Fashion-MNIST is skipped with a
-    note when it is not installed; without torch and skorch the experiment is skipped.
-    """
-    from sklearn.datasets import load_digits
-
-    try:
-        from .. import neural  # noqa: F401
-    except ImportError as exc:
-        return ExperimentResult.skip("training", TITLE, exc)
-    settings = _settings(quick)
-    seeds = tuple(random_state + k for k in range(settings["seeds"]))
-    budget = dict(
-        seeds=seeds,
-        n_anchors=settings["n_anchors"],
-        max_epochs=settings["max_epochs"],
-        random_state=random_state,
-        show_progress=show_progress,
-    )
-    X, y = load_digits(return_X_y=True)
-    frames = [train_and_stitch(X / 16.0, y, dataset="digits", **budget)]
-    notes = []
-    try:
-        from ..datasets import load_fashion_mnist
-
-        X, y = load_fashion_mnist(
-            n_samples=settings["fashion_samples"],
-            random_state=random_state,
-            return_X_y=True,
-        )
-        frames.append(train_and_stitch(X, y, dataset="fashion-mnist", **budget))
-        fashion = f"{settings['fashion_samples']:,} Fashion-MNIST training images"
-    except MISSING as exc:
-        notes.append(f"Fashion-MNIST skipped: {exc}")
-        fashion = None
-    data = "the 1,797 scikit-learn digits" + (f" and {fashion}" if fashion else "")
-    description = (
-        f"On {data} (70% to train, 30% held out, stratified), {len(seeds)} seeds "
-        f"({', '.join(map(str, seeds))}) each train two skorch nets end to end with "
-        "cross-entropy: a `NeuralEncoder` (MLP encoder, one ReLU hidden layer of 64 "
-        "units, 32-d code, then an MLP head with one hidden layer of 64 units) and a "
-        "`RelativeClassifier` with the same encoder and head and a relative layer "
-        f"between them: cosine to the codes of {settings['n_anchors']} anchor images "
-        "(the same training images for every seed: parallel anchors; not centred), "
-        "then a LayerNorm. Same budget for both: "
-        f"{settings['max_epochs']} epochs, Adam, learning rate 1e-3, batches of 128. "
-        "Same model: each net on the test images. Stitched: the head (and, for "
-        "relative nets, the relative layer) of seed j on the encoder of seed i ≠ j, "
-        "with no training (`with_encoder`). Accuracy; summary mean ± std over seeds "
-        "(same model) or ordered pairs (stitched); chance = the majority class of "
-        "the test labels."
-    )
-    if notes:
-        description += "\n\n" + "\n".join(f"- {note}" for note in notes)
-    return training_result(frames, description)
-
-
-def _slug(text):
-    return "".join(c if c.isalnum() else "_" for c in text.lower()).strip("_")
+#: Absolute vs relative classifiers trained end to end on digits and Fashion-MNIST:
+#: same-model accuracy of each and zero-shot stitched accuracy of every ordered pair
+#: of seeds. Fashion-MNIST is left out with a note when it is not installed; without
+#: torch and skorch the experiment is skipped.
+SPEC = ExperimentSpec(
+    name="training",
+    title="Relative vs absolute networks trained end to end",
+    quick=TrainingSettings(
+        n_seeds=3, fashion_samples=2000, n_anchors=200, max_epochs=12
+    ),
+    full=TrainingSettings(
+        n_seeds=4, fashion_samples=5000, n_anchors=300, max_epochs=20
+    ),
+    load=_load,
+    encode=_encode,
+    measure=_measure,
+    claims=_claims,
+    describe=_describe,
+    tables=_tables,
+    figures=_figures,
+)

@@ -11,7 +11,13 @@ import pandas as pd
 import pytest
 
 from skrelrep.cli import REPRODUCIBLE, main
-from skrelrep.experiments import EXPERIMENTS, ExperimentResult, Finding, get_experiment
+from skrelrep.experiments import (
+    EXPERIMENTS,
+    ExperimentResult,
+    ExperimentSpec,
+    Finding,
+    get_experiment,
+)
 from skrelrep.report import markdown_table, write_report
 from skrelrep.utils._atomic import atomic_write_text
 
@@ -51,6 +57,10 @@ def test_demo_quick_writes_a_report(tmp_path, capsys):
     # test_demo_claims_can_say_no checks that each claim can fail.
     assert [mark for _, mark in rows[1:]] == ["yes"] * 3
     assert (tmp_path / "demo_digits_matrix.png").stat().st_size > 10_000
+    # The decoder's description is read from the decoder the experiment uses.
+    from skrelrep.experiments._stitching import default_decoder, describe_decoder
+
+    assert f"decoders ({describe_decoder(default_decoder())})" in report
     results = pd.read_csv(tmp_path / "demo_results.csv")
     assert set(results["space"]) == {"absolute", "relative"}
     # 3 seeds: a 3 x 3 matrix per space.
@@ -121,33 +131,63 @@ def test_reproduce_all_quick(tmp_path):
         assert f"| {name} |" in report
 
 
-def test_every_experiment_is_importable():
+def test_every_experiment_is_a_spec_the_command_line_can_run():
     for name in EXPERIMENTS:
-        assert callable(get_experiment(name))
+        spec = get_experiment(name)
+        assert isinstance(spec, ExperimentSpec) and spec.name == name
+        assert type(spec.quick) is type(spec.full) and spec.quick != spec.full
+    # reproduce runs every experiment but the demo, in the registry's order.
+    assert REPRODUCIBLE == [name for name in EXPERIMENTS if name != "demo"]
+    assert "demo" in EXPERIMENTS and "demo" not in REPRODUCIBLE
     with pytest.raises(ValueError, match="Unknown experiment 'nope'"):
         get_experiment("nope")
 
 
-def test_experiments_run_on_one_blas_thread(monkeypatch):
-    """Small models fit far faster on one BLAS thread; the limit is lifted after."""
-    from threadpoolctl import threadpool_info, threadpool_limits
+def test_quick_chooses_the_quick_settings(tmp_path, monkeypatch, toy_result):
+    from skrelrep import cli
 
-    import skrelrep.experiments.latent as latent
+    seen = []
+
+    def run(settings, *, random_state, show_progress):
+        seen.append((settings, random_state))
+        return toy_result("demo")
+
+    spec = EXPERIMENTS["demo"]
+    monkeypatch.setattr(cli, "get_experiment", lambda name: _Fake(spec, run))
+    for flags, settings in [(["--quick"], spec.quick), ([], spec.full)]:
+        assert main(["demo", *flags, "--seed", "7", "--out", str(tmp_path)]) == 0
+        assert seen.pop() == (settings, 7)
+
+
+class _Fake:
+    """A spec whose run is replaced."""
+
+    def __init__(self, spec, run):
+        self.quick, self.full, self.run = spec.quick, spec.full, run
+
+
+def test_experiments_run_on_one_blas_thread():
+    """Small models fit far faster on one BLAS thread; the limit is lifted after."""
+    from dataclasses import replace
+
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     def blas_threads():
         return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
 
     seen = []
+
+    def recording(run):
+        seen.append(blas_threads())
+        raise ImportError("toy: pip install toy")
+
+    spec = replace(get_experiment("latent"), load=recording)
     with threadpool_limits(limits=2, user_api="blas"):
         before = blas_threads()
-
-        def recording(**kwargs):
-            seen.append(blas_threads())
-
-        monkeypatch.setattr(latent, "run_latent", recording)
-        get_experiment("latent")(quick=True)
+        result = spec.run(spec.quick)
         assert seen == [[1] * len(before)]
         assert blas_threads() == before == [2] * len(before)
+    assert result.skipped == "toy: pip install toy"
 
 
 def test_markdown_table_formats_and_escapes():

@@ -212,14 +212,12 @@ KJV_INSTALL = "apt-get install -y --no-install-recommends sword-text-kjv diathek
 
 
 def _skipped_result(name):
-    # As the experiments build it: ``description=f"Skipped: {exc}"``.
+    # As the experiments' runner builds it from the loader's error.
     error = DataNotInstalledError(
         "The King James Bible is not installed (no diatheke). Install it with:\n"
         f"    {KJV_INSTALL}"
     )
-    return ExperimentResult(
-        name=name, title=f"Toy {name}", description=f"Skipped: {error}"
-    )
+    return ExperimentResult.skip(name, f"Toy {name}", error)
 
 
 @case("out-empty")
@@ -459,7 +457,8 @@ def test_skipped_results_carry_the_reason_and_install_command(toy_result):
     assert skipped.install == KJV_INSTALL
     error = ImportError("Figures need matplotlib: pip install 'skrelrep[report]'.")
     built = ExperimentResult.skip("vision", "Vision", error)
-    assert built.description == f"Skipped: {error}"
+    assert built.skipped == str(error) and built.description == ""
+    assert not built.tables and not built.findings and not built.figures
     assert built.install == "pip install 'skrelrep[report]'"
     assert ExperimentResult.skip("x", "X", "no reason given").install is None
 

@@ -6,17 +6,16 @@ import pytest
 
 from skrelrep.experiments import anchors, vision
 from skrelrep.experiments._claims import stitching_claims
-from skrelrep.experiments._stitching import summarize_stitching
-from skrelrep.experiments.anchors import anchor_findings, anchor_sweep, run_anchors
+from skrelrep.experiments._stitching import summarize_stitching, train_seed_encoders
+from skrelrep.experiments.anchors import anchor_findings, anchor_sweep
 from skrelrep.experiments.latent import latent_similarity
-from skrelrep.experiments.vision import run_vision, seed_stitching, stitching_findings
+from skrelrep.experiments.vision import stitch_seed_encoders, stitching_findings
 
 
 def test_seed_stitching_relative_beats_absolute(digits):
     X, y = digits
-    frame = seed_stitching(
-        X, y, dataset="digits", seeds=(0, 1), n_anchors=50, show_progress=False
-    )
+    trained = train_seed_encoders(X, y, seeds=(0, 1), show_progress=False)
+    frame = stitch_seed_encoders(trained, dataset="digits", n_anchors=50)
     assert len(frame) == 2 * 4
     summary = summarize_stitching(frame).set_index("space")
     assert summary.loc["relative", "stitched"] > 0.85
@@ -26,8 +25,9 @@ def test_seed_stitching_relative_beats_absolute(digits):
 
 def test_anchor_sweep_more_anchors_help(digits):
     X, y = digits
+    trained = train_seed_encoders(X, y, seeds=(0, 1), show_progress=False)
     frame = anchor_sweep(
-        X, y, counts=(1, 50), strategies=("random", "fps"), show_progress=False
+        trained, counts=(1, 50), strategies=("random", "fps"), show_progress=False
     )
     assert set(frame.columns) == {
         "strategy",
@@ -250,7 +250,7 @@ def test_anchor_summary_gives_mean_and_std_over_draws():
 @pytest.mark.slow
 def test_run_vision_quick():
     """The quick run's structure; its findings may say either."""
-    result = run_vision(quick=True, show_progress=False)
+    result = vision.SPEC.run(vision.SPEC.quick, show_progress=False)
     datasets = result.results["dataset"].unique()
     assert len(result.findings) == 4 * len(datasets)
     assert all("(" in finding.claim for finding in result.findings)
@@ -262,10 +262,10 @@ def test_run_vision_quick():
 @pytest.mark.slow
 def test_run_anchors_quick():
     """The quick run's structure; its findings may say either."""
-    result = run_anchors(quick=True, show_progress=False)
+    result = anchors.SPEC.run(anchors.SPEC.quick, show_progress=False)
     assert len(result.findings) == 5
     assert all("mean advantage" in finding.claim for finding in result.findings)
     summary = result.tables["stitched accuracy"]
-    assert list(summary["n_anchors"]) == list(anchors.COUNTS)
+    assert list(summary["n_anchors"]) == list(anchors.SPEC.quick.counts)
     assert summary["repeats"].min() == 2
     assert set(result.figures) == {"anchors_count_strategy"}

@@ -1,10 +1,12 @@
 """The latent-similarity experiment: its claims can fail, and its pieces compute."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from skrelrep.experiments import _performance
+from skrelrep.experiments import _performance, latent
 from skrelrep.experiments._performance import (
     MEASURE,
     correlation_summary,
@@ -113,26 +115,26 @@ def test_correlations_rank_models_by_accuracy():
     assert summary.loc[0, "spearman rho"].startswith("1.000 ± 0.000")
 
 
-def test_similarity_predicts_performance_runs_small(monkeypatch):
+def test_models_of_varied_quality_run_small():
     """A few tiny models: the tables' shapes and ranges (not whether the claim holds)."""
-    tiny = {
-        **_performance.QUICK,
-        "sizes": (60, 200),
-        "epochs": (1, 5),
-        "n_test": 150,
-        "n_anchors": 30,
-        "draws": 2,
-    }
-    monkeypatch.setattr(_performance, "QUICK", tiny)
-    monkeypatch.setitem(_performance.DIGITS_SIZES, "quick", (60, 200))
-    data, models, table = _performance.similarity_predicts_performance(
-        quick=True, show_progress=False
+    tiny = replace(
+        latent.SPEC.quick.performance,
+        sizes=(600, 2000),  # Fashion-MNIST's sizes, unused on digits
+        epochs=(1, 5),
+        n_test=150,
+        n_anchors=30,
+        draws=2,
+        digits_sizes=(60, 200),
     )
-    assert data in {"Fashion-MNIST", "digits"}
+    data = _performance.digits_data(tiny, random_state=0)
+    trained = _performance.train_models(data, tiny, show_progress=False)
+    assert [model[1] for model in trained.models] == [60, 60, 200, 200]
+    assert len(trained.pool) == 30 and len(trained.draws) == 2
+    models, table = _performance.measure_models(trained)
     assert models["model"].nunique() == 4 and len(models) == 8
     assert models["accuracy"].between(0, 1).all()
     assert models[MEASURE].between(-1, 1).all()
     assert set(table["measure"]) == {MEASURE, "relative MRR", "absolute linear CKA"}
     assert len(table) == 3 * 2
-    figure = _performance.performance_figure(models, data)
+    figure = _performance.performance_figure(models, data.name)
     assert len(figure.axes) == 3  # two panels and the colour bar

@@ -10,8 +10,9 @@ from skrelrep.experiments import reconstruction
 from skrelrep.experiments.reconstruction import (
     mean_image_mse,
     reconstruction_findings,
-    reconstruction_stitching,
+    score_autoencoders,
     summarize_reconstruction,
+    train_autoencoders,
 )
 
 SEEDS = ("seed 0", "seed 1", "seed 2")
@@ -170,9 +171,10 @@ def tiny_digits():
 def test_tiny_run_has_every_pair_and_consistent_numbers(tiny_digits):
     pytest.importorskip("skorch")
     X_train, X_test = tiny_digits
-    frame, examples = reconstruction_stitching(
-        X_train, X_test, dataset="digits", seeds=(3, 4), n_anchors=12, max_epochs=2
+    nets = train_autoencoders(
+        X_train, dataset="digits", seeds=(3, 4), n_anchors=12, max_epochs=2
     )
+    frame, examples = score_autoencoders(nets, X_train, X_test, dataset="digits")
     assert list(frame.columns) == [
         "dataset",
         "space",
@@ -235,17 +237,16 @@ def test_stitched_relative_mse_is_the_decoder_reading_the_other_encoder(tiny_dig
     np.testing.assert_allclose(swapped, direct, rtol=1e-5, atol=1e-6)
 
 
-def test_run_reconstruction_end_to_end_on_tiny_settings(monkeypatch):
+def test_run_reconstruction_end_to_end_on_tiny_settings():
     pytest.importorskip("skorch")
     pytest.importorskip("matplotlib")
-    tiny = {
-        "digits": dict(n_seeds=2, n_anchors=10, max_epochs=1),
-        "fashion-mnist": dict(
-            n_seeds=2, n_anchors=10, max_epochs=1, n_train=120, n_test=40
-        ),
-    }
-    monkeypatch.setattr(reconstruction, "_settings", lambda quick: tiny)
-    result = reconstruction.run_reconstruction(quick=True, random_state=1)
+    tiny = reconstruction.ReconstructionSettings(
+        digits=reconstruction.Budget(n_seeds=2, n_anchors=10, max_epochs=1),
+        fashion=reconstruction.Budget(n_seeds=2, n_anchors=10, max_epochs=1),
+        fashion_train=120,
+        fashion_test=40,
+    )
+    result = reconstruction.SPEC.run(tiny, random_state=1)
     datasets = list(dict.fromkeys(result.results["dataset"]))
     assert datasets[0] == "digits"
     assert set(result.tables) == {"results", "summary"}
@@ -270,7 +271,7 @@ def test_run_reconstruction_end_to_end_on_tiny_settings(monkeypatch):
 @pytest.mark.slow
 def test_quick_run_structure():
     pytest.importorskip("skorch")
-    result = reconstruction.run_reconstruction(quick=True)
+    result = reconstruction.SPEC.run(reconstruction.SPEC.quick)
     assert result.skipped is None
     assert len(result.findings) % 4 == 0 and result.findings
     assert {f.holds for f in result.findings} <= {True, False}

@@ -144,9 +144,9 @@ def test_findings_and_summary_per_data_set():
 
 
 def test_the_cli_name_resolves_to_this_experiment():
-    from skrelrep.experiments.training import run_training
+    from skrelrep.experiments import training
 
-    assert get_experiment("training").__wrapped__ is run_training
+    assert get_experiment("training") is training.SPEC
 
 
 # -- the real pipeline, tiny ----------------------------------------------------------
@@ -156,10 +156,10 @@ def test_the_cli_name_resolves_to_this_experiment():
 def tiny_run(digits):
     pytest.importorskip("torch")
     pytest.importorskip("skorch")
-    from skrelrep.experiments.training import train_and_stitch
+    from skrelrep.experiments.training import score_nets, train_nets
 
     X, y = digits
-    return train_and_stitch(
+    trained = train_nets(
         X[:400],
         y[:400],
         dataset="digits",
@@ -171,9 +171,10 @@ def tiny_run(digits):
         random_state=0,
         show_progress=False,
     )
+    return score_nets(trained)
 
 
-def test_train_and_stitch_end_to_end_on_tiny_data(tiny_run):
+def test_train_and_score_nets_end_to_end_on_tiny_data(tiny_run):
     frame = tiny_run
     assert list(frame.columns) == COLUMNS
     # 2 spaces × 2 encoders × 2 decoders, the diagonal same-model
@@ -187,9 +188,10 @@ def test_train_and_stitch_end_to_end_on_tiny_data(tiny_run):
 def test_training_result_structure(tiny_run):
     from matplotlib.figure import Figure
 
-    from skrelrep.experiments.training import training_result
+    from skrelrep.experiments._spec import Run
+    from skrelrep.experiments.training import PUBLISHED_NOTE, SPEC
 
-    result = training_result([tiny_run], "Tiny run.")
+    result = SPEC.result([tiny_run], Run(SPEC.quick))
     assert isinstance(result, ExperimentResult)
     assert result.name == "training"
     assert result.skipped is None
@@ -203,7 +205,9 @@ def test_training_result_structure(tiny_run):
         "training_same_vs_stitched",
     }
     assert all(isinstance(figure, Figure) for figure in result.figures.values())
-    assert result.description.startswith("Tiny run.")
+    assert result.description.startswith("On the 1,797 scikit-learn digits (70%")
+    assert "Fashion-MNIST" not in result.description
+    assert result.description.endswith(PUBLISHED_NOTE)
 
 
 def test_run_training_without_fashion_mnist_skips_it_with_a_note(monkeypatch):
@@ -217,12 +221,10 @@ def test_run_training_without_fashion_mnist_skips_it_with_a_note(monkeypatch):
         raise not_installed("Fashion-MNIST", "apt-get install x", "test")
 
     monkeypatch.setattr(skrelrep.datasets, "load_fashion_mnist", missing)
-    monkeypatch.setattr(
-        training,
-        "_settings",
-        lambda quick: dict(seeds=2, fashion_samples=0, n_anchors=20, max_epochs=1),
+    tiny = training.TrainingSettings(
+        n_seeds=2, fashion_samples=0, n_anchors=20, max_epochs=1
     )
-    result = training.run_training(quick=True, random_state=3, show_progress=False)
+    result = training.SPEC.run(tiny, random_state=3, show_progress=False)
     assert result.skipped is None
     assert set(result.results["dataset"]) == {"digits"}
     assert set(result.results["encoder"]) == {"seed 3", "seed 4"}
@@ -233,9 +235,9 @@ def test_run_training_without_fashion_mnist_skips_it_with_a_note(monkeypatch):
 
 @pytest.mark.slow
 def test_run_training_quick():
-    from skrelrep.experiments.training import run_training
+    from skrelrep.experiments.training import SPEC
 
-    result = run_training(quick=True, show_progress=False)
+    result = SPEC.run(SPEC.quick, show_progress=False)
     assert result.skipped is None
     assert set(result.results["dataset"]) <= {"digits", "fashion-mnist"}
     assert len(result.findings) == 5 * result.results["dataset"].nunique()

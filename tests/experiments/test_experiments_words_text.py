@@ -5,36 +5,34 @@ import pandas as pd
 import pytest
 from sklearn.metrics.pairwise import cosine_similarity
 
-from skrelrep.experiments._result import MISSING
-from skrelrep.experiments.text import (
-    E5,
-    EN_E5,
-    EN_L6,
-    HELD_OUT,
-    IT_E5,
-    L3,
-    L3_ROTATED,
-    L6,
-    TOPICS,
-    _alignment_finding,
-    _measured_finding,
-    crosslingual_findings,
+from skrelrep.experiments import EXPERIMENTS
+from skrelrep.experiments._embedded import (
     embedded_stitching,
     pair_table,
     parallel_stitching,
     random_rotation,
-    run_crosslingual,
-    run_text,
-    text_findings,
 )
+from skrelrep.experiments._result import MISSING
+from skrelrep.experiments._text_shared import (
+    E5,
+    EN_E5,
+    EN_L6,
+    IT_E5,
+    L3,
+    L3_ROTATED,
+    L6,
+    alignment_finding,
+    measured_finding,
+)
+from skrelrep.experiments.crosslingual import crosslingual_findings
+from skrelrep.experiments.text import HELD_OUT, TOPICS, text_findings
 from skrelrep.experiments.words import (
     ANCHORS,
     PAPER_METRICS,
     PUBLISHED,
-    _summaries,
     retrieval_agreement,
-    run_words,
     shared_vocabulary,
+    summaries,
     train_word_encoders,
     word_agreement,
     word_findings,
@@ -99,7 +97,7 @@ def test_word_agreement_is_invariant_to_rotation_and_scale():
     # Each space's own neighbourhoods survive the rotation.
     assert absolute["FT→W2V", "neighbourhood jaccard@5"] == pytest.approx(1.0)
 
-    summary, spread = _summaries(frame)
+    summary, spread = summaries(frame)
     keys = ["anchors", "direction", "space"]
     # Our summary and the published table line up row by row.
     pd.testing.assert_frame_equal(summary[keys], PUBLISHED[keys])
@@ -361,7 +359,7 @@ def _text_frames(*, absolute, relative, rotated_absolute, rotated_relative, ood)
             ),
             True,
         ),
-        # Absolute stitching at 0.5 (the old rule "relative − 0.2" let it pass),
+        # Absolute stitching at 0.5 (a rule of "relative − 0.2" would let it pass),
         # relative stitching low, rotation changing relative scores, weak anchors.
         (
             dict(
@@ -446,11 +444,11 @@ def test_alignment_and_measured_findings_can_fail():
             }
         )
 
-    assert _alignment_finding(similarity(0.8), "a vs b", 1000).holds
-    assert _alignment_finding(similarity(0.05), "a vs b", 1000).holds is False
+    assert alignment_finding(similarity(0.8), "a vs b", 1000).holds
+    assert alignment_finding(similarity(0.05), "a vs b", 1000).holds is False
     close = {"x": (0.80, 0.82), "y": (0.70, 0.72)}
-    assert _measured_finding("matches", close).holds
-    assert _measured_finding("matches", {**close, "z": (0.6, 0.72)}).holds is False
+    assert measured_finding("matches", close).holds
+    assert measured_finding("matches", {**close, "z": (0.6, 0.72)}).holds is False
 
 
 def test_pair_table_gives_mean_and_std_over_splits():
@@ -525,9 +523,10 @@ def _check_result(result, name, *, tables):
 
 @pytest.mark.slow
 def test_run_words_quick():
-    result = run_words(quick=True, show_progress=False)
-    if not result.tables:
-        pytest.skip(result.description)
+    spec = EXPERIMENTS["words"]
+    result = spec.run(spec.quick, show_progress=False)
+    if result.skipped:
+        pytest.skip(result.skipped)
     _check_result(
         result, "words", tables=["results", "summary", "uniform anchors by vocabulary"]
     )
@@ -539,9 +538,10 @@ def test_run_words_quick():
 
 @pytest.mark.slow
 def test_run_text_quick():
-    result = run_text(quick=True, show_progress=False)
-    if not result.tables:
-        pytest.skip(result.description)
+    spec = EXPERIMENTS["text"]
+    result = spec.run(spec.quick, show_progress=False)
+    if result.skipped:
+        pytest.skip(result.skipped)
     tables = ["summary", "matrix", "pairs", "rotation control", "out-of-domain anchors"]
     _check_result(result, "text", tables=[*tables, "latent similarity"])
     assert len(result.tables["matrix"]) == 6 * 9  # spaces × encoder-decoder pairs
@@ -553,9 +553,10 @@ def test_run_text_quick():
 
 @pytest.mark.slow
 def test_run_crosslingual_quick():
-    result = run_crosslingual(quick=True, show_progress=False)
-    if not result.tables:
-        pytest.skip(result.description)
+    spec = EXPERIMENTS["crosslingual"]
+    result = spec.run(spec.quick, show_progress=False)
+    if result.skipped:
+        pytest.skip(result.skipped)
     _check_result(result, "crosslingual", tables=["summary", "matrix", "pairs"])
     assert len(result.tables["matrix"]) == 6 * 4
     assert len(result.findings) == 4

@@ -199,14 +199,16 @@ def test_findings_can_fail():
     assert "2000 anchors" in late[2].claim  # the most anchors of the run
 
 
-def test_run_migration_smoke(monkeypatch):
+def test_run_migration_smoke():
     """The whole experiment on 30 real quotes, every encoder, two anchor counts."""
+    from dataclasses import replace
+
     from skrelrep.experiments import migration
 
-    monkeypatch.setitem(migration.QUICK, "n_items", 30)
-    monkeypatch.setitem(migration.QUICK, "n_queries", 10)
-    monkeypatch.setitem(migration.QUICK, "anchor_counts", (10, 20))
-    result = migration.run_migration(quick=True, show_progress=False)
+    tiny = replace(
+        migration.SPEC.quick, n_items=30, n_queries=10, anchor_counts=(10, 20)
+    )
+    result = migration.SPEC.run(tiny, show_progress=False)
     if result.skipped:
         pytest.skip(result.skipped)
     frame = result.results
@@ -224,9 +226,9 @@ def test_run_migration_smoke(monkeypatch):
 
 @pytest.mark.slow
 def test_run_migration_quick():
-    from skrelrep.experiments.migration import run_migration
+    from skrelrep.experiments.migration import SPEC
 
-    result = run_migration(quick=True, show_progress=False)
+    result = SPEC.run(SPEC.quick, show_progress=False)
     if result.skipped:
         pytest.skip(result.skipped)
     fractions = result.results.query("measure == 'recall@10' and n_anchors == 100")

@@ -226,11 +226,11 @@ def test_the_command_line_passes_the_progress_choice_on(
     seen = []
 
     def get(name):
-        def run(*, quick, random_state, show_progress):
+        def run(settings, *, random_state, show_progress):
             seen.append(show_progress)
             return toy_result(name)
 
-        return run
+        return types.SimpleNamespace(quick="quick", full="full", run=run)
 
     monkeypatch.setattr(cli, "get_experiment", get)
     assert cli.main(["demo", "--quick", *flags, "--out", str(tmp_path)]) == 0
