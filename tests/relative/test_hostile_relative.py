@@ -106,14 +106,32 @@ CASES = [
         "rows from another encoder of the same width (MiniLM codes on e5 anchors; "
         "here the crowded anchors' space with its features permuted)",
         "ValueError naming the statistic (the mean cosine with the anchors' mean "
-        "direction), its value for the anchors and for the rows, and the fixes "
-        "(reanchor, check_input_space=False); held-out rows of the fitted space, "
-        "from one row up, pass (see Input from another encoder, above)",
+        "direction, or the share of the rows' length in their principal "
+        "directions), its value for the rows and for rows of the space, and the "
+        "fixes (reanchor, check_input_space=False); held-out rows of the fitted "
+        "space, from one row up, pass (see Input from another encoder, above)",
     ),
     (
         "bfloat16",
         "a torch bfloat16 tensor without array API dispatch",
         "computed in float32 (NumPy has no bfloat16), not an error",
+    ),
+    (
+        "related-rows",
+        "rows of the fitted space in batches whose rows are not independent: one "
+        "class of the training rows (here one pointing away from the anchors' mean "
+        "direction), fifty copies of one row, the rows least like the anchors",
+        "never refused: a batch is refused only beyond what a single row of the "
+        "space may have, whatever the number of rows",
+    ),
+    (
+        "rescaled-centred",
+        "with centring (the default), queries L2-normalised or multiplied by 3 on "
+        "anchors that crowd (a rescaled row is a translated one once centred: a "
+        "decoder reads L2-normalised queries at chance)",
+        "ValueError naming the typical norm of the rows and of the anchors, why "
+        "the scale matters and what to do; without centring, the same output as "
+        "for the unscaled rows",
     ),
 ]
 
@@ -373,3 +391,52 @@ def test_another_encoder():
             # Signs flipped on half the features: the shared direction turned away.
             relative.transform(X[100 : 100 + n_rows] * [1, -1, 1, -1, 1, -1])
     relative.set_params(check_input_space=False).transform(-X)
+
+
+@case("related-rows")
+def test_related_rows():
+    rng = np.random.RandomState(0)
+    centres = rng.normal(size=(10, 64)) * 1.5
+    y = rng.randint(10, size=3000)
+    X = centres[y] + rng.normal(size=(3000, 64)) + 0.35
+    relative = RelativeTransformer(random_state=0).fit(X[:1500])
+    unit = X / np.linalg.norm(X, axis=1, keepdims=True)
+    direction = unit[relative.anchor_indices_].sum(axis=0)
+    alignment = unit @ direction
+    # The class least aligned with the anchors' mean direction, and its rows.
+    label = min(range(10), key=lambda label: alignment[y == label].mean())
+    assert alignment[:1500][y[:1500] == label].mean() < 0.2 * alignment.mean()
+    for batch in (np.flatnonzero(y[:1500] == label), np.flatnonzero(y == label)):
+        relative.transform(X[batch])
+        relative.transform(X[batch[:100]])
+    least = np.argsort(alignment)[:50]
+    relative.transform(X[least])
+    for i in least:
+        relative.transform(X[np.repeat(i, 50)])
+
+
+@case("rescaled-centred")
+def test_rescaled_centred():
+    rng = np.random.RandomState(0)
+    centres = rng.normal(size=(8, 64)) * 0.5
+    X = centres[rng.randint(8, size=3000)] + rng.normal(size=(3000, 64))
+    X += rng.normal(size=64)  # crowding about 0.45
+    queries = X[1500:]
+    unit = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+    relative = RelativeTransformer(random_state=0).fit(X[:1500])
+    relative.transform(queries)
+    anchors = np.linalg.norm(X[relative.anchor_indices_], axis=1)
+    for rows in (unit, 3 * queries):
+        # The numbers in the message against an independent computation.
+        typical = np.exp(np.log(np.linalg.norm(rows, axis=1)).mean())
+        expected = f"is {typical:.3g}, against {np.exp(np.log(anchors).mean()):.3g}"
+        with pytest.raises(
+            ValueError,
+            match=r"subtracting the anchors' mean.*Preprocess X as the anchors were",
+        ) as error:
+            relative.transform(rows)
+        assert expected in str(error.value)
+    with pytest.warns(UserWarning, match="crowd"):
+        uncentred = RelativeTransformer(center=False, random_state=0).fit(X[:1500])
+    assert_allclose(uncentred.transform(unit), uncentred.transform(queries))
+    assert_allclose(uncentred.transform(3 * queries), uncentred.transform(queries))
