@@ -137,8 +137,8 @@ class RelativeTransformer(
         affine parameters, the batch being the anchor set. It makes the output
         invariant to rescaling each latent dimension by its own factor, not only to
         isotropic rescaling. Features constant over the anchors (a spread within the
-        rounding error of their mean, as scikit-learn's ``StandardScaler`` judges it)
-        are left unscaled.
+        rounding error of their mean or of the largest feature, as scikit-learn's
+        ``StandardScaler`` judges it) are left unscaled.
 
     similarity : Similarity, {"cosine", "euclidean", "l1", "linf"} or list, \
             default="cosine"

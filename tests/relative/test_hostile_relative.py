@@ -133,6 +133,15 @@ CASES = [
         "the scale matters and what to do; without centring, the same output as "
         "for the unscaled rows",
     ),
+    (
+        "dead-features",
+        "center=True, standardize=True on codes with dead features (values at "
+        "underflow scale, about 1e-32, beside features near 0.05), fitted as they "
+        "are and translated",
+        "the same output (translation invariance): a feature whose spread is below "
+        "the rounding of the largest feature counts as constant, as one within the "
+        "rounding of its own mean does, and is left unscaled",
+    ),
 ]
 
 
@@ -440,3 +449,31 @@ def test_rescaled_centred():
         uncentred = RelativeTransformer(center=False, random_state=0).fit(X[:1500])
     assert_allclose(uncentred.transform(unit), uncentred.transform(queries))
     assert_allclose(uncentred.transform(3 * queries), uncentred.transform(queries))
+
+
+@case("dead-features")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dead_features(dtype):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(500, 16)) * 0.05
+    dead = [3, 7, 11]
+    X[:, dead] = rng.normal(size=(500, 3)) * 1e-32
+    X = X.astype(dtype)
+    shift = (rng.normal(size=16) * 0.1).astype(dtype)
+    params = dict(n_anchors=100, standardize=True, random_state=0)
+    relative = RelativeTransformer(**params).fit(X)
+    shifted = RelativeTransformer(**params).fit(X + shift)
+    assert_array_equal(relative.anchor_scale_[dead], 1.0)
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    assert_allclose(relative.transform(X), shifted.transform(X + shift), atol=tolerance)
+    # Against an independent computation: the live features standardised, the
+    # dead ones left as they are (their centred values are below rounding).
+    anchors = X[relative.anchor_indices_].astype(np.float64)
+    scale = anchors.std(axis=0)
+    scale[dead] = 1.0
+
+    def unit(A):
+        A = (A - anchors.mean(axis=0)) / scale
+        return A / np.linalg.norm(A, axis=1, keepdims=True)
+
+    assert_allclose(relative.transform(X), unit(X) @ unit(anchors).T, atol=tolerance)
