@@ -33,7 +33,7 @@ The bounds are extrapolated from honest values of the anchors: each anchor's cos
 with the mean direction of the others, and its share in the principal directions of
 the others (five folds). A bound lies as far below the lowest value as the lowest
 lies below the median (in log-odds for the share), and never above any anchor's own
-value. ``rank`` is chosen among 1, 2, 4, ..., 64 to put the bound furthest above
+value. ``rank`` is chosen among 1, 2, 4, ..., 32 to put the bound furthest above
 what a random direction keeps; where no rank does (isotropic or centred data), the
 share is not checked. With fewer than ``MIN_ANCHORS`` anchors, nothing is.
 """
@@ -43,7 +43,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse as sp
 
 from ..utils._array_api import is_numpy_namespace, to_namespace, to_numpy
@@ -54,10 +53,10 @@ __all__ = ["InputSpace", "scale_dependence", "width_hint"]
 # Fewer anchors give too rough an estimate of the lowest values.
 MIN_ANCHORS = 20
 # The principal share reads at most this many anchors (evenly spaced), in folds.
-MAX_ANCHORS = 300
+MAX_ANCHORS = 200
 N_FOLDS = 5
 # The ranks tried: the cost of a check is a product with ``rank + 1`` columns.
-RANKS = (1, 2, 4, 8, 16, 32, 64)
+RANKS = (1, 2, 4, 8, 16, 32)
 # A bound lies this many times the distance between the anchors' median and lowest
 # value below the lowest (held-out rows of the measured encoders needed 0.9 at most).
 BEYOND = 1.0
@@ -304,7 +303,9 @@ def _principal_fields(unit):
     """``basis`` and the bounds of the principal share of unit anchor rows."""
     n_anchors, n_features = unit.shape
     # Evenly spaced anchors for the honest scores: the cost stays bounded.
-    sample = unit[:: -(-n_anchors // MAX_ANCHORS)]
+    sample = unit[
+        np.linspace(0, n_anchors - 1, min(n_anchors, MAX_ANCHORS)).astype(int)
+    ]
     gram = sample @ sample.T
     n_sample = sample.shape[0]
     folds = np.arange(n_sample) % N_FOLDS
@@ -346,11 +347,8 @@ def _principal_fields(unit):
 def _top_eigen(gram, count):
     """The ``count`` largest eigenvalues (descending) and eigenvectors of ``gram``,
     the numerically null ones left out."""
-    size = gram.shape[0]
-    values, vectors = scipy.linalg.eigh(
-        gram, subset_by_index=[max(size - count, 0), size - 1]
-    )
-    values, vectors = values[::-1], vectors[:, ::-1]
+    values, vectors = np.linalg.eigh(gram)
+    values, vectors = values[::-1][:count], vectors[:, ::-1][:, :count]
     kept = values > values[0] * 1e-10
     return values[kept], vectors[:, kept]
 
