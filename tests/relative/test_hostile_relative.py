@@ -142,6 +142,19 @@ CASES = [
         "the dtype's rounding of the largest feature counts as constant, as one "
         "within the rounding of its own mean does, and is left unscaled",
     ),
+    (
+        "partial-fit-mixed-containers",
+        "partial_fit with dense batches, then a CSR batch (or the reverse)",
+        "accepted: the rows join the stream in the container of the first batch, "
+        "with the anchors and indices that dense batches give",
+    ),
+    (
+        "partial-fit-label-kinds",
+        'partial_fit with anchor_selection="stratified": string labels after '
+        "integer labels",
+        "ValueError saying that the labels must be of one kind and how, before "
+        "anything changes: the class is not stored, and later valid batches work",
+    ),
 ]
 
 
@@ -480,3 +493,38 @@ def test_dead_features(dtype):
         return A / np.linalg.norm(A, axis=1, keepdims=True)
 
     assert_allclose(relative.transform(X), unit(X) @ unit(anchors).T, atol=tolerance)
+
+
+@case("partial-fit-mixed-containers")
+def test_partial_fit_mixed_containers():
+    X = _data(n_samples=300) + 3.0
+    relative = RelativeTransformer(20, random_state=0)
+    dense = RelativeTransformer(20, random_state=0)
+    for i, rows in enumerate(np.array_split(np.arange(300), 3)):
+        relative.partial_fit(sp.csr_matrix(X[rows]) if i == 1 else X[rows])
+        dense.partial_fit(X[rows])
+    indices = np.asarray(relative.anchor_indices_)
+    assert_array_equal(indices, dense.anchor_indices_)
+    assert len(np.unique(indices)) == 20
+    assert_allclose(relative.anchors_, dense.anchors_)
+    explicit = RelativeTransformer(anchor_selection=indices).fit(X)
+    assert_allclose(relative.transform(X), explicit.transform(X), atol=1e-12)
+
+
+@case("partial-fit-label-kinds")
+def test_partial_fit_label_kinds():
+    X = _data(n_samples=300)
+    y = np.arange(300) % 3
+    relative = RelativeTransformer(12, anchor_selection="stratified", random_state=0)
+    relative.partial_fit(X[:100], y[:100])
+    seen = relative.n_samples_seen_
+    with pytest.raises(ValueError, match=r"labels of one kind.*LabelEncoder"):
+        relative.partial_fit(X[100:200], np.array(list("abc"))[y[100:200]])
+    assert sorted(relative._stream.reservoirs) == [0, 1, 2]
+    assert relative.n_samples_seen_ == seen
+    relative.partial_fit(X[100:], y[100:])
+    assert relative.n_samples_seen_ == 300
+    indices = np.asarray(relative.anchor_indices_)
+    assert_array_equal(np.bincount(y[indices]), [4, 4, 4])
+    explicit = RelativeTransformer(anchor_selection=indices).fit(X)
+    assert_allclose(relative.transform(X), explicit.transform(X), atol=1e-12)
