@@ -50,7 +50,8 @@ class RowReservoir:
     indices : ndarray of int
         Positions in the whole stream of the rows held, in slot order.
     rows : array or CSR matrix, or None
-        Those rows, in the container and namespace of the batches.
+        Those rows, in the container and namespace of the first batch offered (rows
+        of a later batch are converted: dense rows become CSR, or the reverse).
     n_seen : int
         Rows offered so far.
     """
@@ -69,6 +70,9 @@ class RowReservoir:
         (0-based) replaces a uniformly chosen slot with probability
         ``capacity / (t + 1)``. Every draw is made at once, and only the rows that
         end in the reservoir are copied.
+
+        Returns the reservoir's next state, for :meth:`commit`: nothing changes
+        until then, so that a batch refused by any reservoir leaves none changed.
         """
         positions = np.asarray(positions, dtype=np.intp)
         n_fill = int(np.clip(self.capacity - self.n_seen, 0, positions.size))
@@ -84,16 +88,24 @@ class RowReservoir:
         kept = np.setdiff1d(np.arange(n_old + n_fill), winners, assume_unique=True)
         kept_old, kept_fill = kept[kept < n_old], fill[kept[kept >= n_old] - n_old]
         new_rows = np.concatenate([kept_fill, winning_rows])
-        self.indices = np.concatenate([self.indices[kept_old], offset + new_rows])
-        self.rows = _stack(
+        indices = np.concatenate([self.indices[kept_old], offset + new_rows])
+        rows = _stack(
             None if self.rows is None else take_rows(self.rows, kept_old),
             take_rows(X, new_rows),
         )
-        self.n_seen += positions.size
+        return indices, rows, self.n_seen + positions.size
+
+    def commit(self, state):
+        """Take the state returned by :meth:`offer`."""
+        self.indices, self.rows, self.n_seen = state
 
 
 class StreamSample:
     """The anchors of a stream: one reservoir, or one per class.
+
+    A batch is checked before any reservoir changes: a refused batch (rows of
+    another namespace, labels that cannot be compared with those seen before)
+    leaves the sample as it was.
 
     Parameters
     ----------
@@ -113,13 +125,28 @@ class StreamSample:
 
     def offer(self, X, y, rng):
         """Offer a batch of rows (and, for ``"stratified"``, their class labels)."""
+        self._check_container(X)
         if self.strategy == "random":
-            self._reservoir(None).offer(X, np.arange(X.shape[0]), self.n_seen, rng)
+            groups = {None: np.arange(X.shape[0])}
         else:
             y = check_class_labels(y, method="partial_fit(X, y)")
-            for label in np.unique(y):
-                members = np.flatnonzero(y == label)
-                self._reservoir(label.item()).offer(X, members, self.n_seen, rng)
+            labels = self._check_labels(y)
+            groups = {
+                label: np.flatnonzero(y == value) for label, value in labels.items()
+            }
+        reservoirs = {
+            label: self.reservoirs.get(label) or RowReservoir(self.n_anchors)
+            for label in groups
+        }
+        # Every reservoir's next state first, then all of them at once.
+        states = {
+            label: reservoirs[label].offer(X, members, self.n_seen, rng)
+            for label, members in groups.items()
+        }
+        for label, state in states.items():
+            reservoirs[label].commit(state)
+            # A class may receive every anchor, when the others are small.
+            self.reservoirs[label] = reservoirs[label]
         self.n_seen += X.shape[0]
 
     def anchors(self, rng):
@@ -149,20 +176,64 @@ class StreamSample:
             indices.append(reservoir.indices[picks])
         return rows, np.concatenate(indices)
 
-    def _reservoir(self, label):
-        if label not in self.reservoirs:
-            # A class may receive every anchor, when the others are small.
-            self.reservoirs[label] = RowReservoir(self.n_anchors)
-        return self.reservoirs[label]
+    def _check_container(self, X):
+        """Refuse rows that cannot join those held: another array namespace."""
+        held = next(
+            (r.rows for r in self.reservoirs.values() if r.rows is not None), None
+        )
+        if held is None or (_host(held) and _host(X)):
+            return
+        held_space, batch_space = _namespace_name(held), _namespace_name(X)
+        if held_space != batch_space:
+            raise ValueError(
+                f"partial_fit got a batch of {batch_space} arrays after batches of "
+                f"{held_space} arrays: the anchors are held in the namespace of the "
+                "first batch. Convert the batch to it (NumPy and SciPy sparse mix "
+                "freely), or call fit to start a new stream."
+            )
+
+    def _check_labels(self, y):
+        """``{label: value in y}`` for the classes of ``y``, or a ``ValueError``
+        when they cannot be sorted together with the classes seen before."""
+        try:
+            values = np.unique(y)
+            labels = {value.item(): value for value in values}
+            sorted([*self.reservoirs, *labels])
+        except TypeError as error:
+            seen = sorted({type(label).__name__ for label in self.reservoirs})
+            new = sorted(
+                {type(label).__name__ for label in np.asarray(y).ravel().tolist()}
+            )
+            raise ValueError(
+                "anchor_selection='stratified' needs class labels of one kind over "
+                f"the stream: this batch has labels of type {', '.join(new)}, the "
+                f"batches before had {', '.join(seen) or 'none'} (they cannot be "
+                "ordered together). Encode the labels the same way in every batch "
+                "(for instance with one LabelEncoder fitted on every class)."
+            ) from error
+        return labels
+
+
+def _host(X):
+    return sp.issparse(X) or isinstance(X, np.ndarray)
+
+
+def _namespace_name(X):
+    if _host(X):
+        return "NumPy/SciPy"
+    xp, _, _ = get_namespace_and_device(X)
+    return getattr(xp, "__name__", type(X).__name__)
 
 
 def _stack(first, second):
-    """``first`` above ``second``, in their container (``first`` may be None)."""
+    """``first`` above ``second``, in the container of ``first`` (which may be
+    None): dense rows below CSR ones become CSR, CSR rows below dense ones dense."""
     if first is None:
         return second
     if sp.issparse(first):
-        return sp.vstack([first, second], format="csr")
+        return sp.vstack([first, sp.csr_matrix(second)], format="csr")
     if isinstance(first, np.ndarray):
+        second = second.toarray() if sp.issparse(second) else second
         return np.concatenate([first, second])
     xp, _, _ = get_namespace_and_device(first)
     return xp.concat([first, second], axis=0)

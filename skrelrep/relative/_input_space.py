@@ -3,26 +3,39 @@
 Two encoders of the same width (MiniLM and multilingual-e5 are both 384-d) pass every
 shape check, and the relative projection or the translation of one's codes on the
 other's anchors is silently meaningless. :class:`InputSpace` keeps, at fit, a few
-statistics of the anchors that held-out rows of the same encoder share, and
+statistics of the anchors that every row of their space shares, and
 :meth:`InputSpace.check` compares a batch with them in one pass over its rows:
 
-- **direction**: the mean cosine of the rows with the anchors' mean direction.
-  Embeddings crowd around a direction of their own (multilingual-e5: mean pairwise
-  cosine 0.80; MiniLM: 0.08-0.10; ReLU codes: 0.7), and another encoder's rows are
-  all but orthogonal to it (-0.02-0.08 of the anchors' value on 100 rows). Angles
-  only, so rescaling rows changes nothing; used by both estimators.
-- **norm** (``LatentTranslator`` only, whose map is affine in the raw coordinates):
-  the geometric mean of the rows' norms against the anchors'; a factor 10 beyond
-  their spread, or any factor above 1 % when every anchor has one norm (L2-normalised
-  codes, then queries that were not normalised, or the reverse).
+- **direction** (both estimators): the cosine of a row with the anchors' mean
+  direction. Embeddings crowd around a direction of their own (multilingual-e5: mean
+  pairwise cosine 0.80; ReLU codes: 0.7), which another encoder's rows are all but
+  orthogonal to. Checked when every anchor points that way with a margin.
+- **principal share** (both estimators): the share of a row's squared norm that lies
+  in the ``rank`` principal directions of the (unit, uncentred) anchors. Rows of the
+  space keep much of their length there; rows of another encoder, whose structure
+  points elsewhere, keep about what a random direction keeps, ``rank / n_features``.
+- **norm** (where the output depends on the rows' scale: ``LatentTranslator``, whose
+  map is affine in the raw coordinates, and ``RelativeTransformer`` with a distance,
+  or with centring on anchors that crowd): the geometric mean of the rows' norms.
 
-A batch is refused when its statistic falls outside what the anchors' own spread
-allows for that many rows (see ``_direction_floor``), with a margin wide enough that
-held-out batches of the same encoder, down to one row and including other topics,
-languages and single words, never are (measurements in :ref:`input_space_guard`).
-Where the anchors have no direction of their own (mean pairwise cosine below
-``MIN_CROWDING``, such as centred or isotropic data), or there are fewer than
-``MIN_ANCHORS``, the direction is not checked: it cannot tell spaces apart there.
+The first two read angles only: rescaling rows changes nothing.
+
+**Rows of a batch are not independent** (one class, one topic, fifty copies of one
+row), so no tolerance shrinks with the number of rows. Each statistic is a mean over
+the batch of a per-row value, and a batch is refused only when that mean falls
+beyond the most extreme value that a single row of the space may have. Every batch
+of rows of the space (one row, copies of one row, one class, the training rows)
+then passes whenever each of its rows would pass alone; foreign batches are refused
+once their mean settles beyond that bound, which takes more rows the closer their
+spread comes to it.
+
+The bounds are extrapolated from honest values of the anchors: each anchor's cosine
+with the mean direction of the others, and its share in the principal directions of
+the others (five folds). A bound lies as far below the lowest value as the lowest
+lies below the median (in log-odds for the share), and never above any anchor's own
+value. ``rank`` is chosen among 1, 2, 4, ..., 32 to put the bound furthest above
+what a random direction keeps; where no rank does (isotropic or centred data), the
+share is not checked. With fewer than ``MIN_ANCHORS`` anchors, nothing is.
 """
 
 import contextlib
@@ -35,22 +48,34 @@ import scipy.sparse as sp
 from ..utils._array_api import is_numpy_namespace, to_namespace, to_numpy
 from ..utils._norms import row_norms
 
-__all__ = ["InputSpace", "width_hint"]
+__all__ = ["InputSpace", "scale_dependence", "width_hint"]
 
-# Below this mean pairwise cosine the anchors' mean direction is too weak to tell a
-# space from another (MiniLM, the least crowded encoder shipped, scores 0.08).
-MIN_CROWDING = 0.05
-# Fewer anchors give too rough a spread.
+# Fewer anchors give too rough an estimate of the lowest values.
 MIN_ANCHORS = 20
-# A batch must point at least this fraction of the anchors' way (held-out topics of
-# the shipped encoders score 0.49 or more, other encoders -0.02-0.08 on 100 rows) ...
-DIRECTION_FRACTION = 0.25
-# ... less this many standard errors of a batch of its size.
-N_ERRORS = 3.0
-# A factor on the typical row norm beyond the anchors' spread, and the one allowed
-# when every anchor has the same norm (normalised codes, up to rounding).
-NORM_FACTOR = 10.0
+# The principal share reads at most this many anchors (evenly spaced), in folds.
+MAX_ANCHORS = 200
+N_FOLDS = 5
+# The ranks tried: the cost of a check is a product with ``rank + 1`` columns.
+RANKS = (1, 2, 4, 8, 16, 32)
+# A bound lies this many times the distance between the anchors' median and lowest
+# value below the lowest (held-out rows of the measured encoders needed 0.9 at most).
+BEYOND = 1.0
+# Shares are clipped to [CLIP, 1 - CLIP] before taking log-odds.
+CLIP = 1e-3
+# Rounding of float32 input: a mean this far below a bound is no breach.
+ROUNDING = 1e-4
+# LatentTranslator: the factor on the typical row norm allowed beyond the anchors'
+# range of norms; and the one allowed when every anchor has the same norm
+# (normalised codes, up to rounding), for both estimators.
+AFFINE_NORM_FACTOR = 10.0
 UNIT_NORM_FACTOR = 1.01
+# Centred cosine: a rescaling by s moves a centred row by |1 - 1/s| times the
+# anchors' mean; it is allowed while that stays within this fraction of the anchors'
+# root mean squared distance to their mean ...
+CENTRED_HARM = 0.25
+# ... and checked only when the anchors crowd (mean pairwise cosine): otherwise the
+# origin lies within their cloud, and shrunk rows look like rows near their mean.
+CENTRED_CROWDING = 0.1
 # Rows read from a larger batch.
 MAX_ROWS = 4096
 _SAME_NORM = 1e-3  # spread of log norms below which the anchors count as one norm
@@ -60,71 +85,77 @@ _SAME_NORM = 1e-3  # spread of log norms below which the anchors count as one no
 class InputSpace:
     """Statistics of the anchors that rows of their space share (NumPy, float64).
 
-    ``direction`` is the anchors' mean unit row, normalised (None when the anchors
-    do not crowd enough for it to identify their space); ``expected`` the mean
-    cosine that a held-out row has with it, ``spread`` its standard deviation over
-    the anchors, ``low`` its 5th percentile and ``lowest`` its minimum. The
-    ``log_norm*`` fields summarise the natural log of the anchors' row norms.
+    ``direction`` is the anchors' mean unit row, normalised (None unless every
+    anchor points its way with a margin); ``basis`` holds their ``rank`` principal
+    directions as orthonormal columns (None when no rank tells the space apart).
+    ``*_floor`` is the lowest value a row of the space may have, ``*_typical`` the
+    median honest value of the anchors. ``crowding`` is the anchors' mean pairwise
+    cosine and ``offset`` the norm of their mean over their root mean squared
+    distance to it. ``log_norm`` is the mean natural log of the anchors' row norms
+    and ``log_norm_deviation`` the largest deviation of one anchor from it.
+    ``norms`` names how a rescaled batch changes the output: ``None`` (it does
+    not), ``"centred"`` or ``"affine"``.
     """
 
     direction: np.ndarray = None
+    direction_floor: float = 0.0
+    direction_typical: float = 0.0
+    basis: np.ndarray = None
+    share_floor: float = 0.0
+    share_typical: float = 0.0
     crowding: float = 0.0
-    expected: float = 0.0
-    spread: float = 0.0
-    low: float = 0.0
-    lowest: float = 0.0
+    offset: float = 0.0
     log_norm: float = None
-    log_norm_spread: float = 0.0
     log_norm_deviation: float = 0.0
+    norms: str = None
+
+    @property
+    def rank(self):
+        return 0 if self.basis is None else self.basis.shape[1]
 
     @classmethod
-    def from_anchors(cls, anchors):
-        """The fingerprint of raw (uncentred) anchor embeddings, any namespace."""
+    def from_anchors(cls, anchors, *, norms=None):
+        """The fingerprint of raw (uncentred) anchor embeddings, any namespace.
+
+        ``norms`` is as :func:`scale_dependence` returns it, or ``"affine"`` for a
+        map in raw coordinates.
+        """
         if sp.issparse(anchors):
             anchors = anchors.toarray()
         # The anchors are few: their statistics are computed on the host.
         anchors = np.asarray(to_numpy(anchors), dtype=np.float64)
-        norms = row_norms(anchors, np)
-        positive = norms > 0
+        norms_ = row_norms(anchors, np)
+        positive = norms_ > 0
         if positive.sum() < MIN_ANCHORS:
-            return cls()
-        log_norms = np.log(norms[positive])
-        norm_fields = {
-            "log_norm": float(log_norms.mean()),
-            "log_norm_spread": float(log_norms.std()),
-            "log_norm_deviation": float(np.abs(log_norms - log_norms.mean()).max()),
-        }
-        unit = anchors[positive] / norms[positive, None]
+            return cls(norms=norms)
+        log_norms = np.log(norms_[positive])
+        unit = anchors[positive] / norms_[positive, None]
         n_unit = unit.shape[0]
         total = unit.sum(axis=0)
         # The mean pairwise cosine, the diagonal left out: unbiased for few anchors.
         crowding = (float(total @ total) - n_unit) / (n_unit * (n_unit - 1))
-        if crowding < MIN_CROWDING:
-            return cls(crowding=crowding, **norm_fields)
-        length = float(np.linalg.norm(total))
-        direction = total / length
-        cosines = unit @ direction
         return cls(
-            direction=direction,
             crowding=crowding,
-            # A held-out row's expected cosine: the anchors' own mean (length / n)
-            # is inflated by each anchor's share in the direction.
-            expected=crowding * n_unit / length,
-            spread=float(cosines.std()),
-            low=float(np.quantile(cosines, 0.05)),
-            lowest=float(cosines.min()),
-            **norm_fields,
+            offset=_offset(anchors),
+            log_norm=float(log_norms.mean()),
+            log_norm_deviation=float(np.abs(log_norms - log_norms.mean()).max()),
+            norms=norms,
+            **_direction_fields(unit, total),
+            **_principal_fields(unit),
         )
 
-    def check(self, X, xp, *, device, estimator, hint, anchors="anchors", norms=False):
+    def check(self, X, xp, *, device, estimator, hint, anchors="anchors", norms=None):
         """Raise a ``ValueError`` when the rows of ``X`` cannot be from this space.
 
         ``X`` is a validated 2-D array of any namespace, or a CSR matrix: one pass
         over at most ``MAX_ROWS`` of its rows, evenly spaced (their norms and one
-        product with ``direction``), and two scalars brought to the host. ``norms``
-        also compares the rows' typical norm.
+        product with ``direction`` and ``basis``), and a few scalars brought to the
+        host. ``norms`` overrides the fingerprint's own (``True`` means
+        ``"affine"``).
         """
-        if self.direction is None and not (norms and self.log_norm is not None):
+        norms = "affine" if norms is True else (norms or self.norms)
+        limits = self._norm_limits(norms)
+        if self.direction is None and self.basis is None and limits is None:
             return
         if sp.issparse(X) or is_numpy_namespace(xp):
             xp = np
@@ -138,65 +169,203 @@ class InputSpace:
         if n_rows == 0:  # zero rows project to zero in any space
             return
         safe = xp.where(positive, row_norm, xp.ones_like(row_norm))
-        name = type(estimator).__name__
-        if self.direction is not None:
-            direction = xp.astype(to_namespace(self.direction, xp, device), X.dtype)
-            cosines = xp.where(positive, (X @ direction) / safe, xp.zeros_like(safe))
-            mean_cosine = float(xp.sum(cosines)) / n_rows
-            floor = self._direction_floor(n_rows)
-            if mean_cosine < floor:
-                raise ValueError(
-                    f"X does not look like rows of the space this {name} was fitted "
-                    f"on: the mean cosine of its {n_rows} nonzero rows with the "
-                    f"{anchors}' mean direction is {mean_cosine:.2f}, against "
-                    f"{self.expected:.2f} for rows of that space (refused below "
-                    f"{floor:.2f} for {n_rows} rows). Input from another encoder? "
-                    "Rows of another model, even one of the same width, give "
-                    f"meaningless results. {hint} If these rows are right, pass "
-                    "check_input_space=False."
-                )
-        if norms and self.log_norm is not None:
+        context = (type(estimator).__name__, n_rows, anchors, hint)
+        columns = [v[:, None] for v in (self.direction,) if v is not None]
+        columns += [self.basis] if self.basis is not None else []
+        if columns:
+            matrix = np.concatenate(columns, axis=1)
+            matrix = xp.astype(to_namespace(matrix, xp, device), X.dtype)
+            # Divided by the norm first: no magnitude overflows when squared.
+            cosines = (X @ matrix) / safe[:, None]
+            zero = xp.zeros_like(safe)
+            if self.direction is not None:
+                mean = float(xp.sum(xp.where(positive, cosines[:, 0], zero))) / n_rows
+                if mean < self.direction_floor - ROUNDING:
+                    raise ValueError(self._direction_message(mean, *context))
+            if self.basis is not None:
+                part = cosines[:, -self.rank :]
+                shares = xp.where(positive, xp.sum(part * part, axis=1), zero)
+                share = float(xp.sum(shares)) / n_rows
+                if share < self.share_floor - ROUNDING:
+                    raise ValueError(self._share_message(share, X.shape[1], *context))
+        if limits is not None:
             logs = xp.where(positive, xp.log(safe), xp.zeros_like(safe))
-            log_norm = float(xp.sum(logs)) / n_rows
-            limit = self._norm_limit(n_rows)
-            if abs(log_norm - self.log_norm) > limit:
-                raise ValueError(
-                    f"X does not look like rows of the space this {name} was fitted "
-                    f"on: the typical norm (geometric mean) of its {n_rows} nonzero "
-                    f"rows is {math.exp(log_norm):.3g}, against "
-                    f"{math.exp(self.log_norm):.3g} for the {anchors} (refused "
-                    f"beyond a factor of {math.exp(limit):.3g}). Unnormalised "
-                    "embeddings given to a map fitted on normalised ones (or the "
-                    "reverse), or input from another encoder? Preprocess X as the "
-                    f"{anchors} were. {hint} If these rows are right, pass "
-                    "check_input_space=False."
-                )
+            log_ratio = float(xp.sum(logs)) / n_rows - self.log_norm
+            if not -limits[0] <= log_ratio <= limits[1]:
+                raise ValueError(self._norm_message(log_ratio, limits, norms, *context))
 
-    def _direction_floor(self, n_rows):
-        """The lowest mean cosine a batch of ``n_rows`` rows of this space may have.
+    def _direction_message(self, mean, name, n_rows, anchors, hint):
+        return (
+            f"X does not look like rows of the space this {name} was fitted on: the "
+            f"mean cosine of its {n_rows} nonzero rows with the {anchors}' mean "
+            f"direction is {mean:.2f}, against {self.direction_typical:.2f} for rows "
+            f"of that space (refused below {self.direction_floor:.2f}, less than any "
+            f"row of that space has). {_ANOTHER_ENCODER} {hint} If these rows are "
+            "right, pass check_input_space=False."
+        )
 
-        A fraction of the anchors' value (or their 5th percentile, for anchors made
-        of clusters pointing different ways), less three standard errors of a batch
-        of that size, and never above what one row as extreme as the most extreme
-        anchor allows: every anchor passes on its own.
+    def _share_message(self, share, n_features, name, n_rows, anchors, hint):
+        return (
+            f"X does not look like rows of the space this {name} was fitted on: its "
+            f"{n_rows} nonzero rows keep on average {share:.2f} of their squared "
+            f"norm in the {self.rank} principal directions of the {anchors}, against "
+            f"{self.share_typical:.2f} for rows of that space (refused below "
+            f"{self.share_floor:.2f}, less than any row of that space keeps; a "
+            f"random direction keeps {self.rank / n_features:.2f}). "
+            f"{_ANOTHER_ENCODER} {hint} If these rows are right, pass "
+            "check_input_space=False."
+        )
+
+    def _norm_message(self, log_ratio, limits, norms, name, n_rows, anchors, hint):
+        typical = math.exp(self.log_norm)
+        return (
+            f"X does not look like rows of the space this {name} was fitted on: the "
+            f"typical norm (geometric mean) of its {n_rows} nonzero rows is "
+            f"{typical * math.exp(log_ratio):.3g}, against {typical:.3g} for the "
+            f"{anchors} (refused below {typical * math.exp(-limits[0]):.3g} and "
+            f"above {typical * math.exp(limits[1]):.3g}). {_SCALE_MATTERS[norms]} "
+            "Unnormalised embeddings given to anchors that were normalised (or the "
+            f"reverse), or input from another encoder? Preprocess X as the {anchors} "
+            f"were. {hint} If these rows are right, pass check_input_space=False."
+        )
+
+    def _norm_limits(self, norms):
+        """``(below, above)``: the largest |log| factors between a batch's typical
+        norm and the anchors', or None where the norm is not checked.
+
+        The anchors' own range (every row of the space lies in it), widened as far as
+        a rescaling leaves the output meaningful; the number of rows plays no part,
+        so any batch of rows of the space passes.
         """
-        base = min(DIRECTION_FRACTION * self.expected, self.low)
-        tolerance = max(
-            N_ERRORS * self.spread / math.sqrt(n_rows),
-            (self.low - self.lowest) / n_rows,
+        if norms is None or self.log_norm is None:
+            return None
+        if self.log_norm_deviation < _SAME_NORM:
+            return (math.log(UNIT_NORM_FACTOR),) * 2
+        if norms == "affine":
+            return (self.log_norm_deviation + math.log(AFFINE_NORM_FACTOR),) * 2
+        if self.crowding < CENTRED_CROWDING:
+            return None
+        # The anchors' range, as far again beyond it, then the harmless rescaling.
+        reach = CENTRED_HARM / self.offset
+        above = math.inf if reach >= 1 else -math.log1p(-reach)
+        return (
+            2 * self.log_norm_deviation + math.log1p(reach),
+            2 * self.log_norm_deviation + above,
         )
-        # Rounding of float32 input: a hair below the bound is not a breach.
-        return base - tolerance - 1e-3
 
-    def _norm_limit(self, n_rows):
-        """The largest |log| factor between a batch's typical norm and the anchors'."""
-        factor = (
-            UNIT_NORM_FACTOR if self.log_norm_deviation < _SAME_NORM else NORM_FACTOR
-        )
-        return math.log(factor) + max(
-            N_ERRORS * self.log_norm_spread / math.sqrt(n_rows),
-            self.log_norm_deviation / n_rows,
-        )
+
+_ANOTHER_ENCODER = (
+    "Input from another encoder? Rows of another model, even one of the same "
+    "width, give meaningless results."
+)
+
+# Why a rescaled batch is wrong, by the way the output depends on the scale.
+_SCALE_MATTERS = {
+    "affine": "The output depends on the rows' scale.",
+    "centred": "Rows are compared with the anchors after subtracting the anchors' "
+    "mean, so a rescaled row is also a translated one: its relative representation "
+    "changes.",
+}
+
+
+def _offset(anchors):
+    """The norm of the anchors' mean over their root mean squared distance to it
+    (computed on the anchors divided by their largest entry: no overflow)."""
+    largest = np.abs(anchors).max()
+    scaled = anchors / largest
+    mean = scaled.mean(axis=0)
+    spread = math.sqrt(float(np.mean(np.sum((scaled - mean) ** 2, axis=1))))
+    return float(np.linalg.norm(mean)) / spread if spread > 0 else math.inf
+
+
+def _direction_fields(unit, total):
+    """``direction`` and its bounds, when every anchor points its way."""
+    length = float(np.linalg.norm(total))
+    if length == 0:
+        return {}
+    direction = total / length
+    # Each anchor's cosine with the mean direction of the others.
+    others = total - unit
+    lengths = np.linalg.norm(others, axis=1)
+    honest = np.einsum("ij,ij->i", unit, others) / np.where(lengths > 0, lengths, 1)
+    lowest, median = float(honest.min()), float(np.median(honest))
+    floor = min(_beyond(lowest, median), float((unit @ direction).min()))
+    if floor <= 0:
+        return {}
+    return {
+        "direction": direction,
+        "direction_floor": floor,
+        "direction_typical": median,
+    }
+
+
+def _principal_fields(unit):
+    """``basis`` and the bounds of the principal share of unit anchor rows."""
+    n_anchors, n_features = unit.shape
+    # Evenly spaced anchors for the honest scores: the cost stays bounded.
+    sample = unit[
+        np.linspace(0, n_anchors - 1, min(n_anchors, MAX_ANCHORS)).astype(int)
+    ]
+    gram = sample @ sample.T
+    n_sample = sample.shape[0]
+    folds = np.arange(n_sample) % N_FOLDS
+    n_train = n_sample - np.bincount(folds).max()
+    ranks = [r for r in RANKS if r < min(n_train, n_features)]
+    if not ranks:
+        return {}
+    honest = np.full((n_sample, ranks[-1]), np.nan)
+    for fold in range(N_FOLDS):
+        held, train = folds == fold, folds != fold
+        values, vectors = _top_eigen(gram[np.ix_(train, train)], ranks[-1])
+        coordinates = gram[np.ix_(held, train)] @ vectors / np.sqrt(values)
+        honest[held, : values.size] = np.cumsum(coordinates**2, axis=1)
+    values, vectors = _top_eigen(gram, ranks[-1])
+    best = None
+    for rank in ranks:
+        scores = honest[:, rank - 1]
+        if rank > values.size or np.isnan(scores).any():
+            break
+        odds = _log_odds(scores)
+        lowest, median = odds.min(), np.median(odds)
+        floor = _expit(_beyond(lowest, median))
+        margin = floor - rank / n_features
+        if margin > 0 and (best is None or margin > best[0]):
+            best = (margin, rank, floor, _expit(median))
+    if best is None:
+        return {}
+    _, rank, floor, typical = best
+    basis = sample.T @ vectors[:, :rank] / np.sqrt(values[:rank])
+    # Every anchor passes alone: the bound never exceeds any anchor's own share.
+    own = np.sum((unit @ basis) ** 2, axis=1)
+    return {
+        "basis": basis,
+        "share_floor": min(floor, float(own.min())),
+        "share_typical": typical,
+    }
+
+
+def _top_eigen(gram, count):
+    """The ``count`` largest eigenvalues (descending) and eigenvectors of ``gram``,
+    the numerically null ones left out."""
+    values, vectors = np.linalg.eigh(gram)
+    values, vectors = values[::-1][:count], vectors[:, ::-1][:, :count]
+    kept = values > values[0] * 1e-10
+    return values[kept], vectors[:, kept]
+
+
+def _beyond(lowest, median):
+    """The bound on a row's value: as far below the lowest anchor as it lies below
+    their median (``BEYOND`` times that)."""
+    return lowest - BEYOND * (median - lowest)
+
+
+def _log_odds(share):
+    share = np.clip(share, CLIP, 1 - CLIP)
+    return np.log(share / (1 - share))
+
+
+def _expit(value):
+    return float(1 / (1 + math.exp(-value)))
 
 
 @contextlib.contextmanager
@@ -208,3 +377,14 @@ def width_hint(hint, active=True):
         if not active or "features, but" not in str(error):
             raise
         raise ValueError(f"{error} {hint}") from error
+
+
+def scale_dependence(center, similarity):
+    """How a rescaling of the rows changes ``RelativeTransformer``'s output.
+
+    ``None`` for a cosine from the origin (rescaled rows give the same output),
+    ``"centred"`` for a cosine after centring, ``"affine"`` for a distance.
+    """
+    if not similarity.measures_angles:
+        return "affine"
+    return "centred" if center else None

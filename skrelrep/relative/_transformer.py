@@ -47,7 +47,7 @@ from ..utils._compat import (
 )
 from ._anchor_preparation import prepare_anchors
 from ._dask import fit_dask, transform_dask
-from ._input_space import InputSpace
+from ._input_space import InputSpace, scale_dependence
 from ._validation import HINT, validate_input
 
 __all__ = ["RelativeTransformer"]
@@ -137,8 +137,8 @@ class RelativeTransformer(
         affine parameters, the batch being the anchor set. It makes the output
         invariant to rescaling each latent dimension by its own factor, not only to
         isotropic rescaling. Features constant over the anchors (a spread within the
-        rounding error of their mean, as scikit-learn's ``StandardScaler`` judges it)
-        are left unscaled.
+        rounding error of their mean or of the largest feature, as scikit-learn's
+        ``StandardScaler`` judges it) are left unscaled.
 
     similarity : Similarity, {"cosine", "euclidean", "l1", "linf"} or list, \
             default="cosine"
@@ -187,11 +187,13 @@ class RelativeTransformer(
         reproducible anchors.
 
     check_input_space : bool, default=True
-        Refuse (``ValueError``) a batch whose rows point away from the direction
-        around which the anchors crowd, beyond what rows of their space do: input
-        from another encoder of the same width (see :ref:`input_space_guard`).
-        Angles only, so rescaled rows pass. Not checked for dask arrays, for fewer
-        than 20 anchors, nor for anchors with no common direction.
+        Refuse (``ValueError``) a batch that no rows of the anchors' space could
+        form: rows pointing away from the anchors' mean direction, or outside their
+        principal directions, further than any single row of that space (input from
+        another encoder of the same width); with centring or a distance, whose
+        typical norm is off (rescaled or L2-normalised rows). Any batch of rows of
+        the space passes, however related its rows (see :ref:`input_space_guard`).
+        Not checked for dask arrays, nor for fewer than 20 anchors.
 
     Attributes
     ----------
@@ -544,7 +546,9 @@ class RelativeTransformer(
     def _set_anchors(self, anchors):
         """Prepare raw anchor embeddings (centre, scale, the similarity's own step)."""
         xp, _, _ = get_namespace_and_device(anchors)
-        self._input_space = InputSpace.from_anchors(anchors)
+        self._input_space = InputSpace.from_anchors(
+            anchors, norms=scale_dependence(self.center, self.similarity_)
+        )
         prepared, mean, scale = prepare_anchors(
             anchors,
             center=self.center,

@@ -106,14 +106,54 @@ CASES = [
         "rows from another encoder of the same width (MiniLM codes on e5 anchors; "
         "here the crowded anchors' space with its features permuted)",
         "ValueError naming the statistic (the mean cosine with the anchors' mean "
-        "direction), its value for the anchors and for the rows, and the fixes "
-        "(reanchor, check_input_space=False); held-out rows of the fitted space, "
-        "from one row up, pass (see Input from another encoder, above)",
+        "direction, or the share of the rows' length in their principal "
+        "directions), its value for the rows and for rows of the space, and the "
+        "fixes (reanchor, check_input_space=False); held-out rows of the fitted "
+        "space, from one row up, pass (see Input from another encoder, above)",
     ),
     (
         "bfloat16",
         "a torch bfloat16 tensor without array API dispatch",
         "computed in float32 (NumPy has no bfloat16), not an error",
+    ),
+    (
+        "related-rows",
+        "rows of the fitted space in batches whose rows are not independent: one "
+        "class of the training rows (here one pointing away from the anchors' mean "
+        "direction), fifty copies of one row, the rows least like the anchors",
+        "never refused: a batch is refused only beyond what a single row of the "
+        "space may have, whatever the number of rows",
+    ),
+    (
+        "rescaled-centred",
+        "with centring (the default), queries L2-normalised or multiplied by 3 on "
+        "anchors that crowd (a rescaled row is a translated one once centred: a "
+        "decoder reads L2-normalised queries at chance)",
+        "ValueError naming the typical norm of the rows and of the anchors, why "
+        "the scale matters and what to do; without centring, the same output as "
+        "for the unscaled rows",
+    ),
+    (
+        "dead-features",
+        "center=True, standardize=True on codes with dead features (values at "
+        "underflow scale, about 1e-32, beside features near 0.05; in float32, also "
+        "1e-8), fitted as they are and translated",
+        "the same output (translation invariance): a feature whose spread is below "
+        "the dtype's rounding of the largest feature counts as constant, as one "
+        "within the rounding of its own mean does, and is left unscaled",
+    ),
+    (
+        "partial-fit-mixed-containers",
+        "partial_fit with dense batches, then a CSR batch (or the reverse)",
+        "accepted: the rows join the stream in the container of the first batch, "
+        "with the anchors and indices that dense batches give",
+    ),
+    (
+        "partial-fit-label-kinds",
+        'partial_fit with anchor_selection="stratified": string labels after '
+        "integer labels",
+        "ValueError saying that the labels must be of one kind and how, before "
+        "anything changes: the class is not stored, and later valid batches work",
     ),
 ]
 
@@ -373,3 +413,118 @@ def test_another_encoder():
             # Signs flipped on half the features: the shared direction turned away.
             relative.transform(X[100 : 100 + n_rows] * [1, -1, 1, -1, 1, -1])
     relative.set_params(check_input_space=False).transform(-X)
+
+
+@case("related-rows")
+def test_related_rows():
+    rng = np.random.RandomState(0)
+    centres = rng.normal(size=(10, 64)) * 1.5
+    y = rng.randint(10, size=3000)
+    X = centres[y] + rng.normal(size=(3000, 64)) + 0.35
+    relative = RelativeTransformer(random_state=0).fit(X[:1500])
+    unit = X / np.linalg.norm(X, axis=1, keepdims=True)
+    direction = unit[relative.anchor_indices_].sum(axis=0)
+    alignment = unit @ direction
+    # The class least aligned with the anchors' mean direction, and its rows.
+    label = min(range(10), key=lambda label: alignment[y == label].mean())
+    assert alignment[:1500][y[:1500] == label].mean() < 0.2 * alignment.mean()
+    for batch in (np.flatnonzero(y[:1500] == label), np.flatnonzero(y == label)):
+        relative.transform(X[batch])
+        relative.transform(X[batch[:100]])
+    least = np.argsort(alignment)[:50]
+    relative.transform(X[least])
+    for i in least:
+        relative.transform(X[np.repeat(i, 50)])
+
+
+@case("rescaled-centred")
+def test_rescaled_centred():
+    rng = np.random.RandomState(0)
+    centres = rng.normal(size=(8, 64)) * 0.5
+    X = centres[rng.randint(8, size=3000)] + rng.normal(size=(3000, 64))
+    X += rng.normal(size=64)  # crowding about 0.45
+    queries = X[1500:]
+    unit = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+    relative = RelativeTransformer(random_state=0).fit(X[:1500])
+    relative.transform(queries)
+    anchors = np.linalg.norm(X[relative.anchor_indices_], axis=1)
+    for rows in (unit, 3 * queries):
+        # The numbers in the message against an independent computation.
+        typical = np.exp(np.log(np.linalg.norm(rows, axis=1)).mean())
+        expected = f"is {typical:.3g}, against {np.exp(np.log(anchors).mean()):.3g}"
+        with pytest.raises(
+            ValueError,
+            match=r"subtracting the anchors' mean.*Preprocess X as the anchors were",
+        ) as error:
+            relative.transform(rows)
+        assert expected in str(error.value)
+    with pytest.warns(UserWarning, match="crowd"):
+        uncentred = RelativeTransformer(center=False, random_state=0).fit(X[:1500])
+    assert_allclose(uncentred.transform(unit), uncentred.transform(queries))
+    assert_allclose(uncentred.transform(3 * queries), uncentred.transform(queries))
+
+
+@case("dead-features")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dead_features(dtype):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(500, 16)) * 0.05
+    X[:, [3, 7, 11]] = rng.normal(size=(500, 3)) * 1e-32
+    # Below float32's rounding of the other features, not below float64's.
+    X[:, 5] = rng.normal(size=500) * 1e-8
+    dead = [3, 5, 7, 11] if dtype == np.float32 else [3, 7, 11]
+    X = X.astype(dtype)
+    shift = (rng.normal(size=16) * 0.1).astype(dtype)
+    params = dict(n_anchors=100, standardize=True, random_state=0)
+    relative = RelativeTransformer(**params).fit(X)
+    shifted = RelativeTransformer(**params).fit(X + shift)
+    assert_array_equal(np.flatnonzero(relative.anchor_scale_ == 1.0), dead)
+    # The shift rounds feature 5 (float64) to eps * 0.1 / 1e-8 of its spread.
+    tolerance = 1e-5 if dtype == np.float32 else 1e-8
+    assert_allclose(relative.transform(X), shifted.transform(X + shift), atol=tolerance)
+    # Against an independent computation: the live features standardised, the
+    # dead ones left as they are (their centred values are below rounding).
+    anchors = X[relative.anchor_indices_].astype(np.float64)
+    scale = anchors.std(axis=0)
+    scale[dead] = 1.0
+
+    def unit(A):
+        A = (A - anchors.mean(axis=0)) / scale
+        return A / np.linalg.norm(A, axis=1, keepdims=True)
+
+    assert_allclose(relative.transform(X), unit(X) @ unit(anchors).T, atol=tolerance)
+
+
+@case("partial-fit-mixed-containers")
+def test_partial_fit_mixed_containers():
+    X = _data(n_samples=300) + 3.0
+    relative = RelativeTransformer(20, random_state=0)
+    dense = RelativeTransformer(20, random_state=0)
+    for i, rows in enumerate(np.array_split(np.arange(300), 3)):
+        relative.partial_fit(sp.csr_matrix(X[rows]) if i == 1 else X[rows])
+        dense.partial_fit(X[rows])
+    indices = np.asarray(relative.anchor_indices_)
+    assert_array_equal(indices, dense.anchor_indices_)
+    assert len(np.unique(indices)) == 20
+    assert_allclose(relative.anchors_, dense.anchors_)
+    explicit = RelativeTransformer(anchor_selection=indices).fit(X)
+    assert_allclose(relative.transform(X), explicit.transform(X), atol=1e-12)
+
+
+@case("partial-fit-label-kinds")
+def test_partial_fit_label_kinds():
+    X = _data(n_samples=300)
+    y = np.arange(300) % 3
+    relative = RelativeTransformer(12, anchor_selection="stratified", random_state=0)
+    relative.partial_fit(X[:100], y[:100])
+    seen = relative.n_samples_seen_
+    with pytest.raises(ValueError, match=r"labels of one kind.*LabelEncoder"):
+        relative.partial_fit(X[100:200], np.array(list("abc"))[y[100:200]])
+    assert sorted(relative._stream.reservoirs) == [0, 1, 2]
+    assert relative.n_samples_seen_ == seen
+    relative.partial_fit(X[100:], y[100:])
+    assert relative.n_samples_seen_ == 300
+    indices = np.asarray(relative.anchor_indices_)
+    assert_array_equal(np.bincount(y[indices]), [4, 4, 4])
+    explicit = RelativeTransformer(anchor_selection=indices).fit(X)
+    assert_allclose(relative.transform(X), explicit.transform(X), atol=1e-12)

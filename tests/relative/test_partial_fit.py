@@ -234,3 +234,116 @@ def test_torch_batches_stay_in_their_namespace():
         anchor_selection=relative.anchor_indices_.numpy()
     ).fit(X)
     assert_allclose(R.numpy(), explicit.transform(X), atol=1e-12)
+
+
+def _state(relative):
+    """Everything a batch may change, as plain copies."""
+    stream = relative._stream
+    return {
+        "anchors": np.asarray(relative.anchors_).copy(),
+        "indices": np.asarray(relative.anchor_indices_).copy(),
+        "n_samples_seen": relative.n_samples_seen_,
+        "n_seen": stream.n_seen,
+        "rng": relative._stream_rng.get_state()[1].copy(),
+        "reservoirs": {
+            label: (
+                reservoir.indices.copy(),
+                reservoir.rows.toarray()
+                if sp.issparse(reservoir.rows)
+                else np.array(reservoir.rows),
+                reservoir.n_seen,
+            )
+            for label, reservoir in stream.reservoirs.items()
+        },
+    }
+
+
+def _assert_same_state(before, after):
+    assert before.keys() == after.keys()
+    for key in ("anchors", "indices", "rng"):
+        assert_array_equal(before[key], after[key])
+    assert before["n_samples_seen"] == after["n_samples_seen"]
+    assert before["n_seen"] == after["n_seen"]
+    assert before["reservoirs"].keys() == after["reservoirs"].keys()
+    for label, (indices, rows, n_seen) in before["reservoirs"].items():
+        assert_array_equal(after["reservoirs"][label][0], indices)
+        assert_array_equal(after["reservoirs"][label][1], rows)
+        assert after["reservoirs"][label][2] == n_seen
+
+
+def _assert_anchors_are_rows(relative, X, y=None):
+    """anchor_indices_ are distinct and point at the anchor rows (fit with the
+    same indices gives the same fitted state)."""
+    indices = np.asarray(relative.anchor_indices_)
+    assert len(np.unique(indices)) == indices.size
+    assert indices.max() < relative.n_samples_seen_ == X.shape[0]
+    explicit = RelativeTransformer(anchor_selection=indices).fit(X)
+    assert_allclose(np.asarray(relative.anchors_), explicit.anchors_)
+    dense = X.toarray() if sp.issparse(X) else X
+    assert_allclose(relative.transform(dense), explicit.transform(dense), atol=1e-12)
+
+
+@pytest.mark.parametrize("strategy", ["random", "stratified"])
+@pytest.mark.parametrize("first_sparse", [False, True])
+def test_sparse_and_dense_batches_mix(strategy, first_sparse):
+    """A CSR batch after dense ones (or the reverse) joins the same stream: the
+    anchors stay in the container of the first batch, and are those that dense
+    batches alone would give."""
+    X, y = _stream()
+    containers = [sp.csr_matrix, np.asarray]
+    if not first_sparse:
+        containers.reverse()
+    params = dict(n_anchors=20, anchor_selection=strategy, random_state=0)
+    mixed, dense = RelativeTransformer(**params), RelativeTransformer(**params)
+    for i, start in enumerate(range(0, 600, 150)):
+        rows = slice(start, start + 150)
+        labels = y[rows] if strategy == "stratified" else None
+        mixed.partial_fit(containers[i % 2](X[rows]), labels)
+        dense.partial_fit(X[rows], labels)
+    for reservoir in mixed._stream.reservoirs.values():
+        assert sp.issparse(reservoir.rows) == first_sparse
+    assert_array_equal(mixed.anchor_indices_, dense.anchor_indices_)
+    _assert_anchors_are_rows(mixed, X)
+
+
+@pytest.mark.parametrize("strategy", ["random", "stratified"])
+def test_a_refused_batch_leaves_no_trace(strategy):
+    """After each refused batch the stream is as before it (reservoirs, counts, the
+    random state), and later batches give anchor indices that point at the
+    anchor rows."""
+    torch = pytest.importorskip("torch")
+    import sklearn
+
+    X, y = _stream()
+    stratified = strategy == "stratified"
+    relative = RelativeTransformer(20, anchor_selection=strategy, random_state=0)
+    relative.partial_fit(X[:100], y[:100] if stratified else None)
+    refused = [
+        (X[100:200, :3], y[100:200], "features"),
+        (X[100:200], y[:10], "inconsistent numbers of samples"),
+    ]
+    if stratified:
+        letters = np.array(list("abc"))[y[100:200]]
+        refused += [
+            (X[100:200], letters, "labels of one kind"),
+            (X[100:200], None, "needs class labels"),
+        ]
+    for batch, labels, message in refused:
+        before = _state(relative)
+        with pytest.raises(ValueError, match=message):
+            relative.partial_fit(batch, labels)
+        _assert_same_state(before, _state(relative))
+    # Rows of another namespace than the anchors held.
+    before = _state(relative)
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(ValueError, match="torch arrays after batches of NumPy"):
+            relative.partial_fit(
+                torch.asarray(X[100:200]), y[100:200] if stratified else None
+            )
+    _assert_same_state(before, _state(relative))
+    for start in (100, 350):
+        rows = slice(start, start + 250)
+        relative.partial_fit(X[rows], y[rows] if stratified else None)
+    _assert_anchors_are_rows(relative, X)
+    if stratified:
+        assert sorted(relative._stream.reservoirs) == [0, 1, 2]

@@ -306,10 +306,15 @@ def test_cross_domain_stitching_with_parallel_anchors(digits_split):
             again.predict(domain(X_test)), stitched.predict(domain(X_test))
         )
 
-    # Anchors that are not the same items break the stitch (measured 0.21): shuffled
-    # pixels have the same width, so nothing can detect it, but the accuracy shows it.
-    wrong = stitch(others["shuffled"], upright).score(shuffled(X_test), y_test)
-    assert wrong < same_domain - 0.3
+    # Anchors that are not the same items break the stitch (measured 0.21). Shuffled
+    # pixels have the same width, but the other encoder's codes are not rows of the
+    # anchors' space: the input-space guard refuses them, and unchecked, the
+    # accuracy shows it.
+    wrong = stitch(others["shuffled"], upright)
+    with pytest.raises(ValueError, match="another encoder"):
+        wrong.score(shuffled(X_test), y_test)
+    wrong.pipeline_.set_params(relative__check_input_space=False)
+    assert wrong.score(shuffled(X_test), y_test) < same_domain - 0.3
     # Another width: the missing anchor_inputs are detected.
     with pytest.raises(ValueError, match="different domains: pass anchor_inputs"):
         stitch(others["pooled"], upright)
