@@ -79,8 +79,8 @@ def _needs(*modules):
 
 @pytest.fixture(scope="module", autouse=True)
 def _one_torch_thread():
-    """Run torch on one thread here: the batches are tiny, and on a busy machine two
-    spinning threads made them about ten times slower."""
+    """Run torch on one thread here: the batches are tiny, and on a busy machine
+    threads that spin while they wait cost far more than they save."""
     torch = sys.modules.get("torch")
     if torch is None:
         try:
