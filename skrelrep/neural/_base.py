@@ -30,9 +30,8 @@ from ._seeding import draw_seed, offset_seed, seeded
 
 __all__ = ["NetBase"]
 
-# skorch with metadata routing (skorch-dev/skorch#1139) tells partial_fit which
-# method's metadata requests apply; older versions would hand the keyword to the
-# module's forward.
+# skorch with metadata routing tells partial_fit which method's metadata requests
+# apply; older versions would hand the keyword to the module's forward.
 _SKORCH_ROUTES_FIT = (
     "_routing_method" in inspect.signature(NeuralNet.fit_loop).parameters
 )
@@ -51,37 +50,7 @@ class NetBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet):
     and the modules after it), ``_forward(x)``, the full forward pass of a batch, and
     ``fit``/``partial_fit``, which start with :meth:`_start_fit`.
 
-    Parameters
-    ----------
-    module : type of torch.nn.Module or torch.nn.Module, default=MLPEncoderModule
-        The encoder.
-
-    criterion : type of torch.nn.Module
-        The loss.
-
-    optimizer : type of torch.optim.Optimizer, default=torch.optim.Adam
-        The optimizer.
-
-    lr : float, default=1e-3
-        Learning rate.
-
-    max_epochs : int, default=20
-        Epochs per call to ``fit``.
-
-    batch_size : int, default=128
-        Samples per batch.
-
-    train_split : callable or None, default=None
-        skorch's internal validation split.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weights, the shuffling and dropout.
-
-    verbose : int, default=0
-        Print skorch's epoch log when positive.
-
-    **kwargs : dict
-        Other parameters of :class:`skorch.NeuralNet`, and prefixed ones.
+    The parameters are documented once, for every net, in ``_docs.py``.
     """
 
     _parameter_constraints: dict = {"random_state": ["random_state"]}
