@@ -27,6 +27,7 @@ from skorch.utils import is_dataset, to_device, to_tensor
 
 from ._modules import MLPEncoderModule
 from ._seeding import draw_seed, offset_seed, seeded
+from ._state import SKORCH_KEY, STATE_KEY, restore_components, save_components
 
 __all__ = ["NetBase"]
 
@@ -91,6 +92,33 @@ class NetBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet):
         return [
             name for name in super()._get_param_names() if name != "_params_to_validate"
         ]
+
+    # -- saving and loading -----------------------------------------------------------
+    def __getstate__(self):
+        """The net's state for pickle, ``copy`` and ``skops.io``: no pickled objects.
+
+        The torch modules, criteria and optimizers are saved as their state dicts,
+        in NumPy arrays (see ``_state.py``), not as skorch's inner pickle.
+        """
+        state = self.__dict__.copy()
+        saved = save_components(self, state)
+        if saved:
+            state[STATE_KEY] = saved
+        return state
+
+    def __setstate__(self, state):
+        if SKORCH_KEY in state:
+            raise ValueError(
+                f"This {type(self).__name__} was saved with its torch components as a "
+                "pickle inside its state, which skrelrep does not load (a pickle can "
+                "run any code). Load it with the skrelrep version that saved it, and "
+                "save it again with this one."
+            )
+        state = dict(state)
+        saved = state.pop(STATE_KEY, None)
+        self.__dict__.update(state)
+        if saved is not None:
+            restore_components(self, saved)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -212,6 +212,38 @@ def test_pickle_holds_parameters_not_the_model(name):
     assert np.array_equal(clone(encoder).transform(X), E)
 
 
+@pytest.mark.parametrize("name", sorted(FROZEN))
+def test_skops_round_trip_trusts_only_the_encoder_class(name):
+    sio = pytest.importorskip("skops.io")
+    make, modules = FROZEN[name]
+    _needs(*modules)
+    encoder = make()
+    X = _frozen_input(name)
+    blob = sio.dumps(encoder)
+    cls = type(encoder)
+    assert sio.get_untrusted_types(data=blob) == [f"{cls.__module__}.{cls.__name__}"]
+    loaded = sio.loads(blob, trusted=[f"{cls.__module__}.{cls.__name__}"])
+    assert loaded.get_params() == encoder.get_params()
+    np.testing.assert_array_equal(loaded.transform(X), encoder.transform(X))
+
+
+@pytest.mark.parametrize("name", ["word2vec", "fasttext"])
+def test_word_encoders_round_trip_through_skops(name, request):
+    """Word2Vec holds arrays only; FastText also gensim's n-gram vectors, whose type
+    must be trusted."""
+    sio = pytest.importorskip("skops.io")
+    encoder = request.getfixturevalue(name)
+    blob = sio.dumps(encoder)
+    untrusted = sio.get_untrusted_types(data=blob)
+    expected = {f"skrelrep.encoders._words.{type(encoder).__name__}"}
+    if name == "fasttext":
+        expected.add("gensim.models.fasttext.FastTextKeyedVectors")
+    assert set(untrusted) == expected
+    loaded = sio.loads(blob, trusted=untrusted)
+    words = ["river", "violin", "violinn"] if name == "fasttext" else ["river"]
+    np.testing.assert_array_equal(loaded.transform(words), encoder.transform(words))
+
+
 def test_verbose_shows_a_progress_bar_over_batches(l3, capsys):
     pytest.importorskip("tqdm")
     clone(l3[0]).set_params(batch_size=2, verbose=True).transform(SENTENCES[:5])
