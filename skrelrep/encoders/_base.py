@@ -4,10 +4,15 @@ Optional packages are imported only when an encoder first needs them, and a miss
 raises an :class:`ImportError` that names the install line. Loaded models live in a
 process-wide cache (keyed by model and device), not on the estimator: clones made by
 cross-validation reuse them, and a pickled encoder holds only its parameters.
+
+The options every encoder shares (``batch_size``, ``device``, ``verbose``, and
+``normalize`` and ``max_length`` where the model allows them) are declared here
+once, with their validation and their documentation, :data:`PARAMETER_DOCS`.
 """
 
 import contextlib
 import importlib
+import numbers
 import os
 import sys
 import threading
@@ -20,7 +25,9 @@ from sklearn.base import (
 )
 
 from ..utils._array_api import take_rows
-from ..utils._compat import StrOptions, _fit_context
+from ..utils._compat import Interval, StrOptions, _fit_context
+from ..utils._docstrings import fill_doc
+from ..utils._norms import normalize_rows
 from ..utils._progress import progress
 
 __all__ = ["clear_model_cache"]
@@ -52,8 +59,43 @@ def install_hint(extra):
 _MODEL_CACHE = {}
 _CACHE_LOCK = threading.Lock()
 
-# Constraint shared by the encoders that can run on a GPU.
-DEVICE_OPTIONS = StrOptions({"auto", "cpu", "cuda"})
+# The options every frozen encoder takes, with one meaning and one validation.
+COMMON_CONSTRAINTS = {
+    "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+    "device": [StrOptions({"auto", "cpu", "cuda"})],
+    "verbose": ["verbose", None],
+}
+# Options of the encoders whose model allows them.
+NORMALIZE_CONSTRAINT = ["boolean"]
+# Word pieces per text: the BERT-style models have 512 positions, and a text of
+# fewer than 3 pieces would hold nothing but its special tokens.
+MAX_LENGTH_CONSTRAINT = [Interval(numbers.Integral, 3, 512, closed="both")]
+
+# The entries of the shared options, written once (see utils/_docstrings.py).
+# ``$devices`` and ``$device_note`` let an encoder say where its model can run.
+PARAMETER_DOCS = {
+    "normalize": """normalize : bool, default=$default
+    Scale each embedding to unit L2 norm (a zero embedding stays zero); cosine
+    similarities are the same either way. See :ref:`encoder_options`.""",
+    "max_length": """max_length : int, default=$default
+    Word pieces kept per text, special tokens included (at most 512); the rest of a
+    longer text is cut off. See :ref:`encoder_options`.""",
+    "batch_size": """batch_size : int, default=$default
+    Inputs per forward pass. Only speed and memory depend on it: embeddings agree to
+    float32 rounding across batch sizes.""",
+    "device": """device : $devices, default=$default
+    Where the model runs; ``"auto"`` picks the GPU when the model can use one and
+    one is visible.$device_note See :ref:`encoder_options`.""",
+    "verbose": """verbose : bool, int or None, default=$default
+    Progress bars on stderr: ``None`` shows them only where a person is watching
+    (see :ref:`encoder_options`), ``True`` forces them, ``False`` hides them.""",
+}
+
+
+def encoder_doc(**context):
+    """Fill a class docstring's ``{{option}}`` lines from :data:`PARAMETER_DOCS`."""
+    context = {"devices": '{"auto", "cpu", "cuda"}', "device_note": "", **context}
+    return fill_doc(PARAMETER_DOCS, **context)
 
 
 def clear_model_cache():
@@ -118,12 +160,22 @@ def hub_offline():
                 os.environ[name] = value
 
 
-def resolve_torch_device(device):
-    """Map ``"auto"`` to ``"cuda"`` when a GPU is visible to torch, else ``"cpu"``."""
-    if device != "auto":
+def resolve_torch_device(device, *, owner):
+    """Map ``"auto"`` to ``"cuda"`` when a GPU is visible to torch, else ``"cpu"``.
+
+    ``"cuda"`` without a GPU is an error, not a silent fall-back to the CPU.
+    """
+    if device == "cpu":
         return device
     torch = importlib.import_module("torch")
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if not torch.cuda.is_available():
+        raise ValueError(
+            f"{owner} got device={device!r}, but torch sees no CUDA GPU on this "
+            "machine (or this torch build has no CUDA): use device='cpu' or 'auto'."
+        )
+    return device
 
 
 class FrozenEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -132,12 +184,14 @@ class FrozenEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     Subclasses set ``_embedding_dim`` (int or property) and ``_requirements`` (module
     name → extra), and implement ``_check_input(X)`` (returns the validated input as a
     list or an array), ``_model_key()``, ``_load_model()`` and
-    ``_embed(model, batch)`` (returns float32 rows). ``_order(X)`` may return a
-    permutation that makes batches cheaper (texts of similar length together); the
-    output is put back in input order.
+    ``_embed(model, batch)`` (returns float32 rows, before any ``normalize``).
+    ``_order(X)`` may return a permutation that makes batches cheaper (texts of
+    similar length together); the output is put back in input order. A subclass
+    with a ``normalize`` parameter gets its embeddings scaled to unit norm here.
     """
 
     _requirements: dict = {}
+    _parameter_constraints: dict = dict(COMMON_CONSTRAINTS)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -195,7 +249,10 @@ class FrozenEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             rows = np.arange(start, min(start + self.batch_size, n))
             if order is not None:
                 rows = order[rows]
-            out[rows] = self._embed(model, take_rows(X, rows))
+            embedded = self._embed(model, take_rows(X, rows))
+            if getattr(self, "normalize", False):
+                embedded = normalize_rows(embedded, np)
+            out[rows] = embedded
         return out
 
     def _get_model(self):

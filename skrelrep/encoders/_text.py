@@ -1,10 +1,7 @@
 """Input checks shared by the sentence encoders: a flat collection of strings."""
 
-import numbers
-
 import numpy as np
 
-from ..utils._compat import Interval
 from ._base import FrozenEncoder
 
 __all__ = ["TextEncoder", "check_texts"]
@@ -67,11 +64,6 @@ def _is_unicode(text):
 
 class TextEncoder(FrozenEncoder):
     """Base of the sentence encoders: string input, batches of similar length."""
-
-    _parameter_constraints: dict = {
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "verbose": ["verbose", None],
-    }
 
     def _check_input(self, X):
         return check_texts(X, owner=type(self).__name__)

@@ -17,38 +17,40 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._compat import Interval, StrOptions, _fit_context
+from ..utils._docstrings import fill_doc
 from ..utils._progress import progress_bar, progress_wanted
-from ._base import import_optional
+from ._base import COMMON_CONSTRAINTS, PARAMETER_DOCS, import_optional
 from ._text import check_texts
 
 __all__ = ["FastTextEncoder", "Word2VecEncoder"]
 
-_COMMON_DOC = """
-    Parameters
-    ----------
-    vector_size : int, default=100
-        Dimension of the word vectors.
-
-    window : int, default=5
-        Largest distance between a word and the context words it predicts.
-
-    min_count : int, default=5
-        Words rarer than this in the corpus are left out of the vocabulary.
-
-    sg : bool, default=False
-        Skip-gram (predict the context from the word) instead of CBOW (the word from
-        its context).
-
-    negative : int, default=5
-        Noise words drawn per positive example (negative sampling).
-
-    sample : float, default=1e-3
-        Frequent words are randomly down-sampled above this relative frequency; 0
-        keeps every occurrence.
-
-    epochs : int, default=5
-        Passes over the corpus.
-"""
+# The parameters both word encoders share, written once (see utils/_docstrings.py);
+# ``verbose`` is the frozen encoders' own entry.
+_WORD_DOCS = {
+    "verbose": PARAMETER_DOCS["verbose"],
+    "vector_size": """vector_size : int, default=$default
+    Dimension of the word vectors.""",
+    "window": """window : int, default=$default
+    Largest distance between a word and the context words it predicts.""",
+    "min_count": """min_count : int, default=$default
+    Words rarer than this in the corpus are left out of the vocabulary.""",
+    "sg": """sg : bool, default=$default
+    Skip-gram (predict the context from the word) instead of CBOW (the word from
+    its context).""",
+    "negative": """negative : int, default=$default
+    Noise words drawn per positive example (negative sampling).""",
+    "sample": """sample : float, default=$default
+    Frequent words are randomly down-sampled above this relative frequency; 0 keeps
+    every occurrence.""",
+    "epochs": """epochs : int, default=$default
+    Passes over the corpus.""",
+    "n_jobs": """n_jobs : int, default=$default
+    Training threads. Only ``n_jobs=1`` is reproducible: several threads share the
+    updates in an order that varies from run to run.""",
+    "random_state": """random_state : int, RandomState instance or None, default=$default
+    Seeds the initial vectors, negative sampling and down-sampling. An int with
+    ``n_jobs=1`` gives the same vectors in every run, whatever ``PYTHONHASHSEED``.""",
+}
 
 
 class _WordEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -64,7 +66,7 @@ class _WordEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "n_jobs": [Interval(numbers.Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
-        "verbose": ["verbose", None],
+        "verbose": COMMON_CONSTRAINTS["verbose"],
     }
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -210,34 +212,39 @@ class _WordEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return tags
 
 
+@fill_doc(_WORD_DOCS)
 class Word2VecEncoder(_WordEncoder):
-    __doc__ = (
-        """Word vectors learnt by Word2Vec (gensim) on a corpus; words in, vectors out.
+    """Word vectors learnt by Word2Vec (gensim) on a corpus; words in, vectors out.
 
     ``fit`` trains Word2Vec [1]_ on a corpus of tokenised sentences; ``transform`` maps
     a list of words to their vectors. After ``fit`` the encoder holds plain NumPy
     arrays: it pickles and transforms without gensim.
-"""
-        + _COMMON_DOC
-        + """
+
+    Parameters
+    ----------
+    {{vector_size}}
+
+    {{window}}
+
+    {{min_count}}
+
+    {{sg}}
+
+    {{negative}}
+
+    {{sample}}
+
+    {{epochs}}
+
     handle_unknown : {"error", "zero"}, default="error"
         What ``transform`` does with a word outside the vocabulary: raise a
         ``ValueError`` naming some of them, or return a zero vector.
 
-    n_jobs : int, default=1
-        Training threads. Only ``n_jobs=1`` is reproducible: several threads share
-        the updates in an order that varies from run to run.
+    {{n_jobs}}
 
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initial vectors, negative sampling and down-sampling. With an int
-        and ``n_jobs=1``, training gives the same vectors in every run, whatever
-        ``PYTHONHASHSEED`` (gensim 4 seeds its vectors without Python's ``hash``).
+    {{random_state}}
 
-    verbose : bool, int or None, default=None
-        A progress bar over epochs (tqdm, on stderr). ``None`` shows it where a person
-        is watching: in a terminal or a notebook, but not in CI (``CI`` set), with
-        ``TQDM_DISABLE`` set, or when stderr is redirected or captured (as in tests).
-        ``True`` (or a nonzero int) forces it, ``False`` (or 0) hides it.
+    {{verbose}}
 
     Attributes
     ----------
@@ -272,7 +279,6 @@ class Word2VecEncoder(_WordEncoder):
     >>> sorted(encoder.vocabulary_)
     ['cat', 'dog', 'sat', 'the']
     """
-    )
 
     _gensim_class = "Word2Vec"
     _unknown_options = ("error", "zero")
@@ -309,17 +315,31 @@ class Word2VecEncoder(_WordEncoder):
         self.verbose = verbose
 
 
+@fill_doc(_WORD_DOCS)
 class FastTextEncoder(_WordEncoder):
-    __doc__ = (
-        """Word vectors learnt by FastText (gensim) on a corpus; any word gets one.
+    """Word vectors learnt by FastText (gensim) on a corpus; any word gets one.
 
     ``fit`` trains FastText [1]_ on a corpus of tokenised sentences: a word's vector is
     the sum of its own vector and those of its character n-grams, so ``transform`` can
     build a vector for a word never seen in training from the n-grams it shares with
     the corpus.
-"""
-        + _COMMON_DOC
-        + """
+
+    Parameters
+    ----------
+    {{vector_size}}
+
+    {{window}}
+
+    {{min_count}}
+
+    {{sg}}
+
+    {{negative}}
+
+    {{sample}}
+
+    {{epochs}}
+
     min_n, max_n : int, default=3, 6
         Shortest and longest character n-grams (of the word framed by ``<`` and
         ``>``).
@@ -330,23 +350,14 @@ class FastTextEncoder(_WordEncoder):
 
     handle_unknown : {"subword", "error", "zero"}, default="subword"
         What ``transform`` does with a word outside the vocabulary: build it from its
-        n-grams, raise a ``ValueError``, or return a zero vector. With ``"subword"``,
-        a word too short to have any n-gram (the empty string, or fewer than
-        ``min_n - 2`` characters) raises a ``ValueError``.
+        n-grams (a word too short to have any raises a ``ValueError``), raise a
+        ``ValueError``, or return a zero vector.
 
-    n_jobs : int, default=1
-        Training threads. Only ``n_jobs=1`` is reproducible.
+    {{n_jobs}}
 
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initial vectors, negative sampling and down-sampling. With an int
-        and ``n_jobs=1``, training gives the same vectors in every run, whatever
-        ``PYTHONHASHSEED`` (n-grams are hashed with FastText's own hash).
+    {{random_state}}
 
-    verbose : bool, int or None, default=None
-        A progress bar over epochs (tqdm, on stderr). ``None`` shows it where a person
-        is watching: in a terminal or a notebook, but not in CI (``CI`` set), with
-        ``TQDM_DISABLE`` set, or when stderr is redirected or captured (as in tests).
-        ``True`` (or a nonzero int) forces it, ``False`` (or 0) hides it.
+    {{verbose}}
 
     Attributes
     ----------
@@ -383,7 +394,6 @@ class FastTextEncoder(_WordEncoder):
     >>> V.shape, V.dtype
     ((2, 16), dtype('float32'))
     """
-    )
 
     _gensim_class = "FastText"
     _unknown_options = ("subword", "error", "zero")

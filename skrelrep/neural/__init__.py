@@ -3,6 +3,13 @@
 Everything here is a torch module or a skorch net that behaves as a scikit-learn
 estimator: the nets clone, pickle (a net trained on a GPU loads on a CPU), take part in
 pipelines and grid searches, and expose the encoder's latent code through ``transform``.
+
+A fitted net saves its torch components as arrays, never as a pickle inside its state,
+so it also saves with ``skops.io``. The types a ``.skops`` file of a net asks to trust
+are the net's and its modules' classes, the classes its parameters name (the loss, the
+optimizer, skorch's ``Dataset`` and ``DataLoader``), skorch's default callbacks and
+``print`` (their log's output). A net whose ``module`` is a torch module instance
+rather than a class pickles, but does not load from ``skops.io``.
 """
 
 try:

@@ -27,12 +27,12 @@ from skorch.utils import is_dataset, to_device, to_tensor
 
 from ._modules import MLPEncoderModule
 from ._seeding import draw_seed, offset_seed, seeded
+from ._state import SKORCH_KEY, STATE_KEY, restore_components, save_components
 
 __all__ = ["NetBase"]
 
-# skorch with metadata routing (skorch-dev/skorch#1139) tells partial_fit which
-# method's metadata requests apply; older versions would hand the keyword to the
-# module's forward.
+# skorch with metadata routing tells partial_fit which method's metadata requests
+# apply; older versions would hand the keyword to the module's forward.
 _SKORCH_ROUTES_FIT = (
     "_routing_method" in inspect.signature(NeuralNet.fit_loop).parameters
 )
@@ -51,37 +51,7 @@ class NetBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet):
     and the modules after it), ``_forward(x)``, the full forward pass of a batch, and
     ``fit``/``partial_fit``, which start with :meth:`_start_fit`.
 
-    Parameters
-    ----------
-    module : type of torch.nn.Module or torch.nn.Module, default=MLPEncoderModule
-        The encoder.
-
-    criterion : type of torch.nn.Module
-        The loss.
-
-    optimizer : type of torch.optim.Optimizer, default=torch.optim.Adam
-        The optimizer.
-
-    lr : float, default=1e-3
-        Learning rate.
-
-    max_epochs : int, default=20
-        Epochs per call to ``fit``.
-
-    batch_size : int, default=128
-        Samples per batch.
-
-    train_split : callable or None, default=None
-        skorch's internal validation split.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weights, the shuffling and dropout.
-
-    verbose : int, default=0
-        Print skorch's epoch log when positive.
-
-    **kwargs : dict
-        Other parameters of :class:`skorch.NeuralNet`, and prefixed ones.
+    The parameters are documented once, for every net, in ``_docs.py``.
     """
 
     _parameter_constraints: dict = {"random_state": ["random_state"]}
@@ -122,6 +92,33 @@ class NetBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet):
         return [
             name for name in super()._get_param_names() if name != "_params_to_validate"
         ]
+
+    # -- saving and loading -----------------------------------------------------------
+    def __getstate__(self):
+        """The net's state for pickle, ``copy`` and ``skops.io``: no pickled objects.
+
+        The torch modules, criteria and optimizers are saved as their state dicts,
+        in NumPy arrays (see ``_state.py``), not as skorch's inner pickle.
+        """
+        state = self.__dict__.copy()
+        saved = save_components(self, state)
+        if saved:
+            state[STATE_KEY] = saved
+        return state
+
+    def __setstate__(self, state):
+        if SKORCH_KEY in state:
+            raise ValueError(
+                f"This {type(self).__name__} was saved with its torch components as a "
+                "pickle inside its state, which skrelrep does not load (a pickle can "
+                "run any code). Load it with the skrelrep version that saved it, and "
+                "save it again with this one."
+            )
+        state = dict(state)
+        saved = state.pop(STATE_KEY, None)
+        self.__dict__.update(state)
+        if saved is not None:
+            restore_components(self, saved)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -82,6 +82,10 @@ class CNNEncoderModule(nn.Module):
     an adaptive average pooling to ``pooled_size × pooled_size`` then makes the linear
     output layer independent of the image size.
 
+    It reads images shaped ``(n_samples, in_channels, height, width)``, or
+    ``(n_samples, height, width)`` with one channel, as they are, and flat rows
+    reshaped to images of ``image_size``.
+
     Parameters
     ----------
     n_components : int, default=32
@@ -91,10 +95,9 @@ class CNNEncoderModule(nn.Module):
         Number of image channels.
 
     image_size : int, tuple of (int, int) or None, default=None
-        Height and width of the images. Needed only for flat inputs of shape
-        ``(n_samples, in_channels * height * width)``, which are reshaped to images;
-        inputs of shape ``(n_samples, in_channels, height, width)`` (or
-        ``(n_samples, height, width)`` with one channel) are used as they are.
+        Height and width of the images, to reshape flat inputs
+        ``(n_samples, in_channels * height * width)``; images shaped
+        ``(n_samples, in_channels, height, width)`` need none.
 
     channels : tuple of int, default=(16, 32)
         Output channels of each convolution block.

@@ -9,12 +9,14 @@ can be the ``encoder`` step of a pipeline followed by a
 
 import torch
 
+from ._docs import net_doc
 from ._modules import MLPDecoderModule, MLPEncoderModule
 from ._tasks import AutoEncoderNetBase, ClassifierNetBase
 
 __all__ = ["AutoEncoder", "NeuralEncoder"]
 
 
+@net_doc(after="head", latent="the codes")
 class NeuralEncoder(ClassifierNetBase):
     """Encoder trained as a classifier; ``transform`` returns its latent code.
 
@@ -27,70 +29,43 @@ class NeuralEncoder(ClassifierNetBase):
 
     Parameters
     ----------
-    module : type of torch.nn.Module or torch.nn.Module, default=MLPEncoderModule
-        The encoder, configured with ``module__*`` parameters. It must map a batch to
-        codes of shape ``(n, n_components)`` and should expose ``n_components``.
+    {{module}}
 
-    head : type of torch.nn.Module or torch.nn.Module, default=MLPDecoderModule
-        The classification head on the codes, returning logits; configured with
-        ``head__*`` parameters (``head__hidden_units=()`` for a linear head).
+    {{head}}
 
-    criterion : type of torch.nn.Module, default=torch.nn.CrossEntropyLoss
-        Loss; with ``criterion__*`` parameters.
+    {{criterion}}
 
-    optimizer : type of torch.optim.Optimizer, default=torch.optim.Adam
-        Optimizer; with ``optimizer__*`` parameters.
+    {{optimizer}}
 
-    lr : float, default=1e-3
-        Learning rate.
+    {{lr}}
 
-    max_epochs : int, default=20
-        Epochs per call to ``fit``.
+    {{max_epochs}}
 
-    batch_size : int, default=128
-        Samples per batch, for training and for inference.
+    {{batch_size}}
 
-    train_split : callable or None, default=None
-        Internal validation split of skorch (for example
-        ``skorch.dataset.ValidSplit(5)``); ``None`` trains on all the data, as
-        scikit-learn estimators do.
+    {{train_split}}
 
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights, the shuffling of batches and dropout (through a
-        forked torch RNG, so the global torch RNG is left as it was). Two nets with
-        different seeds differ; the same int reproduces a net exactly on the same
-        hardware. ``None`` draws from torch's global RNG.
+    {{random_state}}
 
-    verbose : int, default=0
-        Print skorch's epoch log when positive.
+    {{verbose}}
 
-    **kwargs : dict
-        Any other :class:`skorch.NeuralNet` parameter (``device``, ``callbacks``,
-        ``warm_start``, ...) and the prefixed parameters ``module__*``, ``head__*``,
-        ``optimizer__*``, ``iterator_train__*``, ... For example
-        ``module__n_components=16`` or ``device="cuda"``.
+    {{kwargs}}
 
     Attributes
     ----------
-    module_ : torch.nn.Module
-        The trained encoder.
+    {{module_}}
 
-    head_ : torch.nn.Module
-        The trained head.
+    {{head_}}
 
-    classes_ : ndarray of shape (n_classes,)
-        Class labels.
+    {{classes_}}
 
-    input_shape_ : tuple of int
-        Shape of one input sample seen in ``fit``.
+    {{input_shape_}}
 
-    n_features_in_ : int
-        Number of features (or channels, for images) seen in ``fit``.
+    {{n_features_in_}}
 
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during ``fit``, for DataFrame input with string column
-        names.
+    {{feature_names_in_}}
 
+    {{history_}}
     history_ : skorch.history.History
         Training history (losses per epoch).
 
@@ -158,6 +133,7 @@ class NeuralEncoder(ClassifierNetBase):
         return self.encode(X)
 
 
+@net_doc(after="decoder", latent="the codes")
 class AutoEncoder(AutoEncoderNetBase):
     """Encoder trained by reconstruction; ``transform`` returns its latent code.
 
@@ -168,69 +144,41 @@ class AutoEncoder(AutoEncoderNetBase):
 
     Parameters
     ----------
-    module : type of torch.nn.Module or torch.nn.Module, default=MLPEncoderModule
-        The encoder, configured with ``module__*`` parameters.
+    {{module}}
 
-    decoder : type of torch.nn.Module or torch.nn.Module, default=MLPDecoderModule
-        Maps codes to flat reconstructions; configured with ``decoder__*`` parameters
-        (for example ``decoder__output_activation=torch.nn.Sigmoid`` for inputs in
-        ``[0, 1]``).
+    {{decoder}}
 
-    criterion : type of torch.nn.Module, default=torch.nn.MSELoss
-        Loss; with ``criterion__*`` parameters.
+    {{criterion}}
 
-    optimizer : type of torch.optim.Optimizer, default=torch.optim.Adam
-        Optimizer; with ``optimizer__*`` parameters.
+    {{optimizer}}
 
-    lr : float, default=1e-3
-        Learning rate.
+    {{lr}}
 
-    max_epochs : int, default=20
-        Epochs per call to ``fit``.
+    {{max_epochs}}
 
-    batch_size : int, default=128
-        Samples per batch, for training and for inference.
+    {{batch_size}}
 
-    train_split : callable or None, default=None
-        Internal validation split of skorch (for example
-        ``skorch.dataset.ValidSplit(5)``); ``None`` trains on all the data, as
-        scikit-learn estimators do.
+    {{train_split}}
 
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights, the shuffling of batches and dropout (through a
-        forked torch RNG, so the global torch RNG is left as it was). Two nets with
-        different seeds differ; the same int reproduces a net exactly on the same
-        hardware. ``None`` draws from torch's global RNG.
+    {{random_state}}
 
-    verbose : int, default=0
-        Print skorch's epoch log when positive.
+    {{verbose}}
 
-    **kwargs : dict
-        Any other :class:`skorch.NeuralNet` parameter (``device``, ``callbacks``,
-        ``warm_start``, ...) and the prefixed parameters ``module__*``,
-        ``decoder__*``, ``optimizer__*``, ``iterator_train__*``, ... For example
-        ``module__n_components=16`` or ``device="cuda"``.
+    {{kwargs}}
 
     Attributes
     ----------
-    module_ : torch.nn.Module
-        The trained encoder.
+    {{module_}}
 
-    decoder_ : torch.nn.Module
-        The trained decoder.
+    {{decoder_}}
 
-    input_shape_ : tuple of int
-        Shape of one input sample seen in ``fit``.
+    {{input_shape_}}
 
-    n_features_in_ : int
-        Number of features (or channels, for images) seen in ``fit``.
+    {{n_features_in_}}
 
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during ``fit``, for DataFrame input with string column
-        names.
+    {{feature_names_in_}}
 
-    history_ : skorch.history.History
-        Training history.
+    {{history_}}
 
     See Also
     --------

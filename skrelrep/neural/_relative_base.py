@@ -36,25 +36,7 @@ class RelativeNetBase(NetBase):
     :meth:`_build_relative` in ``initialize_module`` and size the module after the
     layer with the number of anchors it returns.
 
-    Parameters
-    ----------
-    module : type of torch.nn.Module or torch.nn.Module, default=MLPEncoderModule
-        The encoder.
-
-    n_anchors : int, float or None, default=300
-        Number of anchors (see :func:`~skrelrep.anchors._selection.resolve_n_anchors`).
-
-    anchor_selection : str, array-like or callable, default="random"
-        How the anchors are chosen among the training rows.
-
-    center : bool, default=False
-        Centre codes and anchor codes on the anchor codes' mean.
-
-    normalization : {"layernorm"} or None, default="layernorm"
-        Normalisation of the similarities.
-
-    **kwargs : dict
-        Passed on to the next base (the shared parameters of :class:`NetBase`).
+    Its parameters are documented with the nets', in ``_docs.py``.
     """
 
     _parameter_constraints: dict = {

@@ -13,6 +13,7 @@ import math
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from ._docs import net_doc
 from ._modules import MLPDecoderModule, MLPEncoderModule
 from ._relative_base import RelativeNetBase
 from ._tasks import AutoEncoderNetBase, ClassifierNetBase
@@ -20,6 +21,11 @@ from ._tasks import AutoEncoderNetBase, ClassifierNetBase
 __all__ = ["RelativeAutoEncoder", "RelativeClassifier"]
 
 
+@net_doc(
+    after="head",
+    latent="the ``n_anchors`` similarities",
+    anchors="the choice of anchors, ",
+)
 class RelativeClassifier(RelativeNetBase, ClassifierNetBase):
     """Classifier trained end to end through a relative layer; its encoder is swappable.
 
@@ -33,112 +39,59 @@ class RelativeClassifier(RelativeNetBase, ClassifierNetBase):
 
     Parameters
     ----------
-    module : type of torch.nn.Module or torch.nn.Module, default=MLPEncoderModule
-        The encoder, configured with ``module__*`` parameters.
+    {{module}}
 
-    head : type of torch.nn.Module or torch.nn.Module, default=MLPDecoderModule
-        The classification head on the ``n_anchors`` similarities, returning logits;
-        configured with ``head__*`` parameters.
+    {{head}}
 
-    n_anchors : int, float or None, default=300
-        Number of anchors chosen among the training rows; a float in ``(0, 1]`` is a
-        fraction of them and ``None`` makes every row an anchor. When larger than the
-        number of rows, every row becomes an anchor (with a warning). With an array
-        of indices as ``anchor_selection``, the first ``n_anchors`` of them (all of
-        them when ``None`` or when there are fewer).
+    {{n_anchors}}
 
-    anchor_selection : {"random", "stratified", "fps", "kmeans"}, array-like or \
-callable, default="random"
-        How anchors are chosen among the training rows, by the selection code of
-        :class:`~skrelrep.RelativeTransformer` (the same anchors as a
-        ``RelativeTransformer`` with these ``n_anchors``, ``anchor_selection`` and
-        ``random_state`` fitted on the flattened inputs): so FPS and k-means compare
-        raw inputs, ``"stratified"`` balances the classes of ``y``, an array gives
-        the row indices and a callable ``f(X, y, n_anchors=..., random_state=...)``
-        returns them.
+    {{anchor_selection}}
 
-    center : bool, default=False
-        Centre codes and anchor codes on the anchor codes' mean before the cosine.
-        Off by default, unlike :class:`~skrelrep.RelativeTransformer`'s: the
-        evidence for centring (:ref:`centring_evidence`) was measured on frozen
-        encoders, and here the encoder learns through the relative layer, as in the
-        paper.
+    {{center}}
 
-    normalization : {"layernorm"} or None, default="layernorm"
-        Normalisation of the similarities before the head.
+    {{normalization}}
 
-    criterion : type of torch.nn.Module, default=torch.nn.CrossEntropyLoss
-        Loss; with ``criterion__*`` parameters.
+    {{criterion}}
 
-    optimizer : type of torch.optim.Optimizer, default=torch.optim.Adam
-        Optimizer; with ``optimizer__*`` parameters.
+    {{optimizer}}
 
-    lr : float, default=1e-3
-        Learning rate.
+    {{lr}}
 
-    max_epochs : int, default=20
-        Epochs per call to ``fit``.
+    {{max_epochs}}
 
-    batch_size : int, default=128
-        Samples per batch, for training and for inference.
+    {{batch_size}}
 
-    train_split : callable or None, default=None
-        Internal validation split of skorch (for example
-        ``skorch.dataset.ValidSplit(5)``); ``None`` trains on all the data, as
-        scikit-learn estimators do.
+    {{train_split}}
 
-    random_state : int, RandomState instance or None, default=None
-        Seeds the choice of anchors, the initial weights, the shuffling of batches
-        and dropout (through a forked torch RNG, so the global torch RNG is left as
-        it was). Two nets with different seeds differ; the same int reproduces a net
-        exactly on the same hardware. ``None`` draws from NumPy's and torch's global
-        RNGs.
+    {{random_state}}
 
-    verbose : int, default=0
-        Print skorch's epoch log when positive.
+    {{verbose}}
 
-    **kwargs : dict
-        Any other :class:`skorch.NeuralNet` parameter (``device``, ``callbacks``,
-        ``warm_start``, ...) and the prefixed parameters ``module__*``, ``head__*``,
-        ``optimizer__*``, ``iterator_train__*``, ... For example
-        ``module__n_components=16`` or ``device="cuda"``.
+    {{kwargs}}
 
     Attributes
     ----------
-    module_ : torch.nn.Module
-        The trained encoder.
+    {{module_}}
 
-    relative_ : RelativeProjection
-        The relative layer; it holds the anchor inputs as a buffer and runs
-        ``module_``.
+    {{relative_}}
 
-    head_ : torch.nn.Module
-        The trained head.
+    {{head_}}
 
-    classes_ : ndarray of shape (n_classes,)
-        Class labels.
+    {{classes_}}
 
-    anchor_indices_ : ndarray of shape (n_anchors_,)
-        Rows of the training data that became anchors, in anchor order.
+    {{anchor_indices_}}
 
-    anchor_inputs_ : ndarray of shape (n_anchors_, ...)
-        The anchor inputs (float32), in the input format of the encoder.
+    {{anchor_inputs_}}
 
-    n_anchors_ : int
-        Number of anchors.
+    {{n_anchors_}}
 
-    input_shape_ : tuple of int
-        Shape of one input sample seen in ``fit``.
+    {{input_shape_}}
 
-    n_features_in_ : int
-        Number of features (or channels, for images) seen in ``fit``.
+    {{n_features_in_}}
 
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during ``fit``, for DataFrame input with string column
-        names.
+    {{feature_names_in_}}
 
-    history_ : skorch.history.History
-        Training history.
+    {{history_}}
 
     See Also
     --------
@@ -194,6 +147,11 @@ callable, default="random"
         return self.head_(self.relative_(x))
 
 
+@net_doc(
+    after="decoder",
+    latent="the ``n_anchors`` normalised similarities",
+    anchors="the choice of anchors, ",
+)
 class RelativeAutoEncoder(RelativeNetBase, AutoEncoderNetBase):
     """Autoencoder with a relative layer between encoder and decoder.
 
@@ -207,108 +165,57 @@ class RelativeAutoEncoder(RelativeNetBase, AutoEncoderNetBase):
 
     Parameters
     ----------
-    module : type of torch.nn.Module or torch.nn.Module, default=MLPEncoderModule
-        The encoder, configured with ``module__*`` parameters.
+    {{module}}
 
-    decoder : type of torch.nn.Module or torch.nn.Module, default=MLPDecoderModule
-        Maps the ``n_anchors`` normalised similarities to flat reconstructions;
-        configured with ``decoder__*`` parameters.
+    {{decoder}}
 
-    n_anchors : int, float or None, default=300
-        Number of anchors chosen among the training rows; a float in ``(0, 1]`` is a
-        fraction of them and ``None`` makes every row an anchor. When larger than the
-        number of rows, every row becomes an anchor (with a warning). With an array
-        of indices as ``anchor_selection``, the first ``n_anchors`` of them (all of
-        them when ``None`` or when there are fewer).
+    {{n_anchors}}
 
-    anchor_selection : {"random", "stratified", "fps", "kmeans"}, array-like or \
-callable, default="random"
-        How anchors are chosen among the training rows, by the selection code of
-        :class:`~skrelrep.RelativeTransformer` (the same anchors as a
-        ``RelativeTransformer`` with these ``n_anchors``, ``anchor_selection`` and
-        ``random_state`` fitted on the flattened inputs): so FPS and k-means compare
-        raw inputs, ``"stratified"`` needs ``y``, an array gives the row indices and
-        a callable ``f(X, y, n_anchors=..., random_state=...)`` returns them.
+    {{anchor_selection}}
 
-    center : bool, default=False
-        Centre codes and anchor codes on the anchor codes' mean before the cosine.
-        Off by default, unlike :class:`~skrelrep.RelativeTransformer`'s: the
-        evidence for centring (:ref:`centring_evidence`) was measured on frozen
-        encoders, and here the encoder learns through the relative layer, as in the
-        paper.
+    {{center}}
 
-    normalization : {"layernorm"} or None, default="layernorm"
-        Normalisation of the similarities before the decoder.
+    {{normalization}}
 
-    criterion : type of torch.nn.Module, default=torch.nn.MSELoss
-        Loss; with ``criterion__*`` parameters.
+    {{criterion}}
 
-    optimizer : type of torch.optim.Optimizer, default=torch.optim.Adam
-        Optimizer; with ``optimizer__*`` parameters.
+    {{optimizer}}
 
-    lr : float, default=1e-3
-        Learning rate.
+    {{lr}}
 
-    max_epochs : int, default=20
-        Epochs per call to ``fit``.
+    {{max_epochs}}
 
-    batch_size : int, default=128
-        Samples per batch, for training and for inference.
+    {{batch_size}}
 
-    train_split : callable or None, default=None
-        Internal validation split of skorch (for example
-        ``skorch.dataset.ValidSplit(5)``); ``None`` trains on all the data, as
-        scikit-learn estimators do.
+    {{train_split}}
 
-    random_state : int, RandomState instance or None, default=None
-        Seeds the choice of anchors, the initial weights, the shuffling of batches
-        and dropout (through a forked torch RNG, so the global torch RNG is left as
-        it was). Two nets with different seeds differ; the same int reproduces a net
-        exactly on the same hardware. ``None`` draws from NumPy's and torch's global
-        RNGs.
+    {{random_state}}
 
-    verbose : int, default=0
-        Print skorch's epoch log when positive.
+    {{verbose}}
 
-    **kwargs : dict
-        Any other :class:`skorch.NeuralNet` parameter (``device``, ``callbacks``,
-        ``warm_start``, ...) and the prefixed parameters ``module__*``,
-        ``decoder__*``, ``optimizer__*``, ``iterator_train__*``, ... For example
-        ``module__n_components=16`` or ``device="cuda"``.
+    {{kwargs}}
 
     Attributes
     ----------
-    module_ : torch.nn.Module
-        The trained encoder.
+    {{module_}}
 
-    relative_ : RelativeProjection
-        The relative layer; it holds the anchor inputs as a buffer and runs
-        ``module_``.
+    {{relative_}}
 
-    decoder_ : torch.nn.Module
-        The trained decoder.
+    {{decoder_}}
 
-    anchor_indices_ : ndarray of shape (n_anchors_,)
-        Rows of the training data that became anchors, in anchor order.
+    {{anchor_indices_}}
 
-    anchor_inputs_ : ndarray of shape (n_anchors_, ...)
-        The anchor inputs (float32), in the input format of the encoder.
+    {{anchor_inputs_}}
 
-    n_anchors_ : int
-        Number of anchors.
+    {{n_anchors_}}
 
-    input_shape_ : tuple of int
-        Shape of one input sample seen in ``fit``.
+    {{input_shape_}}
 
-    n_features_in_ : int
-        Number of features (or channels, for images) seen in ``fit``.
+    {{n_features_in_}}
 
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during ``fit``, for DataFrame input with string column
-        names.
+    {{feature_names_in_}}
 
-    history_ : skorch.history.History
-        Training history.
+    {{history_}}
 
     See Also
     --------

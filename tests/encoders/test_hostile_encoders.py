@@ -50,9 +50,9 @@ CASES = [
     (
         "long-texts",
         "texts longer than the model's limit",
-        "MiniLML6Encoder keeps the first 256 word pieces, MiniLML3Encoder the first "
-        "max_length (128); E5SmallEncoder truncates nothing: it averages windows of "
-        "510 tokens (each as documented in its class)",
+        "MiniLML6Encoder and MiniLML3Encoder keep the first max_length word pieces "
+        "(256 and 128 by default); E5SmallEncoder truncates nothing: it averages "
+        "windows of 510 tokens (each as documented in its class)",
     ),
     (
         "empty-texts",
@@ -63,22 +63,22 @@ CASES = [
     (
         "invalid-unicode",
         "a text holding a lone surrogate (bytes decoded with errors='surrogateescape')",
-        "ValueError naming the item (it used to be a TypeError of the tokenizer about "
-        "TextEncodeInput, or a UnicodeEncodeError)",
+        "ValueError naming the item, not an error from inside the tokenizer (a "
+        "TypeError about TextEncodeInput, or a UnicodeEncodeError)",
     ),
     (
         "nul-characters",
         "a NUL character inside a text",
         "MiniLM tokenizers drop it; E5SmallEncoder raises a ValueError naming the "
-        "item (its C engine stopped reading there: the text used to be embedded as "
-        "its part before the NUL)",
+        "item (its C engine would stop reading there and embed only the part before "
+        "the NUL)",
     ),
     (
         "image-layouts",
         "one image without the batch axis, grey (h, w) or colour (h, w, 3); 4 "
         "channels (RGBA); a flat 2-D array without image_shape",
-        "ValueError saying how to shape it (one colour image used to be read as h "
-        "grey images 3 pixels wide); grey (n, h, w), (n, h, w, 1), (n, 1, h, w), RGB "
+        "ValueError saying how to shape it (one colour image is never read as h grey "
+        "images 3 pixels wide); grey (n, h, w), (n, h, w, 1), (n, 1, h, w), RGB "
         "channels first or last and lists of images give the same embeddings",
     ),
     (
@@ -86,7 +86,7 @@ CASES = [
         "pixels outside value_range, by default (0, 255) for integers and (0, 1) for "
         "floats: floats of 0 to 255, 16-bit or signed images, ImageNet-normalised "
         "floats",
-        "ValueError with the range found and a value_range to pass (they used to be "
+        "ValueError with the range found and a value_range to pass (they are never "
         "scaled past black and white without a word); up to 1% of slack for "
         "resampling overshoot",
     ),
@@ -100,7 +100,7 @@ CASES = [
         "words missing from the vocabulary",
         "Word2VecEncoder: ValueError naming some of them (handle_unknown='zero': zero "
         "vectors); FastTextEncoder: built from character n-grams, and a ValueError for "
-        "a word without any, such as '' (it used to get a zero vector without a word)",
+        "a word without any, such as '' (never a silent zero vector)",
     ),
     (
         "sentences-as-words",

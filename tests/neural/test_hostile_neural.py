@@ -34,8 +34,8 @@ CASES = [
         "centring",
         "the relative layer's similarities equal the core kernel's on the same codes, "
         "to float32 rounding: each row is divided by its largest entry before its norm "
-        "is taken (torch's normalize, used before, shrank the cosines towards 0 below "
-        "1e-12 and gave 0 above about 1e19, where squares overflow)",
+        "is taken (torch's normalize would shrink the cosines towards 0 below 1e-12 "
+        "and give 0 above about 1e19, where squares overflow)",
     ),
     (
         "zero-codes",
@@ -51,22 +51,22 @@ CASES = [
         "with centring, anchor codes that are all the same, or codes equal to the "
         "anchor codes' mean up to rounding",
         "zero columns for such anchors and zero rows for such codes, as in the core "
-        "(without its warning, as this runs in every forward pass); they used to be "
-        "similarities of 1.0 to rounding residue",
+        "(without its warning, as this runs in every forward pass), not similarities "
+        "of 1.0 to rounding residue",
     ),
     (
         "non-finite",
         "NaN or infinite entries in X (array or tensor) at fit, transform, predict or "
         "inverse_transform",
-        "ValueError naming the input (tensors used to pass unchecked: a net trained "
+        "ValueError naming the input, tensors included (unchecked, a net would train "
         "to NaN weights, NaN outputs, and the first class from predict)",
     ),
     (
         "empty-or-wrong-shape",
         "no rows or no features (array or tensor), another sample shape at transform "
         "or predict than at fit, codes of another width for inverse_transform",
-        "ValueError with the shapes (empty tensors used to fit silently, and "
-        "inverse_transform raised a torch RuntimeError)",
+        "ValueError with the shapes, tensors included (no silent fit on an empty "
+        "tensor, no torch RuntimeError from inverse_transform)",
     ),
     (
         "wrong-types",
@@ -84,9 +84,8 @@ CASES = [
         "bad-anchor-inputs",
         "with_encoder(anchor_inputs=...) with another number of rows than anchors, a "
         "1-D array, or NaN entries",
-        "ValueError with the counts, or naming anchor_inputs (1-D used to raise "
-        "IndexError; NaN used to be accepted, and every prediction was then the "
-        "first class)",
+        "ValueError with the counts, or naming anchor_inputs (a NaN anchor would make "
+        "every prediction the first class)",
     ),
     (
         "stratified-without-labels",
