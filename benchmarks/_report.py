@@ -5,11 +5,11 @@ import math
 
 __all__ = ["add_ratios", "check_targets", "plot", "write_csv", "write_markdown"]
 
-# Issue 5's targets.
+# The projection's and the selection's targets at the reference shape.
 TARGET_SHAPE = (100_000, 768, 1000)
 TRANSFORM_RATIO = 1.05
 SELECTION_RATIO = 2.0
-# Issue 17's: (method, shape, largest ratio to the GEMM), float32.
+# Targets on the grid: (method, shape, largest ratio to the GEMM), float32.
 GRID_TARGETS = (
     ("skrelrep", (1_000_000, 128, 256), 1.10),
     ("skrelrep", (100_000, 768, 1000), 1.05),
@@ -177,7 +177,7 @@ def _ratio_text(row, to_gemm, to_gemm_into):
 
 
 def check_targets(transform, selection, scaling, grid=()):
-    """Issues 5's and 17's targets as (target, measured, verdict) triples."""
+    """The targets as (target, measured, verdict) triples."""
     checks = []
     for method, shape, limit in GRID_TARGETS:
         found = [
@@ -288,7 +288,7 @@ def write_markdown(path, meta, transform, selection, scaling, grid=()):
     verdicts = {True: "met", False: "**not met**", None: "(informative)"}
     parts = [f"# skrelrep benchmark ({meta['preset']})", ""]
     parts += [f"- {key}: {value}" for key, value in meta.items() if key != "preset"]
-    parts += ["", "## Targets (issues 5 and 17)", ""]
+    parts += ["", "## Targets", ""]
     parts.append(
         _table(
             ["target", "measured", "verdict"],

@@ -34,9 +34,9 @@ _MEASURED_FILES = (
     "benchmarks",
 )
 
-# Issue 17's grid of shapes: n from 1e4 to 1e6, d and K from 64 to 2048, without the
+# The grid of shapes: n from 1e4 to 1e6, d and K from 64 to 2048, without the
 # shapes this 2-core, 24 GiB machine cannot hold several copies of or take minutes
-# per product on; the two shapes of the issue's targets are added.
+# per product on; the two target shapes are added.
 _GRID_MAX_BYTES = 4 * 2**30  # input + output, float32
 _GRID_MAX_FLOPS = 1e12
 
@@ -344,7 +344,7 @@ def main(argv=None):
         dest="preset",
         action="store_const",
         const="full",
-        help="issue 5's grid (tens of minutes)",
+        help="every shape, the grid included (tens of minutes)",
     )
     group.add_argument("--preset", choices=sorted(PRESETS))
     parser.add_argument("--methods", nargs="+", help="projection methods to compare")

@@ -10,7 +10,7 @@ anchors crowd in a narrow cone and the similarity reads angles.
 import scipy.sparse as sp
 
 from ..utils._norms import normalize_rows
-from ..utils._statistics import feature_scale, near_mean_rows
+from ..utils._statistics import column_mean, feature_scale, near_mean_rows
 from ..utils._warnings import warn
 
 __all__ = ["CROWDING_THRESHOLD", "prepare_anchors"]
@@ -40,7 +40,7 @@ def prepare_anchors(anchors, *, center, standardize, measures_angles, xp):
                 "row: the only anchor minus the anchor mean is the zero vector. "
                 "Choose more anchors, or set center=False."
             )
-        mean = xp.mean(anchors, axis=0)
+        mean = column_mean(anchors, xp)  # cannot overflow
         anchors = _collapse_residue(anchors - mean, mean, xp)
     elif measures_angles:
         _warn_if_crowded(anchors, xp)

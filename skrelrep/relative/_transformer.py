@@ -6,6 +6,7 @@
 kernel. Dask arrays go through the blockwise functions of :mod:`skrelrep.utils._dask`.
 """
 
+import copy
 import numbers
 
 from sklearn.base import (
@@ -14,12 +15,10 @@ from sklearn.base import (
     TransformerMixin,
     clone,
 )
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import (
-    check_consistent_length,
-    check_is_fitted,
-)
+from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from ..anchors._reservoir import StreamSample, stream_problem
 from ..anchors._selection import (
@@ -29,10 +28,13 @@ from ..anchors._selection import (
     select_anchors,
 )
 from ..similarity import Similarity
-from ..similarity._combined import SIMILARITIES, resolve_similarity
-from ..similarity._projection import relative_projection
+from ..similarity._combined import (
+    SIMILARITIES,
+    NamedSimilarityParamsMixin,
+    resolve_similarity,
+)
+from ..similarity._projection import Projection, n_outputs
 from ..utils._array_api import (
-    as_dtype,
     is_dask_collection,
     take_rows,
     to_namespace,
@@ -45,14 +47,11 @@ from ..utils._compat import (
     check_same_namespace,
     get_namespace_and_device,
 )
-from ._anchor_preparation import prepare_anchors
-from ._dask import fit_dask, transform_dask
-from ._input_space import InputSpace, scale_dependence
-from ._validation import HINT, validate_input
+from ._dask import dask_anchors, dask_projection
+from ._fitted_state import ARRAY_ATTRIBUTES, FITTED_STATE, anchor_state
+from ._validation import HINT, validate_dask, validate_input
 
 __all__ = ["RelativeTransformer"]
-
-_ARRAY_ATTRIBUTES = ("anchors_", "anchor_mean_", "anchor_scale_", "anchor_indices_")
 
 
 def _streams(estimator):
@@ -64,7 +63,10 @@ def _streams(estimator):
 
 
 class RelativeTransformer(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    NamedSimilarityParamsMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
 ):
     """Project samples onto anchors: the relative representation of a latent space.
 
@@ -84,116 +86,52 @@ class RelativeTransformer(
     Parameters
     ----------
     n_anchors : int, float or None, default=300
-        Number of anchors. A float in ``(0, 1]`` is a fraction of ``n_samples``
-        (rounded up). ``None`` makes every row of ``X`` an anchor, in order: fit on the
-        anchor embeddings themselves. When larger than ``n_samples``, every sample
-        becomes an anchor and a warning is raised (as :class:`~sklearn.kernel_approximation.Nystroem`
-        does). With an array of indices as ``anchor_selection``, the first
-        ``n_anchors`` of them (all of them when ``None`` or when there are fewer), so
-        that a grid search over ``n_anchors`` can walk a ranked list of anchors.
+        Number of anchors: a count, a fraction of ``n_samples`` (a float in ``(0,
+        1]``, rounded up), or ``None`` for every row of ``X``, in order. See
+        :ref:`relative_parameters`.
 
     anchor_selection : {"random", "stratified", "fps", "kmeans"}, array-like or \
             callable, default="random"
-        How anchors are chosen among the rows of ``X``:
-
-        - ``"random"``: uniformly without replacement (the paper's default);
-        - ``"stratified"``: as equal a number per class of ``y`` as the class sizes
-          allow (``fit`` then needs ``y``);
-        - ``"fps"``: farthest point sampling in cosine geometry, starting from a random
-          row; spreads anchors over directions and never picks a direction twice.
-          Exact, at about the cost of one product ``X @ anchors.T``. With fewer
-          distinct directions than anchors (every row left within rounding of an
-          anchor's direction), it warns and draws the remaining anchors uniformly at
-          random among the other rows;
-        - ``"kmeans"``: the row nearest each centroid of k-means on the L2-normalised
-          rows: Lloyd's algorithm started from farthest point sampling and stopped
-          after at most 10 iterations, on a uniform sample of
-          ``max(10 * n_anchors, n_samples // 10, 10_000)`` rows (every row when there
-          are fewer), seeded by ``random_state``; the anchors are rows of that sample.
-          About the cost of one product ``X @ anchors.T``; it keeps about half to
-          three quarters of the coverage gain of full k-means over random anchors at
-          a twentieth of its time (see ``benchmarks/RESULTS.md``);
-        - array-like of distinct row indices: exactly these rows, in this order;
-        - callable ``f(X, y, n_anchors=..., random_state=...)`` returning distinct row
-          indices (``random_state`` is a :class:`numpy.random.RandomState`); a
-          callable that takes ``X_parallel`` (such as :class:`GreedyAnchorSelector`)
-          also receives the ``X_parallel`` given to :meth:`fit`.
+        How anchors are chosen among the rows of ``X``: a strategy, distinct row
+        indices, or a callable ``f(X, y, n_anchors=..., random_state=...)`` returning
+        them. See :ref:`anchors`.
 
     center : bool, default=True
-        Subtract the mean of the anchors (fitted on the anchors) from the anchors and
-        from every sample before the cosine. It adds invariance to translation, and
-        it is what makes encoders whose codes crowd in a narrow cone usable: without
-        it, a decoder trained on MiniLM codes reads multilingual-e5 codes at chance
-        (0.12 against 0.70 centred, 8 topics) and cross-model retrieval finds nothing
-        (R@1 0.003 against 0.88). Measured on every encoder that ships here, centring
-        wins or ties everywhere but one direction of EfficientNet-Lite0/Lite2
-        retrieval (see :ref:`centring_evidence`). ``center=False`` is the paper's
-        setting; when the anchors then crowd (mean pairwise cosine above 0.5), ``fit``
-        warns. Needs at least two anchors.
+        Subtract the anchors' mean from the anchors and from every sample first:
+        invariance to translation, and contrast for codes that crowd in a narrow cone
+        (see :ref:`centring_evidence`). Needs at least two anchors.
 
     standardize : bool, default=False
-        Divide every feature by its standard deviation over the anchors (after
-        centring, if ``center``) before the projection: batch normalisation without
-        affine parameters, the batch being the anchor set. It makes the output
-        invariant to rescaling each latent dimension by its own factor, not only to
-        isotropic rescaling. Features constant over the anchors (a spread within the
-        rounding error of their mean or of the largest feature, as scikit-learn's
-        ``StandardScaler`` judges it) are left unscaled.
+        Divide every feature by its spread over the anchors (constant features left
+        unscaled): invariance to rescaling each feature. See :ref:`variants`.
 
     similarity : Similarity, {"cosine", "euclidean", "l1", "linf"} or list, \
             default="cosine"
-        How a sample is compared with each anchor: an object of
-        :mod:`skrelrep.similarity` or its short name. Each buys a different
-        invariance: cosine (:class:`~skrelrep.similarity.CosineSimilarity`) to
-        rotations, reflections and isotropic rescaling; Euclidean to rotations,
-        reflections and translations; L1 and L-infinity to permutations and sign
-        flips of the features and translations. Distances become similarities by
-        negation. A list is a shortcut for a
-        :class:`~skrelrep.similarity.CombinedSimilarity`, which computes each
-        relative space and aggregates them (a product of invariances, Cannistraci
-        et al., 2024). A subclass of :class:`~skrelrep.similarity.Similarity` plugs
-        in a similarity of your own. Its parameters are nested parameters of the
-        transformer (``similarity__normalization``), searchable by
-        :class:`~sklearn.model_selection.GridSearchCV`.
+        How a sample is compared with each anchor: a similarity object, its name, or
+        a list of them to aggregate. Its parameters are nested parameters
+        (``similarity__normalization``). See :ref:`variants`.
 
     exponent : float, default=1.0
-        Sign-preserving power ``sign(r) |r|^exponent`` applied to every entry of the
-        relative representation, after the similarity (and, for a
-        :class:`~skrelrep.similarity.CombinedSimilarity`, after its aggregation) and
-        before ``top_k``. Exponents above 1 sharpen the similarities (ASIF, Norelli
-        et al., 2023).
+        Sign-preserving power ``sign(r) |r|^exponent`` of every entry, after the
+        similarity and before ``top_k``: above 1 it sharpens (see :ref:`asif`).
 
     top_k : int, default=None
-        Keep only the ``top_k`` largest entries of each row and return them as a
-        sparse CSR matrix, whatever the input: ASIF's sparsified relative
-        representation. It is computed chunk by chunk, so the dense output is never
-        held whole: the memory used beyond the input is the sparse output plus at
-        most 64 MiB (whatever ``working_memory``; ``batch_size`` overrides it).
-        Ties go to the lowest anchor. ``None`` keeps every entry and returns a dense
-        array.
+        Keep the ``top_k`` largest entries of each row, returned as a sparse CSR
+        matrix built chunk by chunk (see :ref:`asif`). ``None`` keeps every entry.
 
     batch_size : int, default=None
-        At most this many rows projected at once in ``transform``. By default, on
-        NumPy input, pieces of up to 4,096 rows (at most 16 MiB of input) that stay
-        in cache from their norms (and centring) to their product, shared evenly
-        among as many threads as the BLAS uses (the working set beyond the output
-        is a piece per thread); in other namespaces, as many rows as fit in
-        scikit-learn's ``working_memory`` (see :func:`sklearn.set_config`), which
-        also caps the NumPy pieces. Only memory use and speed depend on it: the
-        result does not (up to floating-point rounding).
+        At most this many rows projected at once in ``transform``; by default sized
+        for the cache and ``working_memory``. The result does not depend on it (see
+        :ref:`relative_parameters`).
 
     random_state : int, RandomState instance or None, default=None
         Seeds the random choices of every selection strategy. Pass an int for
         reproducible anchors.
 
     check_input_space : bool, default=True
-        Refuse (``ValueError``) a batch that no rows of the anchors' space could
-        form: rows pointing away from the anchors' mean direction, or outside their
-        principal directions, further than any single row of that space (input from
-        another encoder of the same width); with centring or a distance, whose
-        typical norm is off (rescaled or L2-normalised rows). Any batch of rows of
-        the space passes, however related its rows (see :ref:`input_space_guard`).
-        Not checked for dask arrays, nor for fewer than 20 anchors.
+        Refuse (``ValueError``) a batch that no rows of the anchors' space could form
+        (another encoder's rows, or rescaled rows where scale matters); any batch of
+        the space's own rows passes. See :ref:`input_space_guard`.
 
     Attributes
     ----------
@@ -244,10 +182,9 @@ class RelativeTransformer(
     mean, up to rounding) is a row of zeros. Identical rows chosen as anchors give
     identical output columns; explicit or callable selections must not repeat an
     index. With ``center=True``, anchors equal to the anchors' mean (all of them, when
-    every anchor is the same row) give zero columns and a warning. Norms are computed
-    so that they neither overflow nor underflow: the output does not depend on the
-    magnitude of the input, from 1e-30 to 1e30 in float32 and 1e-300 to 1e300 in
-    float64 (see :ref:`hostile_inputs`).
+    every anchor is the same row) give zero columns and a warning. Norms and centring
+    are computed so that they neither overflow nor underflow: the cosine does not
+    depend on the magnitude of the input (see :ref:`hostile_inputs`).
 
     Array API inputs (for example torch tensors on a GPU) are projected in their own
     namespace and on their own device when ``sklearn.set_config(array_api_dispatch=True)``
@@ -366,11 +303,19 @@ class RelativeTransformer(
         self : object
             Fitted transformer.
         """
-        self.similarity_ = resolve_similarity(self.similarity, self)
-        for name in ("_stream", "_stream_rng"):  # fit starts afresh, as a new stream
-            self.__dict__.pop(name, None)
+        similarity = resolve_similarity(self.similarity, self)
         if is_dask_collection(X):
-            return fit_dask(self, X, y, X_parallel)
+            X = validate_dask(self, X, reset=True)
+            anchors, indices = dask_anchors(
+                X,
+                y,
+                X_parallel,
+                n_anchors=self.n_anchors,
+                anchor_selection=self.anchor_selection,
+                random_state=self.random_state,
+                estimator=self,
+            )
+            return self._set_fitted(similarity, anchors, indices, X.shape[0])
         X = self._validate_input(X, reset=True)
         xp, _, device = get_namespace_and_device(X)
         n_samples = X.shape[0]
@@ -383,11 +328,13 @@ class RelativeTransformer(
         indices = select_anchors(
             X, y, n_anchors, self.anchor_selection, rng, xp, X_parallel=X_parallel
         )
-        self._set_anchors(take_rows(X, indices))
         # Like every fitted array, the indices live in the namespace of X.
-        self.anchor_indices_ = to_namespace(indices, xp, device)
-        self.n_samples_seen_ = n_samples
-        return self
+        return self._set_fitted(
+            similarity,
+            take_rows(X, indices),
+            to_namespace(indices, xp, device),
+            n_samples,
+        )
 
     @available_if(_streams)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -402,7 +349,10 @@ class RelativeTransformer(
         Until ``n_anchors`` rows have been seen, every row seen is an anchor. After
         each call the transformer is fitted: the anchors, their mean and scale (with
         ``center`` or ``standardize``) and the input-space fingerprint come from the
-        anchors held. :meth:`fit` starts a new stream.
+        anchors held. With ``center=True`` one anchor has nothing to be centred on:
+        a first batch of one row is kept, and :meth:`transform` raises
+        ``NotFittedError`` until a second row arrives. A call that raises leaves the
+        transformer as it was. :meth:`fit` starts a new stream.
 
         Parameters
         ----------
@@ -415,7 +365,7 @@ class RelativeTransformer(
         Returns
         -------
         self : object
-            Fitted transformer. ``anchor_indices_`` count rows across all calls:
+            This transformer. ``anchor_indices_`` count rows across all calls:
             row ``i`` of a batch that follows 1,000 rows is index ``1000 + i``;
             ``n_samples_seen_`` is the number of rows seen.
 
@@ -428,7 +378,8 @@ class RelativeTransformer(
             integer (a stream's length is unknown). The exception's cause (shown in
             the traceback) says which.
         ValueError
-            For a batch of another width, or ``"stratified"`` without class labels.
+            For a batch of another width, ``"stratified"`` without class labels, or
+            ``center=True`` with ``n_anchors=1``.
 
         Examples
         --------
@@ -444,27 +395,53 @@ class RelativeTransformer(
         True
         """
         first_call = not hasattr(self, "_stream")
-        if first_call:
-            self.similarity_ = resolve_similarity(self.similarity, self)
-            stream = StreamSample(self.anchor_selection, self.n_anchors)
         if is_dask_collection(X):
             raise TypeError(
                 "partial_fit takes in-memory batches; for a dask array, call fit (it "
                 "reads only the anchor rows) or pass each computed block in turn."
             )
-        X = self._validate_input(X, reset=first_call)
-        xp, _, device = get_namespace_and_device(X)
-        if y is not None:
-            check_consistent_length(X, y)
-        if first_call:
-            self._stream = stream
-            self._stream_rng = check_random_state(self.random_state)
-        self._stream.offer(X, y, self._stream_rng)
-        anchors, indices = self._stream.anchors(self._stream_rng)
-        self._set_anchors(anchors)
-        self.anchor_indices_ = to_namespace(indices, xp, device)
-        self.n_samples_seen_ = self._stream.n_seen
-        return self
+        if self.center and self.n_anchors < 2:
+            raise ValueError(
+                f"center=True needs at least 2 anchors, got n_anchors="
+                f"{self.n_anchors}: the only anchor minus the anchor mean is the "
+                "zero vector. Choose more anchors, or set center=False."
+            )
+        widths = {
+            name: self.__dict__[name]
+            for name in ("n_features_in_", "feature_names_in_")
+            if name in self.__dict__
+        }
+        try:
+            X = self._validate_input(X, reset=first_call)
+            xp, _, device = get_namespace_and_device(X)
+            if y is not None:
+                check_consistent_length(X, y)
+            # The stream is updated on copies, kept only if the whole call succeeds.
+            if first_call:
+                similarity = resolve_similarity(self.similarity, self)
+                stream = StreamSample(self.anchor_selection, self.n_anchors)
+                rng = check_random_state(self.random_state)
+            else:
+                similarity = self.similarity_
+                stream = copy.deepcopy(self._stream)
+                rng = copy.deepcopy(self._stream_rng)
+            stream.offer(X, y, rng)
+            anchors, indices = stream.anchors(rng)
+            if self.center and anchors.shape[0] < 2:
+                # Nothing to centre on yet: the row is kept, the transformer is
+                # fitted from the second anchor on (transform says so until then).
+                anchors = indices = None
+            else:
+                indices = to_namespace(indices, xp, device)
+            return self._set_fitted(
+                similarity, anchors, indices, stream.n_seen, stream=(stream, rng)
+            )
+        except BaseException:
+            if first_call:  # the widths that validation recorded go too
+                for name in ("n_features_in_", "feature_names_in_"):
+                    self.__dict__.pop(name, None)
+                self.__dict__.update(widths)
+            raise
 
     def transform(self, X):
         """Similarity of each row of ``X`` to each anchor.
@@ -483,30 +460,19 @@ class RelativeTransformer(
             :ref:`half_precision`; integers become float64). A CSR matrix when
             ``top_k`` is set.
         """
-        check_is_fitted(self)
+        self._check_fitted()
+        projection = self._projection()
         if is_dask_collection(X):
-            return transform_dask(self, X)
-        X = self._validate_input(X, reset=False, projecting=True)
+            X = validate_dask(self, X, reset=False)
+            return dask_projection(X, projection, estimator=self)
+        X = self._validate_input(
+            X, reset=False, finds_non_finite=projection.finds_non_finite
+        )
         check_same_namespace(X, self, attribute="anchors_", method="transform")
         xp, _, device = get_namespace_and_device(X)
         if self.check_input_space:
             self._input_space.check(X, xp, device=device, estimator=self, hint=HINT)
-        anchors, mean, scale = (
-            as_dtype(to_namespace(getattr(self, name, None), xp, device), X.dtype, xp)
-            for name in ("anchors_", "anchor_mean_", "anchor_scale_")
-        )
-        return relative_projection(
-            X,
-            anchors,
-            self.similarity_,
-            xp,
-            mean=mean,
-            scale=scale,
-            exponent=self.exponent,
-            top_k=self.top_k,
-            batch_size=self.batch_size,
-            device=device,
-        )
+        return projection(X, xp, device)
 
     def reanchor(self, anchors):
         """Return a copy that projects onto another encoder's view of the same anchors.
@@ -527,7 +493,7 @@ class RelativeTransformer(
         transformer : RelativeTransformer
             A new fitted transformer; ``self`` is left unchanged.
         """
-        check_is_fitted(self)
+        self._check_fitted()
         new = clone(self)
         anchors = new._validate_input(anchors, reset=True)
         if anchors.shape[0] != self.n_anchors_:
@@ -535,45 +501,82 @@ class RelativeTransformer(
                 f"reanchor expects one embedding per anchor: got {anchors.shape[0]} "
                 f"rows for {self.n_anchors_} anchors."
             )
-        new.similarity_ = clone(self.similarity_)
-        new.anchor_indices_ = self.anchor_indices_
-        new._set_anchors(anchors)
-        return new
-
-    def _validate_input(self, X, *, reset, projecting=False):
-        return validate_input(self, X, reset=reset, projecting=projecting)
-
-    def _set_anchors(self, anchors):
-        """Prepare raw anchor embeddings (centre, scale, the similarity's own step)."""
-        xp, _, _ = get_namespace_and_device(anchors)
-        self._input_space = InputSpace.from_anchors(
-            anchors, norms=scale_dependence(self.center, self.similarity_)
-        )
-        prepared, mean, scale = prepare_anchors(
+        return new._set_fitted(
+            clone(self.similarity_),
             anchors,
-            center=self.center,
-            standardize=self.standardize,
-            measures_angles=self.similarity_.measures_angles,
-            xp=xp,
+            self.anchor_indices_,
+            getattr(self, "n_samples_seen_", None),
         )
-        for name, value in [("anchor_mean_", mean), ("anchor_scale_", scale)]:
-            if value is not None:
+
+    def _validate_input(self, X, *, reset, finds_non_finite=None):
+        return validate_input(self, X, reset=reset, finds_non_finite=finds_non_finite)
+
+    def _set_fitted(self, similarity, anchors, indices, n_samples_seen, stream=None):
+        """The tail of every fit path: compute the fitted state, then set it whole.
+
+        ``anchors`` are the raw anchor rows (``None``: not fitted yet, a stream
+        without enough anchors to centre), ``indices`` their positions, ``stream``
+        the ``(sample, random state)`` of ``partial_fit``. Everything is computed
+        before anything is set, so a call that raises leaves the transformer as it
+        was.
+        """
+        state = dict.fromkeys(FITTED_STATE)
+        if anchors is not None:
+            state.update(
+                anchor_state(
+                    anchors,
+                    similarity,
+                    center=self.center,
+                    standardize=self.standardize,
+                )
+            )
+            state["anchor_indices_"] = indices
+        state["similarity_"] = similarity
+        state["n_samples_seen_"] = n_samples_seen
+        state["_stream"], state["_stream_rng"] = stream or (None, None)
+        for name, value in state.items():
+            if value is None:
+                self.__dict__.pop(name, None)
+            else:
                 setattr(self, name, value)
-            elif hasattr(self, name):
-                delattr(self, name)
-        self.anchors_ = self.similarity_.prepare_anchors(prepared, xp)
-        self.n_anchors_ = prepared.shape[0]
+        return self
+
+    def _projection(self):
+        """The fitted projection that ``transform`` applies."""
+        return Projection(
+            self.anchors_,
+            self.similarity_,
+            mean=getattr(self, "anchor_mean_", None),
+            scale=getattr(self, "anchor_scale_", None),
+            exponent=self.exponent,
+            top_k=self.top_k,
+            batch_size=self.batch_size,
+        )
+
+    def _check_fitted(self):
+        """``check_is_fitted``, with why a stream is not fitted yet."""
+        if hasattr(self, "_stream") and not hasattr(self, "anchors_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} has seen {self.n_samples_seen_} row "
+                "through partial_fit, and center=True needs at least 2 anchors: it "
+                "is fitted once partial_fit has seen a second row (or with "
+                "center=False)."
+            )
+        check_is_fitted(self)
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "anchors_")
 
     @property
     def _n_features_out(self):
         """Number of transformed output features (used by get_feature_names_out)."""
-        return self.similarity_.n_outputs(self.n_anchors_)
+        return n_outputs(self.similarity_, self.n_anchors_)
 
     def __getstate__(self):
         # Fitted arrays are pickled as NumPy so that an estimator fitted on a GPU loads
         # on any machine; transform moves them back to the input's device.
         state = dict(super().__getstate__())
-        for name in _ARRAY_ATTRIBUTES:
+        for name in ARRAY_ATTRIBUTES:
             if name in state:
                 state[name] = to_numpy(state[name])
         return state

@@ -13,8 +13,15 @@ from ..utils._compat import InvalidParameterError, StrOptions
 from ._base import Similarity
 from ._cosine import CosineSimilarity
 from ._distances import ChebyshevSimilarity, EuclideanSimilarity, ManhattanSimilarity
+from ._projection import relative_block
 
-__all__ = ["SIMILARITIES", "CombinedSimilarity", "resolve_similarity"]
+__all__ = [
+    "SIMILARITIES",
+    "CombinedSimilarity",
+    "NamedSimilarityParamsMixin",
+    "resolve_similarity",
+    "similarity_object",
+]
 
 # The strings that name a similarity, as RelativeTransformer(similarity=...) takes.
 SIMILARITIES = {
@@ -92,6 +99,11 @@ class CombinedSimilarity(Similarity):
     def measures_angles(self):
         return any(part.measures_angles for part in self._parts())
 
+    @property
+    def outputs_per_anchor(self):
+        widths = [part.outputs_per_anchor for part in self._parts()]
+        return sum(widths) if self.aggregation == "concatenate" else widths[0]
+
     def prepare_anchors(self, anchors, xp):
         """The anchors as they are: each part prepares its own, block by block."""
         return anchors
@@ -99,7 +111,7 @@ class CombinedSimilarity(Similarity):
     def pairwise(self, X, anchors, xp):
         """Each part's (normalised) similarities, aggregated."""
         spaces = [
-            part.relative_block(X, part.prepare_anchors(anchors, xp), xp)
+            relative_block(part, X, part.prepare_anchors(anchors, xp), xp)
             for part in self._parts()
         ]
         if self.aggregation == "concatenate":
@@ -108,16 +120,6 @@ class CombinedSimilarity(Similarity):
         for other in spaces[1:]:
             total = total + other
         return total / len(spaces) if self.aggregation == "mean" else total
-
-    def n_outputs(self, n_anchors):
-        widths = [part.n_outputs(n_anchors) for part in self._parts()]
-        return sum(widths) if self.aggregation == "concatenate" else widths[0]
-
-    def extra_bytes_per_row(self, n_features, n_anchors, itemsize, numpy_namespace):
-        return max(
-            part.extra_bytes_per_row(n_features, n_anchors, itemsize, numpy_namespace)
-            for part in self._parts()
-        )
 
     def _parts(self):
         """The parts as Similarity objects (names resolved, not cloned)."""
@@ -239,6 +241,84 @@ def resolve_similarity(spec, owner):
     return similarity
 
 
+def similarity_object(spec):
+    """The object a ``similarity`` parameter stands for, not validated nor cloned.
+
+    A name gives a new similarity, a list or tuple a :class:`CombinedSimilarity` of
+    its parts as given, and an object is returned as it is: what a nested parameter
+    (``similarity__normalization``) is set on. Raises ``KeyError`` for an unknown
+    name and ``TypeError`` for another type.
+    """
+    if isinstance(spec, Similarity):
+        return spec
+    if isinstance(spec, str):
+        return SIMILARITIES[spec]()
+    if isinstance(spec, (list, tuple)):
+        return CombinedSimilarity(list(spec))
+    raise TypeError(f"Not a similarity: {spec!r}.")
+
+
+class NamedSimilarityParamsMixin:
+    """Nested parameters for an estimator whose ``similarity`` may be a name.
+
+    scikit-learn finds nested parameters on objects only: with ``similarity="cosine"``
+    it would list no ``similarity__normalization`` and fail to set one. This mixin
+    lists the parameters of the object a name (or a list of names) stands for, and
+    setting one of them first replaces the name by that object, as
+    :class:`CombinedSimilarity` does for its parts.
+    """
+
+    def set_params(self, **params):
+        """Set the parameters of this estimator, or of its similarity.
+
+        A nested parameter of a similarity given by name (``"cosine"``, or a list of
+        names) turns the name into the object it stands for, so that
+        ``similarity__normalization`` works with the default ``"cosine"``.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters, and similarity parameters as
+            ``similarity__<parameter>``.
+
+        Returns
+        -------
+        self : estimator instance
+            This estimator.
+        """
+        if any(key.startswith("similarity__") for key in params):
+            spec = params.pop("similarity", self.similarity)
+            super().set_params(similarity=similarity_object(spec))
+        return super().set_params(**params)
+
+    def get_params(self, deep=True):
+        """Parameters of this estimator, and of its similarity when ``deep``.
+
+        A similarity given by name lists the parameters of the object it stands for
+        (``similarity__normalization`` for ``"cosine"``), which :meth:`set_params`
+        accepts.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the parameters of the similarity.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        params = super().get_params(deep=deep)
+        if deep and not isinstance(self.similarity, Similarity):
+            try:
+                resolved = similarity_object(self.similarity)
+            except (KeyError, TypeError):  # an invalid value: refused by fit
+                return params
+            for key, value in resolved.get_params(deep=True).items():
+                params[f"similarity__{key}"] = value
+        return params
+
+
 def _is_similarity(part):
     """A Similarity object or the name of one."""
     return isinstance(part, Similarity) or (
@@ -269,7 +349,7 @@ def _validate(similarity):
             )
         for part in parts:
             _validate(part)
-        widths = {part.n_outputs(1) for part in parts}
+        widths = {part.outputs_per_anchor for part in parts}
         if similarity.aggregation != "concatenate" and len(widths) > 1:
             raise InvalidParameterError(
                 f'aggregation="{similarity.aggregation}" adds the parts anchor by '

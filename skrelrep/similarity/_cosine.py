@@ -28,6 +28,7 @@ from ..utils._norms import (
     normalize_rows,
     row_norms,
 )
+from ..utils._statistics import centre_rows
 from ..utils._threads import blas_threads, run_pieces
 from ._base import NORMALIZATION_CONSTRAINT, Similarity
 
@@ -79,10 +80,9 @@ class CosineSimilarity(Similarity):
 
     name = "cosine"
     accepts_sparse = True
+    measures_angles = True
 
     _parameter_constraints: dict = {"normalization": NORMALIZATION_CONSTRAINT}
-
-    measures_angles = True
 
     def __init__(self, normalization=None):
         self.normalization = normalization
@@ -91,23 +91,9 @@ class CosineSimilarity(Similarity):
         """The anchors scaled to unit norm (zero anchors stay zero)."""
         return normalize_rows(anchors, xp)
 
-    def refuses_non_finite(self, xp):
-        """The fused kernel (NumPy and SciPy input) raises on NaN and infinity."""
-        return self.normalization is None and is_numpy_namespace(xp)
-
     def pairwise(self, X, anchors, xp):
         """Cosine of each row of ``X`` to each unit anchor."""
         return cosine_projection(X, anchors, xp, batch_size=X.shape[0])
-
-    def project(self, X, anchors, xp, *, mean=None, batch_size=None, device=None):
-        """The cosine of every row of ``X`` to every anchor, with the fused kernel."""
-        if self.normalization is not None:
-            return super().project(
-                X, anchors, xp, mean=mean, batch_size=batch_size, device=device
-            )
-        return cosine_projection(
-            X, anchors, xp, mean=mean, batch_size=batch_size, device=device
-        )
 
 
 # The NumPy kernel works on pieces of rows. Each is small enough to stay in cache from
@@ -119,9 +105,8 @@ _MIN_PIECE_ROWS = 4096
 # ... or about this many bytes of X for narrow rows ...
 _PIECE_BYTES = 2 * 2**20
 # ... and at most this many bytes of X (the buffer a thread scales rows into).
-# Measured side by side (benchmarks/RESULTS.md, "Projection shapes"): at (100k, 768,
-# 1000) pieces of 1,024 rows took 1.10x the GEMM, of 2,048 to 8,192 rows 1.01-1.04x;
-# 4,096 rows was as good as any at (1M, 128, 256) and (300k, 384, 512) too.
+# Pieces of 2,048 to 8,192 rows are about equally fast; smaller ones pay the packing
+# more often (benchmarks/RESULTS.md, "Projection shapes").
 _MAX_PIECE_BYTES = 16 * 2**20
 # Starting threads costs a fraction of a millisecond: a product smaller than this many
 # flops (a few milliseconds on one core) is left to one thread.
@@ -235,13 +220,14 @@ def cosine_projection(X, anchors, xp, *, mean=None, batch_size=None, device=None
             _scaled_product(block, anchors_t, target, scale)
             return
         buffer = unit[: target.shape[0]]
+        source = block
         if sp.issparse(block):  # one piece is densified, never the whole of X
             buffer.fill(0)
             block = block.toarray(out=buffer)
         if mean is None:
             _unit_rows(block, buffer, scale)
         else:
-            _centered_unit_rows(block, mean, buffer, scale, residue)
+            _centered_unit_rows(block, mean, buffer, scale, residue, source)
         np.matmul(buffer, anchors_t, out=target)
 
     run_pieces(project, gen_batches(n_samples, rows), threads, make_workspace=workspace)
@@ -299,7 +285,10 @@ def _scaled_product(block, anchors_t, target, scale):
         target[...] = block @ anchors_t
     else:
         np.matmul(block, anchors_t, out=target)
-    target *= scale[:, None]
+    # A product out of range (rows near the dtype's largest value) times the zero
+    # scale of its row: only extreme rows, written again below.
+    with np.errstate(invalid="ignore"):
+        target *= scale[:, None]
     if extreme.size:  # norms out of the normal range (and zero rows): rescaled
         target[extreme] = normalize_rows(block[extreme], np) @ anchors_t
 
@@ -312,8 +301,16 @@ def _extreme_rows(block, squared_norms):
     """
     extreme = np.flatnonzero(extreme_squared_norms(squared_norms, block.dtype))
     if extreme.size:
-        assert_all_finite(block[extreme], input_name="X")
+        _check_finite(block[extreme])
     return extreme
+
+
+def _check_finite(rows):
+    """Raise scikit-learn's ``ValueError`` if ``rows`` hold NaN or infinity."""
+    # Finite entries of both signs near the dtype's largest value sum to NaN in
+    # scikit-learn's first pass, which then checks each entry: not an error.
+    with np.errstate(invalid="ignore"):
+        assert_all_finite(rows, input_name="X")
 
 
 def _unit_rows(block, unit, scale):
@@ -324,27 +321,44 @@ def _unit_rows(block, unit, scale):
         unit[extreme] = normalize_rows(block[extreme], np)
 
 
-def _centered_unit_rows(block, mean, unit, scale, residue):
+def _centered_unit_rows(block, mean, unit, scale, residue, source):
     """Write ``block - mean``, each row scaled to unit norm, to ``unit``.
 
-    Rows within ``residue`` of the mean become zero rows (see ``centring_residue``).
+    ``block`` may be ``unit`` itself (a densified sparse piece), so the rows of
+    ``source`` (the piece as given: dense or CSR) are read again where needed. Rows
+    within ``residue`` of the mean become zero rows (see ``centring_residue``). A row
+    whose difference with the mean overflows has an infinite squared norm: it is
+    centred again at half its scale (see ``centre_rows``), as the rows whose squared
+    norm leaves the normal range are normalised again.
     """
     piece_rows = max(1, _NORM_PIECE_BYTES // (unit.itemsize * unit.shape[1]))
-    for start in range(0, block.shape[0], piece_rows):
-        piece = slice(start, start + piece_rows)
-        target, inverse = unit[piece], scale[piece]
-        np.subtract(block[piece], mean, out=target)
-        _squared_norms(target, inverse)
-        # Squared norms out of the normal range (and zero rows) are redone below.
-        extreme = _extreme_rows(block[piece], inverse)
-        centred = target[extreme]  # a copy of those rows, still unscaled
-        # The mean, up to rounding (a bound beyond the dtype's range: extreme rows).
-        inverse[inverse <= min(residue * residue, float(np.finfo(unit.dtype).max))] = 0
-        _invert_sqrt(inverse)
-        target *= inverse[:, None]
-        if extreme.size:
-            near_mean = row_norms(centred, np) <= residue
-            target[extreme] = normalize_rows(centred, np) * ~near_mean[:, None]
+    # Overflow (and the infinity times zero it then leads to) only in extreme rows,
+    # which are written again below; NaN or infinity in X raise in _extreme_rows.
+    with np.errstate(over="ignore", invalid="ignore"):  # per thread: set it here
+        for start in range(0, block.shape[0], piece_rows):
+            piece = slice(start, start + piece_rows)
+            target, inverse = unit[piece], scale[piece]
+            np.subtract(block[piece], mean, out=target)
+            _squared_norms(target, inverse)
+            # Squared norms out of the normal range (and zero rows) are redone below;
+            # NaN and infinity land there too.
+            extreme = np.flatnonzero(extreme_squared_norms(inverse, unit.dtype))
+            if extreme.size:
+                rows = source[piece][extreme]
+                _check_finite(rows)
+            centred = target[extreme]  # a copy of those rows, still unscaled
+            # The mean, up to rounding (a bound beyond the dtype's range: extreme
+            # rows).
+            bound = min(residue * residue, float(np.finfo(unit.dtype).max))
+            inverse[inverse <= bound] = 0
+            _invert_sqrt(inverse)
+            target *= inverse[:, None]
+            if extreme.size:
+                if not np.isfinite(centred).all():  # the difference overflowed
+                    rows = rows.toarray() if sp.issparse(rows) else rows
+                    centred = centre_rows(rows, mean, np, scale_free=True)
+                near_mean = row_norms(centred, np) <= residue
+                target[extreme] = normalize_rows(centred, np) * ~near_mean[:, None]
 
 
 def _invert_sqrt(squared_norms):
@@ -370,7 +384,16 @@ def _projection_xp(X, anchors, xp, mean, batch_size, device):
         if mean is not None:
             block = block - mean
         norms = row_norms(block, xp)
+        finite = xp.isfinite(norms)
         if residue:
             norms = xp.where(norms > residue, norms, xp.zeros_like(norms))
-        out[rows, :] = (block * inverse_norms(norms, xp)[:, None]) @ anchors_t
+        unit = block * inverse_norms(norms, xp)[:, None]
+        if not bool(xp.all(finite)):
+            # Rows whose norm (or difference with the mean) leaves the dtype's range:
+            # centred at half their scale where needed, divided by their largest
+            # entry before their norm is taken.
+            if mean is not None:
+                block = centre_rows(X[rows, :], mean, xp, scale_free=True)
+            unit = xp.where(finite[:, None], unit, normalize_rows(block, xp))
+        out[rows, :] = unit @ anchors_t
     return out

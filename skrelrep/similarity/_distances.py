@@ -8,7 +8,8 @@ a similarity by negation, so that "larger is closer" holds for every similarity.
 
 from sklearn.metrics.pairwise import pairwise_distances
 
-from ..utils._array_api import is_numpy_namespace
+from ..utils._array_api import is_numpy_namespace, itemsize
+from ..utils._chunks import chunk_n_rows
 from ._base import NORMALIZATION_CONSTRAINT, Similarity
 
 __all__ = ["ChebyshevSimilarity", "EuclideanSimilarity", "ManhattanSimilarity"]
@@ -32,14 +33,18 @@ class _NegatedDistance(Similarity):
             return pairwise_distances(X, anchors, metric=self._metric).astype(
                 X.dtype, copy=False
             )
-        difference = xp.abs(X[:, None, :] - anchors[None, :, :])
-        if self._metric == "manhattan":
-            return xp.sum(difference, axis=2)
-        return xp.max(difference, axis=2)
-
-    def extra_bytes_per_row(self, n_features, n_anchors, itemsize, numpy_namespace):
-        # Outside NumPy, a (rows, anchors, features) difference is broadcast.
-        return 0 if numpy_namespace else itemsize * n_anchors * n_features
+        # Outside NumPy, a (rows, anchors, features) difference is broadcast: a few
+        # rows at a time, within scikit-learn's working_memory.
+        n_rows, n_features = X.shape
+        rows = chunk_n_rows(n_rows, itemsize(X, xp) * anchors.shape[0] * n_features)
+        blocks = []
+        for start in range(0, max(n_rows, 1), rows):  # one empty block for no rows
+            difference = xp.abs(X[start : start + rows, None, :] - anchors[None, :, :])
+            if self._metric == "manhattan":
+                blocks.append(xp.sum(difference, axis=2))
+            else:
+                blocks.append(xp.max(difference, axis=2))
+        return blocks[0] if len(blocks) == 1 else xp.concat(blocks, axis=0)
 
 
 class EuclideanSimilarity(_NegatedDistance):
@@ -93,9 +98,6 @@ class EuclideanSimilarity(_NegatedDistance):
             + xp.sum(anchors * anchors, axis=1)[None, :]
         )
         return xp.sqrt(xp.clip(squared, 0, None)) * scale
-
-    def extra_bytes_per_row(self, n_features, n_anchors, itemsize, numpy_namespace):
-        return 0
 
 
 class ManhattanSimilarity(_NegatedDistance):

@@ -1,101 +1,186 @@
-"""The relative projection of a whole array, chunk by chunk: one loop for every path.
+"""The relative projection of a whole array: one entry point for every code path.
 
-:func:`relative_projection` is the entry point of ``RelativeTransformer.transform``.
-When the transformer asks for nothing after the similarity (no per-feature scale, no
-exponent, no top-k), the similarity projects the whole array itself: the cosine does
-so with its fused kernel, at the speed of one matrix product. Otherwise
-:func:`chunked_projection` runs one chunk of rows at a time, so the working set stays
-one chunk whatever is asked for:
+:class:`Projection` holds what ``RelativeTransformer`` fitted (the prepared anchors,
+their mean and scale, the similarity) and what it asks for after the similarity
+(``exponent``, ``top_k``). Calling it projects rows:
 
-- pre-projection scaling of each feature by its spread over the anchors (invariance to
-  non-isotropic rescaling, Garcia-Castellanos et al., 2024);
-- the similarity itself, possibly several aggregated (a product of invariances,
-  Cannistraci et al., ICLR 2024);
-- an exponent on the similarities and a top-k sparsification (ASIF, Norelli et al.,
-  2023).
+- when nothing follows a plain cosine, its fused kernel projects the whole array at
+  the speed of one matrix product (:func:`~skrelrep.similarity._cosine.cosine_projection`);
+  the kernel is chosen here, by the type of the similarity, not by the similarity;
+- otherwise :func:`chunked_projection` runs one chunk of rows at a time, so that the
+  working set stays one chunk whatever is asked for: centring, pre-projection scaling
+  of each feature by its spread over the anchors (Garcia-Castellanos et al., 2024),
+  the similarity's ``pairwise``, then the post-processing, all of it here: the
+  similarity's per-row ``normalization``, the sign-preserving ``exponent`` and the
+  ``top_k`` sparsification (ASIF, Norelli et al., 2023).
 """
+
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import gen_batches
 
-from ..utils._array_api import is_numpy_namespace, itemsize, to_numpy
+from ..utils._array_api import (
+    as_dtype,
+    is_numpy_namespace,
+    itemsize,
+    to_namespace,
+    to_numpy,
+)
 from ..utils._chunks import chunk_n_rows
+from ..utils._norms import inverse_norms, normalize_rows
+from ..utils._statistics import centre_rows
+from . import _cosine
 
-__all__ = ["chunked_projection", "projection_refuses_non_finite", "relative_projection"]
-
-
-def _whole_by_similarity(scale, exponent, top_k):
-    """Whether the similarity projects the whole array itself (nothing after it)."""
-    return scale is None and exponent == 1 and top_k is None
-
-
-def projection_refuses_non_finite(similarity, xp, *, scale, exponent, top_k):
-    """Whether :func:`relative_projection` raises on NaN or infinity by itself.
-
-    True for the fused cosine kernel on NumPy and SciPy input, which finds such rows
-    through their norms at no extra cost; the caller may then skip its own check, one
-    more pass over ``X``.
-    """
-    return _whole_by_similarity(
-        scale, exponent, top_k
-    ) and similarity.refuses_non_finite(xp)
+__all__ = [
+    "Projection",
+    "chunked_projection",
+    "is_cosine",
+    "n_outputs",
+    "normalize_similarities",
+    "relative_block",
+]
 
 
-def relative_projection(
-    X,
-    anchors,
-    similarity,
-    xp,
-    *,
-    mean=None,
-    scale=None,
-    exponent=1.0,
-    top_k=None,
-    batch_size=None,
-    device=None,
-):
-    """The relative representation of ``X``: the one entry point of every code path.
+@dataclass(frozen=True, eq=False)
+class Projection:
+    """A fitted relative projection: ``(X - mean) / scale``, the similarity, then
+    its post-processing.
 
     Parameters
     ----------
-    X : array of shape (n_samples, n_features) or CSR matrix
-        Rows to project, in namespace ``xp`` (NumPy for sparse input).
     anchors : array of shape (n_anchors, n_features)
         Anchors centred by ``mean``, divided by ``scale`` and prepared by
         ``similarity.prepare_anchors``.
     similarity : Similarity
-    xp : namespace of ``X``
     mean, scale : arrays of shape (n_features,) or None
-        Applied to each chunk of ``X`` as ``(X - mean) / scale``.
+        Applied to the rows of ``X`` as ``(X - mean) / scale``.
     exponent : float
         Sign-preserving power applied to the similarities.
     top_k : int or None
         Keep the ``top_k`` largest entries per row; the result is then a CSR matrix.
     batch_size : int or None
         Rows per chunk; by default as many as ``working_memory`` allows.
-    device : device of ``X``
-
-    Returns
-    -------
-    out : array of shape (n_samples, n_outputs), or CSR matrix when ``top_k`` is set
     """
-    if _whole_by_similarity(scale, exponent, top_k):
-        return similarity.project(
-            X, anchors, xp, mean=mean, batch_size=batch_size, device=device
+
+    anchors: Any
+    similarity: Any
+    mean: Any = None
+    scale: Any = None
+    exponent: float = 1.0
+    top_k: int = None
+    batch_size: int = None
+
+    @property
+    def n_outputs(self):
+        """Columns of the result."""
+        return n_outputs(self.similarity, self.anchors.shape[0])
+
+    def finds_non_finite(self, xp):
+        """Whether projecting rows of namespace ``xp`` raises on NaN and infinity.
+
+        True for the fused cosine kernel on NumPy and SciPy input, which finds such
+        rows through their norms at no extra cost: the caller may then skip its own
+        check, one more pass over ``X``.
+        """
+        return is_numpy_namespace(xp) and self._fused_kernel() is not None
+
+    def __call__(self, X, xp, device=None):
+        """The relative representation of ``X`` (namespace ``xp``, on ``device``).
+
+        The fitted arrays are brought to the namespace, device and dtype of ``X``.
+        Returns an array of shape ``(n_samples, n_outputs)``, or a CSR matrix when
+        ``top_k`` is set.
+        """
+        anchors, mean, scale = (
+            None
+            if array is None
+            else as_dtype(to_namespace(array, xp, device), X.dtype, xp)
+            for array in (self.anchors, self.mean, self.scale)
         )
-    return chunked_projection(
-        X,
-        anchors,
-        similarity,
-        xp,
-        mean=mean,
-        scale=scale,
-        exponent=exponent,
-        top_k=top_k,
-        batch_size=batch_size,
-        device=device,
+        kernel = self._fused_kernel()
+        if kernel is not None:
+            return kernel(
+                X, anchors, xp, mean=mean, batch_size=self.batch_size, device=device
+            )
+        return chunked_projection(
+            X,
+            anchors,
+            self.similarity,
+            xp,
+            mean=mean,
+            scale=scale,
+            exponent=self.exponent,
+            top_k=self.top_k,
+            batch_size=self.batch_size,
+            device=device,
+        )
+
+    def _fused_kernel(self):
+        """The kernel that projects all of ``X`` at once, or None.
+
+        The cosine's fused kernel serves the cosine (see :func:`is_cosine`) when
+        nothing follows it: no per-feature scale, no normalisation, no exponent, no
+        top-k.
+        """
+        if (
+            self.scale is None
+            and self.exponent == 1
+            and self.top_k is None
+            and is_cosine(self.similarity)
+            and self.similarity.normalization is None
+        ):
+            # Looked up at each call, so that the module's kernel is the one used.
+            return _cosine.cosine_projection
+        return None
+
+
+def is_cosine(similarity):
+    """Whether ``similarity`` is the cosine: a :class:`CosineSimilarity`, or a
+    subclass that keeps its ``pairwise`` and ``prepare_anchors``.
+
+    Its values ignore the scale of each row, so rows may be centred at any scale
+    (see :func:`~skrelrep.utils._statistics.centre_rows`), and its fused kernel may
+    replace ``pairwise``.
+    """
+    cosine = _cosine.CosineSimilarity
+    return isinstance(similarity, cosine) and all(
+        getattr(type(similarity), name) is getattr(cosine, name)
+        for name in ("pairwise", "prepare_anchors")
     )
+
+
+def n_outputs(similarity, n_anchors):
+    """Columns of ``similarity``'s relative representation for ``n_anchors`` anchors."""
+    return similarity.outputs_per_anchor * n_anchors
+
+
+def relative_block(similarity, X, anchors, xp):
+    """``similarity.pairwise``, each row normalised as its ``normalization`` asks.
+
+    A similarity without a ``normalization`` parameter is left as it is.
+    """
+    values = similarity.pairwise(X, anchors, xp)
+    return normalize_similarities(
+        values, getattr(similarity, "normalization", None), xp
+    )
+
+
+def normalize_similarities(values, how, xp):
+    """Per-row normalisation of a block of similarities.
+
+    ``None`` leaves them; ``"l2"`` scales each row to unit norm; ``"standard"`` gives
+    each row zero mean and unit spread across the anchors. Constant rows stay zero.
+    """
+    if how is None:
+        return values
+    if how == "l2":
+        return normalize_rows(values, xp)
+    centred = values - xp.mean(values, axis=1)[:, None]
+    spread = xp.sqrt(xp.mean(centred * centred, axis=1))
+    return centred * inverse_norms(spread, xp)[:, None]
 
 
 # With top_k, a chunk's working set (its centred copy, its similarities and the
@@ -117,15 +202,14 @@ def chunked_projection(
     batch_size=None,
     device=None,
 ):
-    """:func:`relative_projection` one chunk of rows at a time, for any similarity."""
+    """The projection of :class:`Projection`, one chunk of rows at a time, for any
+    similarity (the fitted arrays already in the namespace and dtype of ``X``)."""
     n_samples, n_features = X.shape
-    n_anchors = anchors.shape[0]
-    width = similarity.n_outputs(n_anchors)
+    width = n_outputs(similarity, anchors.shape[0])
     numpy_namespace = is_numpy_namespace(xp)
     size = itemsize(X, xp)
-    extra = similarity.extra_bytes_per_row(n_features, n_anchors, size, numpy_namespace)
     if top_k is None:
-        per_row = size * (n_features + 2 * width) + extra
+        per_row = size * (n_features + 2 * width)
         chunk = chunk_n_rows(n_samples, per_row, batch_size=batch_size)
         out = (
             np.empty((n_samples, width), dtype=X.dtype)
@@ -135,7 +219,7 @@ def chunked_projection(
     else:
         # Two copies of a chunk (centred, then scaled), its similarities with the
         # temporaries of the exponent and the partition, three masks.
-        per_row = size * (2 * n_features + 5 * width) + 3 * width + extra
+        per_row = size * (2 * n_features + 5 * width) + 3 * width
         chunk = chunk_n_rows(
             n_samples, per_row, batch_size=batch_size, max_bytes=_TOP_K_CHUNK_BYTES
         )
@@ -147,11 +231,11 @@ def chunked_projection(
         ):
             block = block.toarray()
         if mean is not None:
-            block = block - mean
+            block = centre_rows(block, mean, xp, scale_free=is_cosine(similarity))
         if scale is not None:
             block = block / scale
         values = _signed_power(
-            similarity.relative_block(block, anchors, xp), exponent, xp
+            relative_block(similarity, block, anchors, xp), exponent, xp
         )
         del block  # the chunk's copies go before the top-k scratch comes
         if top_k is None:

@@ -4,6 +4,8 @@ The table is shown in the user guide (:ref:`hostile_inputs`); ``tests/hostile.py
 describes the format.
 """
 
+import contextlib
+import pickle
 import warnings
 
 import numpy as np
@@ -154,6 +156,37 @@ CASES = [
         "integer labels",
         "ValueError saying that the labels must be of one kind and how, before "
         "anything changes: the class is not stored, and later valid batches work",
+    ),
+    (
+        "centring-near-the-largest-value",
+        "with centring (the default), finite rows near the dtype's largest value: "
+        "float32 codes around 2e36 (300 anchors, whose float32 sum overflows), "
+        "float32 rows spanning -3e38 to 3e38 (a row minus the mean overflows), "
+        "float64 rows near 1e307; fused kernel, standardisation, exponent and top-k, "
+        "NumPy and torch",
+        "the cosine of the unscaled rows, to rounding, without a RuntimeWarning: the "
+        "mean is summed in units that cannot overflow, and rows that would leave the "
+        "range once centred are centred at a smaller power-of-two scale, which the "
+        "cosine ignores; a distance, which cannot ignore it, refuses such anchors "
+        "with a ValueError saying what to do",
+    ),
+    (
+        "stream-of-one-row",
+        "partial_fit with center=True (the default) whose first batch is one row; "
+        "n_anchors=1 with center=True; a later batch that is refused",
+        "the row is kept (n_samples_seen_ is 1) and transform raises NotFittedError "
+        "saying that centring needs a second row, then the second row fits it; "
+        "n_anchors=1 is a ValueError leaving no trace; a refused call leaves every "
+        "attribute as it was",
+    ),
+    (
+        "nested-parameters-of-a-name",
+        "GridSearchCV over relativetransformer__similarity__normalization with the "
+        "default similarity='cosine' (a string, which has no set_params), or over a "
+        "part of a list of names",
+        "the search runs: get_params lists the parameters of the object the name "
+        "stands for, and setting one replaces the name by that object; the searched "
+        "pipeline keeps its string",
     ),
 ]
 
@@ -528,3 +561,166 @@ def test_partial_fit_label_kinds():
     assert_array_equal(np.bincount(y[indices]), [4, 4, 4])
     explicit = RelativeTransformer(anchor_selection=indices).fit(X)
     assert_allclose(relative.transform(X), explicit.transform(X), atol=1e-12)
+
+
+@contextlib.contextmanager
+def _no_runtime_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        yield
+
+
+@case("centring-near-the-largest-value")
+def test_centring_near_the_largest_value():
+    rng = np.random.RandomState(0)
+    offset = rng.normal(size=(1000, 8)) + 1.0  # codes around a common direction
+    spread = rng.normal(size=(1000, 8))  # both signs: centring spans the range
+    inputs = [
+        (offset, 2e36, np.float32, {}),  # the anchors' float32 sum overflows
+        (offset, 1e37, np.float32, {"standardize": True}),
+        (spread, 3e38 / np.abs(spread).max(), np.float32, {}),
+        (spread, 3e38 / np.abs(spread).max(), np.float32, {"exponent": 2.0}),
+        (spread, 3e38 / np.abs(spread).max(), np.float32, {"top_k": 5}),
+        (offset, 1e307 / np.abs(offset).max(), np.float64, {}),
+        (offset, 1e307 / np.abs(offset).max(), np.float64, {"standardize": True}),
+    ]
+    for data, factor, dtype, params in inputs:
+        X = (data * factor).astype(dtype)
+        assert np.isfinite(X).all()
+        expected = RelativeTransformer(300, random_state=0, **params).fit_transform(
+            data.astype(dtype)
+        )
+        with _no_runtime_warning():
+            relative = RelativeTransformer(300, random_state=0, **params).fit(X)
+            R = relative.transform(X)
+        if sp.issparse(R):
+            R, expected = R.toarray(), expected.toarray()
+        assert R.dtype == dtype
+        assert_allclose(R, expected, atol=1e-5 if dtype == np.float32 else 1e-12)
+        assert np.isfinite(relative.anchor_mean_).all()
+        # The mean itself, against float64 (float32 input) or a scaled computation.
+        anchors = X[relative.anchor_indices_].astype(np.float64)
+        reference = (anchors / factor).mean(axis=0) * factor
+        assert_allclose(relative.anchor_mean_, reference, rtol=1e-5, atol=0)
+    # Rows whose difference with the mean overflows at transform: centred at half
+    # scale, row by row, whatever the path.
+    relative_X = (spread * (1e38 / np.abs(spread).max())).astype(np.float32)
+    relative = RelativeTransformer(50, random_state=0).fit(relative_X)
+    mean = relative.anchor_mean_
+    far = np.vstack([relative_X[:5], -np.sign(mean) * np.float32(3.4e38)]).astype(
+        np.float32
+    )
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(far[-1] - mean).all()
+    rows = far.astype(np.float64) - mean
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    expected = rows @ relative.anchors_.astype(np.float64).T
+    for params in ({}, {"exponent": 3.0}, {"exponent": 1.0, "batch_size": 2}):
+        with _no_runtime_warning():
+            R = relative.set_params(**params).transform(far)
+        assert_allclose(
+            np.sign(R) * np.abs(R) ** (1 / relative.exponent),
+            expected,
+            atol=1e-5,
+        )
+    relative.set_params(exponent=1.0, batch_size=None)
+    # A distance cannot ignore the scale: refused, with what to do.
+    X = (spread * (3e38 / np.abs(spread).max())).astype(np.float32)
+    with pytest.raises(
+        ValueError, match="Centred, these anchors leave the range of float32"
+    ):
+        RelativeTransformer(50, similarity="euclidean", random_state=0).fit(X)
+    torch = pytest.importorskip("torch")
+    import sklearn
+
+    expected_fit = RelativeTransformer(50, random_state=0).fit_transform(X)
+    with sklearn.config_context(array_api_dispatch=True):
+        on_torch = RelativeTransformer(50, random_state=0, batch_size=100)
+        R = on_torch.fit_transform(torch.asarray(X))
+        R_far = relative.fit(torch.asarray(relative_X)).transform(torch.asarray(far))
+    assert_allclose(R.numpy(), expected_fit, atol=1e-5)
+    assert_allclose(R_far.numpy(), expected, atol=1e-5)
+
+
+@case("stream-of-one-row")
+def test_stream_of_one_row():
+    from sklearn.exceptions import NotFittedError
+
+    X = _data()
+    relative = RelativeTransformer(300, random_state=0).partial_fit(X[:1])
+    assert relative.n_samples_seen_ == 1
+    with pytest.raises(NotFittedError, match=r"seen 1 row.*needs at least 2 anchors"):
+        relative.transform(X)
+    with pytest.raises(NotFittedError):
+        relative.get_feature_names_out()
+    relative.partial_fit(X[1:2])
+    assert relative.n_samples_seen_ == 2
+    assert_array_equal(relative.anchor_indices_, [0, 1])
+    expected = RelativeTransformer(anchor_selection=[0, 1]).fit(X).transform(X)
+    assert_allclose(relative.transform(X), expected)
+    # Without centring one row is enough.
+    uncentred = RelativeTransformer(300, center=False).partial_fit(X[:1])
+    assert uncentred.transform(X).shape == (len(X), 1)
+    # A stream that can never hold two anchors: refused, and no trace left.
+    one = RelativeTransformer(1)
+    with pytest.raises(ValueError, match="center=True needs at least 2 anchors"):
+        one.partial_fit(X)
+    assert vars(one) == vars(RelativeTransformer(1))
+    # A refused later batch leaves every attribute as it was, the stream included.
+    relative = RelativeTransformer(5, random_state=0).partial_fit(X[:10])
+    before = pickle.dumps(relative)
+    for bad in (X[:3, :4], np.full((3, X.shape[1]), np.nan)):
+        with pytest.raises(ValueError):
+            relative.partial_fit(bad)
+        assert pickle.dumps(relative) == before
+    # ... and a refused first batch leaves no width behind.
+    fresh = RelativeTransformer(5, anchor_selection="stratified")
+    with pytest.raises(ValueError):
+        fresh.partial_fit(X[:10])  # stratified without labels
+    assert vars(fresh) == vars(RelativeTransformer(5, anchor_selection="stratified"))
+
+
+@case("nested-parameters-of-a-name")
+def test_nested_parameters_of_a_name():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+
+    from skrelrep.similarity import (
+        CombinedSimilarity,
+        CosineSimilarity,
+        ManhattanSimilarity,
+    )
+
+    X = _data()
+    y = (X[:, 0] > 0.3).astype(int)
+    pipe = make_pipeline(RelativeTransformer(10, random_state=0), LogisticRegression())
+    key = "relativetransformer__similarity__normalization"
+    assert pipe.get_params()[key] is None
+    search = GridSearchCV(pipe, {key: [None, "l2"]}, cv=2).fit(X, y)
+    assert [params[key] for params in search.cv_results_["params"]] == [None, "l2"]
+    best = search.best_estimator_[0].similarity
+    assert isinstance(best, CosineSimilarity)
+    assert best.normalization == search.best_params_[key]
+    assert pipe[0].similarity == "cosine"  # the searched pipeline is left as it was
+    # The object is what the name stands for: the same output as the name.
+    relative = RelativeTransformer(10, random_state=0)
+    relative.set_params(similarity__normalization="l2")
+    assert_allclose(
+        relative.fit_transform(X),
+        RelativeTransformer(
+            10, similarity=CosineSimilarity("l2"), random_state=0
+        ).fit_transform(X),
+    )
+    # A list of names, and a name replaced in the same call.
+    combined = RelativeTransformer(10, similarity=["cosine", "l1"])
+    combined.set_params(similarity__l1__normalization="l2")
+    assert isinstance(combined.similarity, CombinedSimilarity)
+    assert combined.similarity.similarities[1] == ManhattanSimilarity("l2") or (
+        combined.similarity.similarities[1].normalization == "l2"
+    )
+    renamed = RelativeTransformer(10).set_params(
+        similarity="euclidean", similarity__normalization="l2"
+    )
+    assert renamed.similarity.get_params() == {"normalization": "l2"}
+    assert type(renamed.similarity).__name__ == "EuclideanSimilarity"

@@ -210,6 +210,42 @@ def test_reanchor_parallel_anchors(blobs):
     assert_allclose(relative.transform(X[:1]), relative.transform(X[:1]))
 
 
+@pytest.mark.parametrize("fit_path", ["fit", "partial_fit", "reanchor"])
+def test_every_fit_path_ends_in_one_tail(blobs, fit_path):
+    """Each path sets the same fitted attributes, and one that raises sets none."""
+    X, _ = blobs
+    fitted = RelativeTransformer(10, random_state=0).fit(X)
+    if fit_path == "fit":
+        relative = fitted
+    elif fit_path == "partial_fit":
+        relative = RelativeTransformer(10, random_state=0).partial_fit(X)
+    else:
+        relative = fitted.reanchor(2 * X[fitted.anchor_indices_])
+    public = {name for name in vars(relative) if name.endswith("_")}
+    assert public == {
+        "anchors_",
+        "anchor_indices_",
+        "anchor_mean_",
+        "n_anchors_",
+        "n_features_in_",
+        "n_samples_seen_",
+        "similarity_",
+    }
+    assert relative.n_samples_seen_ == len(X)
+    # A fit that raises after the anchors were chosen leaves the state as it was.
+    before = pickle.dumps(relative)
+    huge = (X / np.abs(X).max() * 3e38).astype(np.float32)
+    with pytest.raises(ValueError, match="leave the range of float32"):
+        relative.set_params(similarity="euclidean").fit(huge)
+    relative.set_params(similarity="cosine")
+    after, expected = pickle.loads(pickle.dumps(relative)), pickle.loads(before)
+    for name in ("anchors_", "anchor_indices_", "anchor_mean_"):
+        assert_array_equal(getattr(after, name), getattr(expected, name))
+    assert repr(after.similarity_) == repr(expected.similarity_) == "CosineSimilarity()"
+    assert_array_equal(after.transform(X), expected.transform(X))
+    assert hasattr(after, "_stream") == (fit_path == "partial_fit")
+
+
 def test_reanchor_to_a_wider_space(blobs):
     X, _ = blobs
     relative = RelativeTransformer(10, random_state=0).fit(X)

@@ -333,6 +333,30 @@ def test_fit_gives_the_numpy_anchors(client, params, dask_y):
         assert_allclose(relative.anchor_mean_, expected.anchor_mean_, rtol=1e-6)
 
 
+def test_the_dask_helpers_return_values_and_leave_the_estimator_alone():
+    from skrelrep.relative._dask import dask_anchors, dask_projection
+
+    X, _ = _data()
+    X_dask = da.from_array(X, chunks=(64, 8))
+    fitted = RelativeTransformer(12, random_state=0).fit(X)
+    before = dict(vars(fitted))
+    anchors, indices = dask_anchors(
+        X_dask,
+        None,
+        None,
+        n_anchors=12,
+        anchor_selection="random",
+        random_state=0,
+        estimator=fitted,
+    )
+    assert_array_equal(indices, fitted.anchor_indices_)
+    assert_array_equal(anchors, X[fitted.anchor_indices_])
+    R = dask_projection(X_dask, fitted._projection(), estimator=fitted)
+    assert_allclose(R.compute(), fitted.transform(X), **TOL[np.float64])
+    assert vars(fitted).keys() == before.keys()
+    assert all(vars(fitted)[name] is value for name, value in before.items())
+
+
 def test_parallel_data_reaches_the_greedy_selection():
     from skrelrep import GreedyAnchorSelector
 

@@ -411,3 +411,133 @@ def test_similarity_list_is_checked_once_per_fit(X, monkeypatch):
     relative.fit(X).transform(X)
     relative.get_feature_names_out()
     assert len(calls) == 1
+
+
+def test_the_similarity_contract_is_narrow():
+    """A similarity implements pairwise, may prepare anchors, and declares three
+    attributes; everything else (kernels, chunking, post-processing) is the
+    projection's."""
+    from sklearn.base import BaseEstimator
+
+    def public(cls):
+        return {name for name in dir(cls) if not name.startswith("_")}
+
+    assert public(Similarity) - public(BaseEstimator) == {
+        "pairwise",
+        "prepare_anchors",
+        "accepts_sparse",
+        "measures_angles",
+        "outputs_per_anchor",
+    }
+    for cls in (CosineSimilarity, EuclideanSimilarity, CombinedSimilarity):
+        assert public(cls) - public(Similarity) <= {"name"}, cls
+
+
+def test_a_cosine_subclass_that_overrides_pairwise_runs_its_own_code(X):
+    class DoubledCosine(CosineSimilarity):
+        def pairwise(self, X, anchors, xp):
+            return 2 * super().pairwise(X, anchors, xp)
+
+    plain = RelativeTransformer(6, random_state=0).fit_transform(X)
+    doubled = RelativeTransformer(6, similarity=DoubledCosine(), random_state=0)
+    assert_allclose(doubled.fit_transform(X), 2 * plain, atol=1e-12)
+
+
+def test_several_outputs_per_anchor(X):
+    class SignedDot(Similarity):
+        outputs_per_anchor = 2
+
+        def pairwise(self, X, anchors, xp):
+            product = X @ anchors.T
+            return xp.concat([product, -product], axis=1)
+
+    relative = RelativeTransformer(
+        5, similarity=SignedDot(), center=False, random_state=0
+    )
+    R = relative.fit_transform(X)
+    product = X @ X[relative.anchor_indices_].T
+    assert_allclose(R, np.hstack([product, -product]))
+    assert relative.get_feature_names_out().shape == (10,)
+    combined = RelativeTransformer(
+        5, similarity=["cosine", SignedDot()], center=False, random_state=0
+    )
+    assert combined.fit_transform(X).shape == (200, 15)
+    assert combined.get_feature_names_out().shape == (15,)
+    with pytest.raises(InvalidParameterError, match="one column per anchor"):
+        RelativeTransformer(
+            5, similarity=CombinedSimilarity(["cosine", SignedDot()], aggregation="sum")
+        ).fit(X)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"exponent": 2.0},
+        {"top_k": 3},
+        {"standardize": True},
+        {"similarity": CosineSimilarity("l2")},
+        {"similarity": "euclidean"},
+        {"similarity": ["cosine", "l1"]},
+    ],
+    ids=str,
+)
+@pytest.mark.parametrize("sparse", [False, True])
+def test_non_finite_rows_are_refused_whichever_path_projects(X, params, sparse):
+    """Validation skips its finiteness pass only where the projection finds NaN and
+    infinity itself."""
+    relative = RelativeTransformer(6, random_state=0, **params).fit(X)
+    for value in (np.nan, np.inf):
+        bad = X.copy()
+        bad[7, 3] = value
+        with pytest.raises(ValueError, match=r"Input X contains (NaN|infinity)"):
+            relative.transform(sp.csr_matrix(bad) if sparse else bad)
+
+
+def test_projection_says_where_it_finds_non_finite_values(X):
+    from skrelrep.similarity._projection import Projection
+
+    anchors = CosineSimilarity().prepare_anchors(X[:4], np)
+    fused = Projection(anchors, CosineSimilarity())
+    assert fused.finds_non_finite(np)
+    for projection in [
+        Projection(anchors, CosineSimilarity(), exponent=2.0),
+        Projection(anchors, CosineSimilarity(), top_k=2),
+        Projection(anchors, CosineSimilarity(), scale=np.ones(7)),
+        Projection(anchors, CosineSimilarity("standard")),
+        Projection(anchors, EuclideanSimilarity()),
+    ]:
+        assert not projection.finds_non_finite(np)
+    torch = pytest.importorskip("torch")
+    from sklearn.utils._array_api import get_namespace
+
+    with sklearn.config_context(array_api_dispatch=True):
+        xp, _ = get_namespace(torch.asarray(X))
+    assert not fused.finds_non_finite(xp)
+
+
+@pytest.mark.parametrize("similarity", ["l1", "linf"])
+def test_broadcast_distances_stay_within_working_memory(X, similarity):
+    """Outside NumPy, L1 and L-infinity broadcast (rows, anchors, features): a few
+    rows at a time, with the same result."""
+    torch = pytest.importorskip("torch")
+    params = dict(n_anchors=30, similarity=similarity, random_state=0)
+    expected = RelativeTransformer(**params).fit_transform(X)
+    rows_seen = []
+    original = torch.Tensor.__sub__
+
+    def recording(self, other):
+        result = original(self, other)
+        if result.ndim == 3:
+            rows_seen.append(result.shape[0])
+        return result
+
+    with (
+        sklearn.config_context(array_api_dispatch=True, working_memory=0.01),
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        patch.setattr(torch.Tensor, "__sub__", recording)
+        R = RelativeTransformer(**params).fit_transform(torch.asarray(X))
+    assert_allclose(R.numpy(), expected, atol=1e-12)
+    # 0.01 MiB holds 6 rows of 30 anchors x 7 float64 features.
+    assert max(rows_seen) == 6 and sum(rows_seen) == len(X)
