@@ -79,7 +79,7 @@ print("\n".join(f"  {line!r}" for line in italian_anchors[:3]))
 # %%
 # Both models give 384 numbers per sentence, so the absolute English decoder can be
 # fed Italian embeddings as they are; it has no reason to understand them.
-stitched_absolute = stitch(italian_encoder, english_absolute)
+stitched_absolute = stitch(italian_encoder, english_absolute, via="absolute")
 scores = {
     "English decoder,\nEnglish lines": english.score(english_test, y_test),
     "absolute stitching,\nItalian lines": stitched_absolute.score(italian_test, y_test),

@@ -87,7 +87,7 @@ text_pipelines = fit_pipelines(text_encoders, texts_train, y_train)
 
 def stitching_scores(pipelines, X, y):
     by_kind = {
-        kind: stitching_matrix(by_encoder, X=X, y=y)
+        kind: stitching_matrix(by_encoder, X=X, y=y, via=kind)
         for kind, by_encoder in pipelines.items()
     }
     return pd.concat(by_kind, names=["codes"]).reset_index(level="codes")

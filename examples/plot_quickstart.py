@@ -119,7 +119,8 @@ absolute = {
     for seed in (0, 1)
 }
 print(
-    f"absolute, seed 1 -> seed 0: {stitch(absolute[1], absolute[0]).score(X_test, y_test):.3f}"
+    "absolute, seed 1 -> seed 0: "
+    f"{stitch(absolute[1], absolute[0], via='absolute').score(X_test, y_test):.3f}"
 )
 
 # %%

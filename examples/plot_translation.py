@@ -118,7 +118,7 @@ print(results.round(3).to_string())
 # relative decoder, a little below it. With very few anchors both lose accuracy.
 # Without any alignment, encoder A's codes read by encoder B's decoder are barely
 # better than chance.
-absolute_stitch = stitch(encoder_a, absolute_b).score(X_test, y_test)
+absolute_stitch = stitch(encoder_a, absolute_b, via="absolute").score(X_test, y_test)
 same_encoder = absolute_b.score(X_test, y_test)
 
 fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")

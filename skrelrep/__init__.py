@@ -14,7 +14,12 @@ from ._mlp_encoder import MLPEncoder
 from ._translation import LatentTranslator
 from .anchors import GreedyAnchorSelector
 from .relative import RelativeTransformer
-from .stitching import StitchedPipeline, stitch, stitch_by_translation
+from .stitching import (
+    StitchedPipeline,
+    stitch,
+    stitch_by_translation,
+    stitch_decoder,
+)
 
 __version__ = "0.1.0.dev0"
 
@@ -27,4 +32,5 @@ __all__ = [
     "__version__",
     "stitch",
     "stitch_by_translation",
+    "stitch_decoder",
 ]

@@ -44,50 +44,18 @@ class LatentTranslator(
     Parameters
     ----------
     method : {"orthogonal", "linear", "affine"}, default="orthogonal"
-        The map between the standardised spaces:
-
-        - ``"orthogonal"``: the orthogonal matrix ``R`` minimising
-          ``||X R - Y||_F`` (orthogonal Procrustes, solved with one SVD), on the
-          zero-padded spaces. An isometry: it preserves angles and distances.
-        - ``"linear"``: the least-squares matrix ``W`` minimising ``||X W - Y||_F``
-          (:func:`numpy.linalg.lstsq`).
-        - ``"affine"``: least squares with a bias, ``||X W + b - Y||_F``. With
-          ``scaling`` other than None both spaces are centred on their anchors, so the
-          bias is zero and the result equals ``"linear"``; the bias matters when
-          ``scaling=None``.
-
-        Whatever the method, the whole map from raw source to raw target coordinates is
-        affine and is exposed as ``coef_`` and ``intercept_``.
+        The map between the standardised spaces: orthogonal Procrustes (an isometry),
+        least squares, or least squares with a bias. See :ref:`translation_options`.
 
     scaling : {"isotropic", "per_feature"} or None, default="isotropic"
-        Standard scaling of each space on its anchors before the map is estimated:
-        subtract the anchors' mean, then divide by
-
-        - ``"isotropic"``: one scalar per space, the standard deviation of all entries
-          of the centred anchors zero-padded to the common width (the root mean
-          squared distance of the anchors to their mean, divided by the square root of
-          the common width). A scalar preserves angles, so an orthogonal map between
-          the spaces up to translation and uniform rescaling is recovered exactly, even
-          between spaces of different widths.
-        - ``"per_feature"``: the standard deviation of each feature, as the authors'
-          reference code does (``StandardScaling`` in their ``latentis`` library; its
-          ``n - 1`` denominator changes both spaces alike and so not the map). It
-          distorts angles differently in each space, so ``"orthogonal"`` no longer
-          recovers an exact rotation; ``"linear"`` and ``"affine"`` are unaffected by
-          the choice of scaling.
-        - ``None``: no centring, no scaling: the map passes through the origin.
-
-        A standard deviation of zero (a constant space or feature) is stored as 0
-        and divides as 1; a constant target feature stays constant after translation.
+        How each space is standardised on its anchors before the map is estimated:
+        centred and divided by one scalar, by each feature's spread, or left as it
+        is. See :ref:`translation_options`.
 
     check_input_space : bool, default=True
-        Refuse (``ValueError``) a batch given to ``transform`` (``inverse_transform``)
-        that cannot come from the space of the source (target) anchors: rows that
-        point away from the direction around which the anchors crowd, as another
-        encoder's of the same width do, or whose typical norm is off by more than a
-        factor of 10 beyond the anchors' spread (1 % when every anchor has the same
-        norm, as L2-normalised codes do). The map is affine in the raw coordinates,
-        so scale matters here. See :ref:`input_space_guard`.
+        Refuse (``ValueError``) rows given to ``transform`` (``inverse_transform``)
+        that cannot come from the space of the source (target) anchors, by direction
+        or by norm. See :ref:`input_space_guard`.
 
     Attributes
     ----------

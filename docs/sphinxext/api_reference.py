@@ -16,7 +16,10 @@ SECTIONS = [
         [
             ("Relative projection", ["RelativeTransformer", "GreedyAnchorSelector"]),
             ("Stitching", ["StitchedPipeline", "stitch"]),
-            ("Latent space translation", ["LatentTranslator", "stitch_by_translation"]),
+            (
+                "Latent space translation",
+                ["LatentTranslator", "stitch_by_translation", "stitch_decoder"],
+            ),
             ("Encoders", ["MLPEncoder"]),
         ],
     ),

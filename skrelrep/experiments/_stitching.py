@@ -1,5 +1,6 @@
 """Stitching matrices across independently trained encoders, absolute vs relative."""
 
+import functools
 import inspect
 import numbers
 import warnings
@@ -277,7 +278,12 @@ def stitching_experiment(
             )
             anchor_inputs = None
         else:
-            join = stitch
+            # The absolute codes are the baseline on purpose: asked for quietly.
+            join = (
+                functools.partial(stitch, via="absolute")
+                if projection == "passthrough"
+                else stitch
+            )
             anchor_inputs = None
             if embedded and projection != "passthrough":
 

@@ -1,11 +1,14 @@
 """The stitching matrix: every encoder against every decoder, as a tidy table."""
 
+import functools
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 from sklearn.metrics import check_scoring
 
 from ..stitching import stitch as stitch_pipelines
+from ..utils._warnings import warn
 
 __all__ = ["pivot_stitching_matrix", "stitching_matrix"]
 
@@ -37,14 +40,78 @@ def _for_pair(value, encoder, decoder):
     return value
 
 
+def _looks_like_data(models):
+    """Whether ``models`` is test data rather than models: an array or rows of values."""
+    if isinstance(models, Mapping):
+        return False
+    if hasattr(models, "shape") and (
+        hasattr(models, "dtype") or hasattr(models, "dtypes")
+    ):
+        return True  # an array, a sparse matrix, a tensor, a DataFrame or a Series
+    if isinstance(models, (str, bytes)) or not hasattr(models, "__iter__"):
+        return False
+    values = (str, bytes, int, float, complex, np.generic, np.ndarray)
+    return any(isinstance(model, values) for model in models)
+
+
+def _data_error(argument, models):
+    shape = getattr(models, "shape", None)
+    what = (
+        f"{type(models).__name__} of shape {tuple(shape)}"
+        if shape is not None
+        else f"{type(models).__name__} of values"
+    )
+    return TypeError(
+        f"{argument} looks like data (a {what}), not fitted models. The test data go "
+        "by keyword: stitching_matrix(models, X=X_test, y=y_test), or "
+        "stitching_matrix(encoders, decoders, X=X_test, y=y_test)."
+    )
+
+
+def _keyword_data(function):
+    """Accept the test data given positionally after ``decoders``, with a warning.
+
+    ``stitching_matrix(models, X_test, y_test)`` would bind ``X_test`` to
+    ``decoders``: that form is refused with an error naming the fix, and the older
+    ``stitching_matrix(encoders, decoders, X, y)`` is deprecated.
+    """
+
+    @functools.wraps(function)
+    def wrapper(encoders, decoders=None, *args, **kwargs):
+        if args:
+            if _looks_like_data(decoders):
+                raise _data_error("decoders", decoders)
+            if len(args) > 2:
+                raise TypeError(
+                    "stitching_matrix takes encoders and decoders by position (and, "
+                    "deprecated, X and y); pass everything else by keyword."
+                )
+            names = ("X", "y")[: len(args)]
+            for name in names:
+                if name in kwargs:
+                    raise TypeError(f"stitching_matrix got two values for {name}.")
+            warn(
+                f"Passing {' and '.join(names)} by position to stitching_matrix is "
+                "deprecated and will raise an error in a future version: pass "
+                f"{', '.join(f'{name}={name}' for name in names)} by keyword.",
+                FutureWarning,
+            )
+            kwargs.update(zip(names, args, strict=True))
+        return function(encoders, decoders, **kwargs)
+
+    return wrapper
+
+
+@_keyword_data
 def stitching_matrix(
     encoders,
     decoders=None,
+    *,
     X=None,
     y=None,
-    *,
     anchor_inputs=None,
     stitch=None,
+    via=None,
     scoring=None,
     score=None,
 ):
@@ -66,10 +133,11 @@ def stitching_matrix(
     decoders : mapping of str to estimator, or sequence, default=None
         Fitted models whose decoders are used; by default the ``encoders``.
     X : array-like or mapping of str to array-like, default=None
-        Test inputs. A mapping gives each encoder, by name, inputs in its own domain
-        (for example, each language's version of the same test sentences).
+        Test inputs, by keyword (by position is deprecated). A mapping gives each
+        encoder, by name, inputs in its own domain (say, each language's version of
+        the same test sentences).
     y : array-like, default=None
-        Test targets, shared by all pairs.
+        Test targets, shared by all pairs, by keyword (by position is deprecated).
     anchor_inputs : array-like, mapping or callable, default=None
         Passed to ``stitch`` for each pair: the decoder's anchor items as the encoder
         reads them (parallel anchors). An array-like is used for every pair; a mapping
@@ -80,13 +148,17 @@ def stitching_matrix(
     stitch : callable, default=None
         ``stitch(encoder_from, decoder_from, anchor_inputs=None)`` returning a fitted
         estimator. By default :func:`skrelrep.stitch`.
+    via : {"relative", "translation", "absolute"}, default=None
+        Passed to the default ``stitch`` (:func:`skrelrep.stitch`), for instance
+        ``"absolute"`` for the absolute baseline of passthrough pipelines, without
+        its warning. None keeps :func:`skrelrep.stitch`'s default.
     scoring : str or callable, default=None
         How a stitched estimator is scored, as in :func:`sklearn.metrics.check_scoring`
         (e.g. ``"f1_weighted"``); by default its ``score(X, y)`` method.
     score : callable, default=None
         ``score(encoder_name, decoder_name)`` returning a number, used instead of
-        stitching; ``X``, ``y``, ``anchor_inputs``, ``stitch`` and ``scoring`` must then
-        be left unset.
+        stitching; ``X``, ``y``, ``anchor_inputs``, ``stitch``, ``via`` and
+        ``scoring`` must then be left unset.
 
     Returns
     -------
@@ -94,6 +166,15 @@ def stitching_matrix(
         One row per pair, encoders in the outer order and decoders in the inner order,
         with columns ``encoder``, ``decoder``, ``score`` and ``stitched`` (whether the
         encoder and decoder come from different models).
+
+    Raises
+    ------
+    TypeError
+        If ``encoders`` or ``decoders`` hold data rather than models (the test data
+        passed by position, ``stitching_matrix(models, X_test, y_test)``).
+    ValueError
+        If neither the test data nor ``score`` is given, or ``via`` with a custom
+        ``stitch``.
 
     See Also
     --------
@@ -137,6 +218,7 @@ def stitching_matrix(
             "y": y,
             "anchor_inputs": anchor_inputs,
             "stitch": stitch,
+            "via": via,
             "scoring": scoring,
         }
         given = [name for name, value in unused.items() if value is not None]
@@ -162,11 +244,25 @@ def stitching_matrix(
             for decoder in names_out
         ]
     else:
+        for argument, models in (("encoders", encoders), ("decoders", decoders)):
+            if models is not None and _looks_like_data(models):
+                raise _data_error(argument, models)
         if X is None or y is None:
-            raise ValueError("Pass the test data X and y, or a score callable.")
+            raise ValueError(
+                "Pass the test data X and y by keyword, stitching_matrix(models, "
+                "X=X_test, y=y_test), or a score callable."
+            )
         encoders = _as_named(encoders, "encoders")
         decoders = encoders if decoders is None else _as_named(decoders, "decoders")
-        stitch = stitch_pipelines if stitch is None else stitch
+        if stitch is None:
+            stitch = stitch_pipelines
+            if via is not None:
+                stitch = functools.partial(stitch_pipelines, via=via)
+        elif via is not None:
+            raise ValueError(
+                "via is passed to the default stitch function; with your own stitch, "
+                "set it there (functools.partial(stitch, via=...))."
+            )
         records = []
         for encoder, encoder_model in encoders.items():
             if isinstance(X, Mapping):

@@ -13,15 +13,14 @@ The cache is a :class:`joblib.Memory` (or any object with its ``cache`` method, 
   as the pretrained encoders of :mod:`skrelrep.encoders`), has its codes kept row
   by row, under the fitted encoder's hash, in ``<memory.location>/skrelrep_rows``:
   the folds of a grid search share them, so each row is encoded once, whatever
-  arrays hold it. This needs texts (a list of str) or a NumPy array as input, a
-  2-D NumPy array as output and a Memory with a ``location``; otherwise the codes
-  are cached per input array as above.
+  arrays hold it (see :mod:`._row_table`). This needs texts (a list of str) or a
+  NumPy array as input, a 2-D NumPy array as output and a Memory with a
+  ``location``; otherwise the codes are cached per input array as above.
 
 Without a cache location every call goes straight to the encoder, with no hashing.
 """
 
 import hashlib
-import uuid
 from pathlib import Path
 
 import joblib
@@ -30,14 +29,11 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_memory
 
-from ..utils._array_api import take_rows
-from ..utils._atomic import atomic_write
+from ._row_table import RowTable
 
 __all__ = ["EncoderCache", "is_stateless"]
 
 _ROWS_FOLDER = "skrelrep_rows"
-# Written in an encoder's folder when its codes are not a 2-D NumPy array.
-_PER_ARRAY = "per-array"
 
 
 class _Rows:
@@ -161,40 +157,6 @@ class EncoderCache:
 
     def _transform_rows(self, encoder, X, keys):
         """Codes from the encoder's row table, encoding only the rows not in it."""
-        folder = self._rows_folder / joblib.hash(encoder)
-        if (folder / _PER_ARRAY).exists():
-            return None
-        blocks, where = [], {}
-        for entry in sorted(folder.glob("*.npz")):
-            with np.load(entry) as stored:
-                for row, key in enumerate(stored["keys"]):
-                    where.setdefault(key.tobytes(), (len(blocks), row))
-                blocks.append(stored["codes"])
-        found = [where.get(key.tobytes()) for key in keys]
-        missing = {}  # first row of each key not found
-        for row, (key, place) in enumerate(zip(keys, found, strict=True)):
-            if place is None:
-                missing.setdefault(key.tobytes(), row)
-        if missing:
-            rows = np.fromiter(missing.values(), dtype=np.intp, count=len(missing))
-            new = encoder.transform(take_rows(X, rows))
-            folder.mkdir(parents=True, exist_ok=True)
-            if not (isinstance(new, np.ndarray) and new.ndim == 2):
-                (folder / _PER_ARRAY).touch()
-                return None
-            atomic_write(
-                folder / f"{uuid.uuid4().hex}.npz",
-                lambda path: _save(path, keys[rows], new),
-            )
-            for row, key in enumerate(missing):
-                where[key] = (len(blocks), row)
-            blocks.append(new)
-            found = [where[key.tobytes()] for key in keys]
-        offsets = np.cumsum([0] + [len(block) for block in blocks])
-        table = blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
-        return table[np.array([offsets[block] + row for block, row in found])]
-
-
-def _save(path, keys, codes):
-    with open(path, "wb") as handle:
-        np.savez(handle, keys=keys, codes=codes)
+        return RowTable(self._rows_folder / joblib.hash(encoder)).codes(
+            encoder, X, keys
+        )

@@ -10,7 +10,7 @@ anything, and builds its result with this class's private constructor
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, clone
 from sklearn.pipeline import Pipeline
-from sklearn.utils import Bunch, TransformerTags, get_tags
+from sklearn.utils import Bunch
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
@@ -20,8 +20,9 @@ from ..utils._compat import HasMethods, StrOptions, _fit_context
 from . import _stitch
 from ._cache import EncoderCache
 from ._checks import is_passthrough
+from ._guard import CodeOrigin, check_codes, fingerprint
 from ._steps import STEPS as _STEPS
-from ._steps import anchor_feature_names, fit_steps
+from ._steps import anchor_feature_names, fit_steps, step_tags
 
 __all__ = ["StitchedPipeline"]
 
@@ -50,34 +51,31 @@ class StitchedPipeline(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
 
     With ``relative="passthrough"`` the decoder reads the encoder's codes directly:
     the absolute baseline, whose stitching across independently trained encoders
-    usually fails.
+    usually fails (:func:`stitch` gives it with ``via="absolute"``, and warns
+    otherwise).
 
     Read more in the :ref:`User Guide <stitching>`.
 
     Parameters
     ----------
     encoder : estimator
-        A transformer whose ``transform`` returns the latent code: PCA, an
-        :class:`MLPEncoder`, a neural network, a pretrained model. It is cloned and
-        refitted by ``fit``, unless wrapped in :class:`~sklearn.frozen.FrozenEstimator`,
-        which keeps a fitted (for instance pretrained) encoder as it is.
+        A transformer whose ``transform`` returns the latent code. Cloned and refitted
+        by ``fit``, unless wrapped in :class:`~sklearn.frozen.FrozenEstimator`, which
+        keeps a fitted or pretrained encoder as it is.
 
     relative : RelativeTransformer or "passthrough"
-        The relative projection fitted on the codes (``fit`` passes ``y`` to it, for
-        ``anchor_selection="stratified"``), or ``"passthrough"`` for the absolute
-        baseline. Any transformer with a ``reanchor`` method and an
-        ``anchor_indices_`` attribute works.
+        The relative projection fitted on the codes (with ``y``), or ``"passthrough"``
+        for the absolute baseline; any transformer with ``reanchor`` and
+        ``anchor_indices_`` works.
 
     decoder : estimator
-        A classifier or regressor fitted on the relative codes. The pipeline is a
+        A classifier or regressor fitted on the relative codes; the pipeline is a
         classifier or a regressor as the decoder is.
 
     memory : str, object with a ``cache`` method or None, default=None
-        Where the encoder's outputs are cached, as ``Pipeline(memory=...)`` takes it:
-        a folder for a :class:`joblib.Memory`, or such an object. Unlike Pipeline's,
-        this cache serves ``transform``, ``predict``, ``score`` and the other methods
-        too, not only ``fit``: a grid search over anything after the encoder then
-        encodes each distinct input once (see Notes). None caches nothing.
+        Where the encoder's outputs are cached (as ``Pipeline(memory=...)`` takes it),
+        for ``fit`` and for the other methods too; None caches nothing. See Notes and
+        :ref:`pipelines`.
 
     verbose : bool, default=False
         Print the time each step of ``fit`` takes, as ``Pipeline(verbose=True)``.
@@ -142,6 +140,13 @@ class StitchedPipeline(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
     cache. With a pretrained encoder that is not searched, embedding once and
     searching a plain pipeline on the codes costs less still: see :ref:`pipelines`.
 
+    ``set_output`` sets the container of this pipeline's ``transform`` and
+    ``fit_transform`` output (pandas or polars, columns named by anchor). Unlike
+    :meth:`Pipeline.set_output <sklearn.pipeline.Pipeline.set_output>`, it leaves the
+    steps' own outputs alone: their fitted objects are shared with the pipelines
+    stitched from this one, which would change with them. Set a step's output on the
+    step itself.
+
     Metadata routing: ``fit`` forwards extra parameters to the inner
     :class:`~sklearn.pipeline.Pipeline`. Without metadata routing they are named
     ``<step>__<param>`` (for instance ``decoder__sample_weight``); with
@@ -185,7 +190,8 @@ class StitchedPipeline(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
 
     >>> abs_a = fitted_pipeline(0, "passthrough")
     >>> abs_b = fitted_pipeline(1, "passthrough")
-    >>> bool(abs_a.stitch(encoder_from=abs_b).score(X_test, y_test) < 0.5)
+    >>> absolute = abs_a.stitch(encoder_from=abs_b, via="absolute")
+    >>> bool(absolute.score(X_test, y_test) < 0.5)
     True
     """
 
@@ -230,14 +236,17 @@ class StitchedPipeline(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         self : object
             Fitted pipeline.
         """
-        pipeline = fit_steps(self, self._make_pipeline(clone), X, y, params)
+        pipeline, codes = fit_steps(self, self._make_pipeline(clone), X, y, params)
         relative = pipeline.named_steps["relative"]
         if is_passthrough(relative):
+            # The decoder reads these codes as they are: what stitch() compares
+            # another encoder's codes with.
             return self._set_fitted(
                 pipeline,
                 anchor_indices=None,
                 anchor_inputs=None,
                 n_latent_features=getattr(pipeline[-1], "n_features_in_", None),
+                origin=CodeOrigin(pipeline[0], fingerprint(codes)),
             )
         anchor_indices = np.asarray(relative.anchor_indices_)
         return self._set_fitted(
@@ -248,9 +257,13 @@ class StitchedPipeline(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         )
 
     def _encode(self, X):
-        """The fitted encoder's codes of ``X``, through the cache."""
+        """The fitted encoder's codes of ``X``, through the cache (and the guard)."""
         check_is_fitted(self)
-        return EncoderCache(self.memory).transform(self.pipeline_[0], X)
+        codes = EncoderCache(self.memory).transform(self.pipeline_[0], X)
+        guard = getattr(self, "_code_guard", None)
+        if guard is not None:
+            check_codes(guard, codes, self)
+        return codes
 
     @classmethod
     def _assemble(
@@ -263,27 +276,42 @@ class StitchedPipeline(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         n_latent_features,
         memory=None,
         verbose=False,
+        origin=None,
+        guard=None,
     ):
         """A fitted pipeline built from fitted steps, without training: stitching.
 
         ``params`` are the (encoder, relative, decoder) parameters, which a refit
-        trains; ``fitted`` the fitted steps, shared, not copied.
+        trains; ``fitted`` the fitted steps, shared, not copied. ``origin`` is the
+        :class:`~._guard.CodeOrigin` of a passthrough decoder; ``guard`` a
+        fingerprint that the codes must match (absolute stitching across encoders).
         """
         return cls(*params, memory=memory, verbose=verbose)._set_fitted(
             Pipeline(list(zip(_STEPS, fitted, strict=True))),
             anchor_indices=anchor_indices,
             anchor_inputs=anchor_inputs,
             n_latent_features=n_latent_features,
+            origin=origin,
+            guard=guard,
         )
 
     def _set_fitted(
-        self, pipeline, *, anchor_indices, anchor_inputs, n_latent_features
+        self,
+        pipeline,
+        *,
+        anchor_indices,
+        anchor_inputs,
+        n_latent_features,
+        origin=None,
+        guard=None,
     ):
         """Set every fitted attribute at once (``fit`` and ``_assemble`` only)."""
         self.pipeline_ = pipeline
         self.anchor_indices_ = anchor_indices
         self.anchor_inputs_ = anchor_inputs
         self.n_latent_features_ = n_latent_features
+        self._origin = origin
+        self._code_guard = guard
         return self
 
     @available_if(_decoder_has("predict"))
@@ -456,7 +484,7 @@ class StitchedPipeline(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
             This pipeline's anchor items as ``encoder_from`` reads them, when it reads
             another domain (parallel anchors). By default, ``self.anchor_inputs_``.
 
-        via : {"relative", "translation"}, default="relative"
+        via : {"relative", "translation", "absolute"}, default="relative"
             How the spaces are joined, see :func:`stitch`.
 
         method : {"orthogonal", "linear", "affine"}, default="orthogonal"
@@ -556,42 +584,6 @@ class StitchedPipeline(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         return Pipeline(list(zip(_STEPS, steps, strict=True)))
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # Invalid steps are reported by fit's parameter validation, not here.
-        encoder_tags = _tags_or_none(self.encoder)
-        decoder_tags = _tags_or_none(self.decoder)
-        relative_tags = _tags_or_none(self.relative)
-        if encoder_tags is not None:
-            # The inputs are what the encoder reads.
-            tags.input_tags = encoder_tags.input_tags
-            tags.non_deterministic |= encoder_tags.non_deterministic
-            # transform returns the relative codes: float dtypes kept by both steps.
-            preserved = _preserved_dtypes(encoder_tags)
-            if relative_tags is not None:
-                kept = _preserved_dtypes(relative_tags)
-                preserved = [dtype for dtype in preserved if dtype in kept]
-            tags.transformer_tags = TransformerTags(preserves_dtype=preserved)
-        if decoder_tags is not None:
-            # Targets and estimator type are the decoder's.
-            tags.estimator_type = decoder_tags.estimator_type
-            tags.target_tags = decoder_tags.target_tags
-            tags.classifier_tags = decoder_tags.classifier_tags
-            tags.regressor_tags = decoder_tags.regressor_tags
-            tags.non_deterministic |= decoder_tags.non_deterministic
-        return tags
-
-
-def _tags_or_none(step):
-    """The tags of a step; None for "passthrough" or anything that is no estimator."""
-    if is_passthrough(step):
-        return None
-    try:
-        return get_tags(step)
-    except (AttributeError, TypeError, ValueError):
-        return None
-
-
-def _preserved_dtypes(tags):
-    if tags.transformer_tags is None:
-        return []
-    return list(tags.transformer_tags.preserves_dtype)
+        return step_tags(
+            super().__sklearn_tags__(), self.encoder, self.relative, self.decoder
+        )

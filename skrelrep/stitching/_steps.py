@@ -3,7 +3,8 @@
 ``fit_steps`` fits them as ``Pipeline.fit`` does: the fit parameters are handed out
 per step (by name, or by metadata routing), the encoder is fitted through the cache
 of :mod:`._cache`, and with ``verbose`` each step's time is printed in Pipeline's
-format. ``anchor_feature_names`` names each relative column by its anchor.
+format. ``anchor_feature_names`` names each relative column by its anchor, and
+``step_tags`` gives the pipeline the tags its steps declare.
 """
 
 import time
@@ -11,25 +12,27 @@ from contextlib import contextmanager
 
 import numpy as np
 from sklearn.pipeline import Pipeline
+from sklearn.utils import TransformerTags, get_tags
 from sklearn.utils.metadata_routing import process_routing
 
 from ..utils._compat import _routing_enabled
 from ._cache import EncoderCache
 from ._checks import is_passthrough
 
-__all__ = ["STEPS", "anchor_feature_names", "fit_steps"]
+__all__ = ["STEPS", "anchor_feature_names", "fit_steps", "step_tags"]
 
 STEPS = ("encoder", "relative", "decoder")
 
 
 def fit_steps(owner, pipeline, X, y, params):
-    """A Pipeline of the fitted steps of ``pipeline`` (of unfitted clones).
+    """``(Pipeline of the fitted steps of pipeline, the encoder's codes of X)``.
 
-    ``owner`` is the StitchedPipeline, whose ``memory`` and ``verbose`` apply.
+    ``pipeline`` holds unfitted clones; ``owner`` is the StitchedPipeline, whose
+    ``memory`` and ``verbose`` apply.
     """
     routed = _route_fit_params(owner, pipeline, params)
     cache = EncoderCache(owner.memory)
-    fitted, Xt = [], X
+    fitted, Xt, codes = [], X, None
     for index, (name, step) in enumerate(pipeline.steps):
         with _log_step(owner.verbose, index):
             step_params = routed.get(name, {})
@@ -41,8 +44,10 @@ def fit_steps(owner, pipeline, X, y, params):
                 Xt, step = runner.fit_transform(step, Xt, y, step_params)
             else:
                 step.fit(Xt, y, **step_params.get("fit", {}))
+        if index == 0:
+            codes = Xt
         fitted.append((name, step))
-    return Pipeline(fitted)
+    return Pipeline(fitted), codes
 
 
 def _route_fit_params(owner, pipeline, params):
@@ -90,3 +95,45 @@ def anchor_feature_names(names, anchor_indices):
     return np.asarray(
         [f"relative{part}_anchor{i}" for part in parts for i in indices], dtype=object
     )
+
+
+def step_tags(tags, encoder, relative, decoder):
+    """A StitchedPipeline's ``tags``, completed with what its steps declare."""
+    # Invalid steps are reported by fit's parameter validation, not here.
+    encoder_tags = _tags_or_none(encoder)
+    decoder_tags = _tags_or_none(decoder)
+    relative_tags = _tags_or_none(relative)
+    if encoder_tags is not None:
+        # The inputs are what the encoder reads.
+        tags.input_tags = encoder_tags.input_tags
+        tags.non_deterministic |= encoder_tags.non_deterministic
+        # transform returns the relative codes: float dtypes kept by both steps.
+        preserved = _preserved_dtypes(encoder_tags)
+        if relative_tags is not None:
+            kept = _preserved_dtypes(relative_tags)
+            preserved = [dtype for dtype in preserved if dtype in kept]
+        tags.transformer_tags = TransformerTags(preserves_dtype=preserved)
+    if decoder_tags is not None:
+        # Targets and estimator type are the decoder's.
+        tags.estimator_type = decoder_tags.estimator_type
+        tags.target_tags = decoder_tags.target_tags
+        tags.classifier_tags = decoder_tags.classifier_tags
+        tags.regressor_tags = decoder_tags.regressor_tags
+        tags.non_deterministic |= decoder_tags.non_deterministic
+    return tags
+
+
+def _tags_or_none(step):
+    """The tags of a step; None for "passthrough" or anything that is no estimator."""
+    if is_passthrough(step):
+        return None
+    try:
+        return get_tags(step)
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+def _preserved_dtypes(tags):
+    if tags.transformer_tags is None:
+        return []
+    return list(tags.transformer_tags.preserves_dtype)

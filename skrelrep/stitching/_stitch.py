@@ -11,6 +11,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 
 from .._translation import LatentTranslator
+from ..utils._warnings import warn
 from ._cache import EncoderCache
 from ._checks import (
     PARALLEL_HINT,
@@ -22,8 +23,11 @@ from ._checks import (
     is_stitched_pipeline,
     n_rows,
 )
+from ._guard import REMEDY, code_origin, same_encoder
 
 __all__ = ["stitch", "stitch_by_translation"]
+
+_VIAS = ("relative", "translation", "absolute")
 
 
 def stitch(
@@ -44,31 +48,29 @@ def stitch(
     input is modified; the fitted steps are shared with the sources, not copied.
 
     With ``relative="passthrough"`` pipelines the decoder reads the new encoder's codes
-    as they are: the absolute-stitching baseline.
+    as they are: the absolute-stitching baseline, which usually scores near chance
+    across encoders. It warns unless asked for with ``via="absolute"``; to stitch such
+    a decoder, use ``via="translation"``, or :func:`stitch_decoder` for a decoder
+    trained outside a pipeline. See :ref:`absolute_baseline`.
 
     Parameters
     ----------
     encoder_from : StitchedPipeline or transformer
-        A fitted :class:`StitchedPipeline`, whose encoder is used, or a fitted encoder
-        (a transformer or a :class:`~sklearn.frozen.FrozenEstimator`). A pipeline must
-        be of the same kind as ``decoder_from`` (both relative or both passthrough).
+        A fitted :class:`StitchedPipeline` of the same kind as ``decoder_from``
+        (relative or passthrough), whose encoder is used, or a fitted encoder.
 
     decoder_from : StitchedPipeline
         A fitted pipeline, whose relative projection and decoder are used.
 
     anchor_inputs : array-like of shape (n_anchors, ...), default=None
-        Parallel anchors: row ``i`` is the item that was anchor ``i`` of
-        ``decoder_from`` (the row ``decoder_from.anchor_indices_[i]`` of its training
-        data), as ``encoder_from`` reads it, for instance its translation or another
-        view of it. By default, ``decoder_from.anchor_inputs_``: both encoders read the
-        same domain. Not used by passthrough pipelines (except with
-        ``via="translation"``, where they are required).
+        Parallel anchors: row ``i`` is ``decoder_from``'s anchor ``i`` as
+        ``encoder_from`` reads it; by default ``decoder_from.anchor_inputs_`` (one
+        domain). See :ref:`cross_domain_stitching`.
 
-    via : {"relative", "translation"}, default="relative"
-        ``"relative"`` re-anchors the decoder's relative projection (zero-shot, the
-        paper's method). ``"translation"`` instead fits a :class:`LatentTranslator`
-        from the new encoder's space into the old one on the parallel anchors
-        (Maiorca et al., 2023), see :func:`stitch_by_translation`.
+    via : {"relative", "translation", "absolute"}, default="relative"
+        Re-anchor the decoder's relative step, fit a translation on the anchors
+        (:func:`stitch_by_translation`), or ask for the absolute baseline of
+        passthrough pipelines. See :ref:`absolute_baseline`.
 
     method : {"orthogonal", "linear", "affine"}, default="orthogonal"
         The translation's map, with ``via="translation"``.
@@ -85,19 +87,33 @@ def stitch(
         encoder's codes of the anchors, and of what the result encodes later, are
         cached (a stitching matrix then encodes each input once per encoder).
 
+        An absolute stitch across encoders without ``via="absolute"`` also guards
+        its decoder: codes that do not look like those it was trained on (as the
+        :ref:`input-space guard <input_space_guard>` judges them) raise a
+        ``ValueError`` in ``predict``, ``score`` and the other methods.
+
+    Warns
+    -----
+    UserWarning
+        When a passthrough ``decoder_from`` is given another encoder than its own
+        and ``via`` is not ``"absolute"``: the result is the absolute baseline.
+
     Raises
     ------
     NotFittedError
         If either source is not fitted.
     ValueError
         If the anchors do not match (count, or the new encoder's input width), if a
-        relative pipeline is stitched to a passthrough one, or if absolute stitching
-        joins codes of different widths.
+        relative pipeline is stitched to a passthrough one, if absolute stitching
+        joins codes of different widths, if ``anchor_inputs`` are given to a
+        passthrough ``decoder_from`` without ``via="translation"``, or if
+        ``via="absolute"`` is asked of a relative ``decoder_from``.
 
     See Also
     --------
     StitchedPipeline : Encoder, relative projection and decoder.
     RelativeTransformer.reanchor : Re-express the anchors in another latent space.
+    stitch_decoder : A decoder fitted outside a pipeline, read through a new encoder.
 
     Examples
     --------
@@ -125,8 +141,10 @@ def stitch(
     >>> bool(abs(accuracy - upright.score(X[1000:], y[1000:])) < 0.02)
     True
     """
-    if via not in ("relative", "translation"):
-        raise ValueError(f'via must be "relative" or "translation", got {via!r}.')
+    if via not in _VIAS:
+        raise ValueError(
+            f"via must be one of {', '.join(map(repr, _VIAS))}; got {via!r}."
+        )
     if via == "translation":
         return stitch_by_translation(
             encoder_from, decoder_from, anchor_inputs, method=method
@@ -135,6 +153,13 @@ def stitch(
     encoder, code_width, encoder_relative = fitted_encoder(encoder_from)
     relative = decoder_from.pipeline_.named_steps["relative"]
     absolute = is_passthrough(relative)
+    if via == "absolute" and not absolute:
+        raise ValueError(
+            'via="absolute" joins a decoder that reads codes as they are, and '
+            "decoder_from has a relative step: its anchors live in its own "
+            'encoder\'s space. Stitch it with via="relative" (its anchors '
+            're-embedded by the new encoder) or via="translation".'
+        )
     if encoder_relative is not None and encoder_relative == absolute:
         raise ValueError(
             "Cannot stitch a relative pipeline to a passthrough (absolute) one: "
@@ -143,11 +168,15 @@ def stitch(
             'pass the fitted encoder itself: encoder_from.named_steps["encoder"].'
         )
 
+    origin, guard = None, None
     if absolute:
         if anchor_inputs is not None:
             raise ValueError(
-                "anchor_inputs are not used to stitch passthrough (absolute) "
-                "pipelines: the decoder reads the new encoder's codes as they are."
+                "decoder_from has no relative step (relative='passthrough'), so "
+                "anchor_inputs have nothing to re-anchor. To join the two spaces "
+                'through these parallel anchors, pass via="translation": a '
+                "LatentTranslator fitted on them maps the new encoder's codes into "
+                "the space the decoder was trained on."
             )
         expected = decoder_from.n_latent_features_
         if None not in (code_width, expected) and code_width != expected:
@@ -155,8 +184,17 @@ def stitch(
                 f"Absolute stitching needs codes of the same width: encoder_from's "
                 f"encoder outputs {code_width} features, decoder_from's decoder reads "
                 f"{expected}. Use a relative projection to stitch spaces of different "
-                "widths."
+                'widths, or via="translation".'
             )
+        origin = code_origin(decoder_from)
+        if via != "absolute" and not same_encoder(encoder, origin.encoder):
+            warn(
+                "stitch: decoder_from has no relative step, so its decoder will read "
+                "the codes of another encoder than the one it was trained on, as "
+                "they are. That is the absolute baseline, which usually scores near "
+                "chance. " + REMEDY
+            )
+            guard = origin.space
         new_relative, anchors = relative, None
     else:
         anchors = _anchor_inputs(decoder_from, encoder, anchor_inputs)
@@ -181,6 +219,8 @@ def stitch(
         n_latent_features=code_width,
         memory=decoder_from.memory,
         verbose=decoder_from.verbose,
+        origin=origin,
+        guard=guard,
     )
 
 
@@ -241,11 +281,9 @@ def stitch_by_translation(
         themselves: both encoders read the same domain.
 
     target_anchor_inputs : array-like of shape (n_anchors, ...), default=None
-        The same items as ``decoder_from``'s encoder reads them. By default,
-        ``decoder_from.anchor_inputs_`` for a relative pipeline (the anchors its
-        decoder was trained against, so that both stitching methods use the same
-        items) and ``anchor_inputs`` for a passthrough pipeline, which stores no
-        anchors.
+        The same items as ``decoder_from``'s encoder reads them; by default
+        ``decoder_from.anchor_inputs_`` for a relative pipeline, ``anchor_inputs``
+        for a passthrough one (which stores no anchors).
 
     method : {"orthogonal", "linear", "affine"}, default="orthogonal"
         The translation's ``method``, see :class:`LatentTranslator`.
@@ -278,6 +316,7 @@ def stitch_by_translation(
     See Also
     --------
     stitch : Relative stitching, through the decoder's anchors.
+    stitch_decoder : The same for a decoder fitted outside any pipeline.
     LatentTranslator : The translation.
 
     References
@@ -343,10 +382,15 @@ def stitch_by_translation(
             f"items, row by row; got {n_source} and {n_target} rows."
         )
 
+    # The target codes are those the step after the encoder reads: a relative
+    # step's anchors were embedded by the current encoder, a passthrough decoder
+    # was trained on its origin's codes (another encoder's, if it was stitched).
+    origin = code_origin(decoder_from) if absolute else None
+    target_encoder = origin.encoder if absolute else steps["encoder"]
     cache = EncoderCache(decoder_from.memory)
     translator = LatentTranslator(method=method, scaling=scaling).fit(
         cache.transform(encoder, anchor_inputs),
-        cache.transform(steps["encoder"], target_anchor_inputs),
+        cache.transform(target_encoder, target_anchor_inputs),
     )
     translated = Pipeline([("encoder", encoder), ("translator", translator)])
     return type(decoder_from)._assemble(
@@ -362,4 +406,5 @@ def stitch_by_translation(
         n_latent_features=translator.n_features_out_,
         memory=decoder_from.memory,
         verbose=decoder_from.verbose,
+        origin=origin,
     )

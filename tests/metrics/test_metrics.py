@@ -565,7 +565,8 @@ def test_stitching_matrix_with_real_stitched_pipelines():
             "a": fitted(relative, slice(0, 600)),
             "b": fitted(relative, slice(600, 1200)),
         }
-        frame = stitching_matrix(models, X=X_test, y=y_test)
+        via = "absolute" if relative == "passthrough" else "relative"
+        frame = stitching_matrix(models, X=X_test, y=y_test, via=via)
         # The diagonal is each model as it is.
         for name, model in models.items():
             own = frame[(frame.encoder == name) & (frame.decoder == name)].score

@@ -48,10 +48,13 @@ def small_digits():
     return X[:400] / 16, y[:400]
 
 
-def _stitching_matrix(pipelines, X, y):
+def _stitching_matrix(pipelines, X, y, via):
     """accuracy[i, j]: encoder of pipeline i, decoder of pipeline j."""
     return np.array(
-        [[stitch(enc, dec).score(X, y) for dec in pipelines] for enc in pipelines]
+        [
+            [stitch(enc, dec, via=via).score(X, y) for dec in pipelines]
+            for enc in pipelines
+        ]
     )
 
 
@@ -64,7 +67,7 @@ def matrices(digits_split, seed_encoders):
             StitchedPipeline(encoder, relative, _decoder()).fit(X_train, y_train)
             for encoder in seed_encoders
         ]
-        result[kind] = _stitching_matrix(pipelines, X_test, y_test)
+        result[kind] = _stitching_matrix(pipelines, X_test, y_test, via=kind)
     return result
 
 
@@ -444,7 +447,7 @@ def test_absolute_stitching_checks_widths(fitted, small_digits):
         stitch(fitted["absolute_narrow"], fitted["absolute"])
     with pytest.raises(ValueError, match="outputs 5 features"):
         stitch(fitted["absolute_narrow"].named_steps["encoder"], fitted["absolute"])
-    with pytest.raises(ValueError, match="anchor_inputs are not used"):
+    with pytest.raises(ValueError, match=r"nothing to re-anchor.*via=.translation"):
         stitch(fitted["absolute"], fitted["absolute"], anchor_inputs=X[:8])
 
 

@@ -20,6 +20,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, KFold
 
 from skrelrep import RelativeTransformer, StitchedPipeline, stitch
+from skrelrep.stitching import _row_table
+from skrelrep.stitching._cache import EncoderCache
 
 TALLY = Counter()  # "rows" encoded, "fits" called, by every counting encoder
 
@@ -286,3 +288,38 @@ def test_texts_are_cached_row_by_row(tmp_path, sparse):
     TALLY.clear()
     pipe.predict([*texts[:5], "never seen"])
     assert TALLY["rows"] == (6 if sparse else 1)
+
+
+def test_row_table_reads_only_the_blocks_it_needs(tmp_path, monkeypatch):
+    encoder = PretrainedEncoder()
+    cache = EncoderCache(str(tmp_path))
+    X = np.random.RandomState(0).normal(size=(90, 64))
+    for part in (X[:30], X[30:60], X[60:]):  # three calls, three blocks
+        cache.transform(encoder, part)
+    opened = []
+    load = np.load
+
+    def counting_load(file, *args, **kwargs):
+        opened.append(getattr(file, "name", file))
+        return load(file, *args, **kwargs)
+
+    monkeypatch.setattr(np, "load", counting_load)
+    TALLY.clear()
+    expected = encoder.transform(X[35:40])
+    TALLY.clear()
+    # This process wrote the blocks and knows their keys: one block's codes read.
+    np.testing.assert_array_equal(cache.transform(encoder, X[35:40]), expected)
+    assert len(opened) == 1
+    # A new process reads each block's keys once, then only the codes it needs.
+    _row_table._KEYS.clear()
+    _row_table._LOCATED.clear()
+    opened.clear()
+    np.testing.assert_array_equal(cache.transform(encoder, X[35:40]), expected)
+    assert len(opened) == 3 + 1
+    opened.clear()
+    rows = [5, 45, 46, 85]  # in all three blocks
+    np.testing.assert_array_equal(
+        cache.transform(encoder, X[rows]), encoder.transform(X[rows])
+    )
+    assert len(opened) == 3
+    assert TALLY["rows"] == len(rows)  # the reference computation only

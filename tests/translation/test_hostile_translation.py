@@ -15,8 +15,8 @@ CASES = [
         "magnitudes",
         "both spaces scaled by 1e-300 to 1e300 (every method and scaling)",
         "the same map in relative units: each space is divided by its largest entry "
-        "before any statistic or product (anchors scaled by 1e200 used to give an "
-        "infinite spread and the target's mean as every translation)",
+        "before any statistic or product, so no spread overflows to infinity (which "
+        "would make the target's mean every translation)",
     ),
     (
         "labels-as-target",
