@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Install skrelrep into ./.venv from scratch, offline-safe (PyPI and Debian only).
-#   bash scripts/install.sh          everything: all extras, test and docs tools, data packages
+#   bash scripts/install.sh          everything: all extras (skops and FAISS among them),
+#                                    test, packaging and docs tools, data packages
 #   bash scripts/install.sh demo     just what `skrelrep demo` needs (core + report)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
+SECONDS=0
 python="${PYTHON:-python3}"
 
 # Debian data packages (Fashion-MNIST, fortunes, ...): only for the full install.
@@ -31,4 +33,4 @@ else
     $pip install -q torch==2.13.0
     $pip install -q -e ".[all,test,docs]" torch==2.13.0
 fi
-echo "skrelrep installed in .venv ($what)"
+echo "skrelrep installed in .venv ($what) in ${SECONDS} s"
