@@ -100,6 +100,10 @@ class RowReservoir:
         self.indices, self.rows, self.n_seen = state
 
 
+#: The key of the one reservoir of ``"random"``.
+ALL_ROWS = "all rows"
+
+
 class StreamSample:
     """The anchors of a stream: one reservoir, or one per class.
 
@@ -121,13 +125,15 @@ class StreamSample:
         self.strategy = strategy
         self.n_anchors = int(n_anchors)
         self.n_seen = 0
-        self.reservoirs = {}  # class label (None for "random") -> RowReservoir
+        # Class label -> RowReservoir; "random" keeps one, under ALL_ROWS (a string,
+        # which skops saves and loads as data: None's type it cannot load).
+        self.reservoirs = {}
 
     def offer(self, X, y, rng):
         """Offer a batch of rows (and, for ``"stratified"``, their class labels)."""
         self._check_container(X)
         if self.strategy == "random":
-            groups = {None: np.arange(X.shape[0])}
+            groups = {ALL_ROWS: np.arange(X.shape[0])}
         else:
             y = check_class_labels(y, method="partial_fit(X, y)")
             labels = self._check_labels(y)
@@ -159,7 +165,7 @@ class StreamSample:
             Sorted for ``"random"``; grouped by class for ``"stratified"``.
         """
         if self.strategy == "random":
-            reservoir = self.reservoirs[None]
+            reservoir = self.reservoirs[ALL_ROWS]
             order = np.argsort(reservoir.indices, kind="stable")
             return take_rows(reservoir.rows, order), reservoir.indices[order]
         labels = sorted(self.reservoirs)
