@@ -92,7 +92,7 @@ def _parser():
 
     demo = sub.add_parser(
         "demo",
-        help="seed stitching on digits: the main job (about 10 s)",
+        help="seed stitching on digits: the main job (a few seconds)",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
