@@ -92,7 +92,7 @@ def _parser():
 
     demo = sub.add_parser(
         "demo",
-        help="seed stitching on digits: the main job (~1 min)",
+        help="seed stitching on digits: the main job (a few seconds)",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,20 +1,13 @@
-"""The README stays true: its quick start runs and its commands exist."""
+"""The README stays true: its commands exist.
 
-import contextlib
-import io
+Its Python blocks run in ``tests/test_guide.py``, which checks the figures they print
+against the ones the README shows.
+"""
+
 import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def test_quick_start_runs_and_stitches():
-    readme = (ROOT / "README.md").read_text()
-    (code,) = re.findall(r"## Quick start\n\n```python\n(.*?)```", readme, flags=re.S)
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        exec(compile(code, "README.md", "exec"), {})
-    assert float(printed.getvalue()) > 0.85
 
 
 def test_the_two_commands_exist():
