@@ -76,6 +76,8 @@ CENTRED_HARM = 0.25
 # ... and checked only when the anchors crowd (mean pairwise cosine): otherwise the
 # origin lies within their cloud, and shrunk rows look like rows near their mean.
 CENTRED_CROWDING = 0.1
+# How the estimators' guard is turned off: the end of every message by default.
+SWITCH_OFF = "If these rows are right, pass check_input_space=False."
 # Rows read from a larger batch.
 MAX_ROWS = 4096
 _SAME_NORM = 1e-3  # spread of log norms below which the anchors count as one norm
@@ -147,14 +149,27 @@ class InputSpace:
             **_principal_fields(unit),
         )
 
-    def check(self, X, xp, *, device, estimator, hint, anchors="anchors", norms=None):
+    def check(
+        self,
+        X,
+        xp,
+        *,
+        device,
+        estimator,
+        hint,
+        anchors="anchors",
+        norms=None,
+        remedy=SWITCH_OFF,
+    ):
         """Raise a ``ValueError`` when the rows of ``X`` cannot be from this space.
 
         ``X`` is a validated 2-D array of any namespace, or a CSR matrix: one pass
         over at most ``MAX_ROWS`` of its rows, evenly spaced (their norms and one
         product with ``direction`` and ``basis``), and a few scalars brought to the
         host. ``norms`` overrides the fingerprint's own (``True`` means
-        ``"affine"``).
+        ``"affine"``). The message ends with ``hint``, then ``remedy``: how to turn
+        the check off (by default, the estimators' ``check_input_space=False``;
+        empty where the caller has no such switch).
         """
         norms = "affine" if norms is True else (norms or self.norms)
         limits = self._norm_limits(norms)
@@ -180,7 +195,8 @@ class InputSpace:
         if n_rows == 0:  # zero rows project to zero in any space
             return
         safe = xp.where(positive, row_norm, xp.ones_like(row_norm))
-        context = (type(estimator).__name__, n_rows, anchors, hint)
+        advice = " ".join(text for text in (hint, remedy) if text)
+        context = (type(estimator).__name__, n_rows, anchors, advice)
         columns = [v[:, None] for v in (self.direction,) if v is not None]
         columns += [self.basis] if self.basis is not None else []
         if columns:
@@ -205,17 +221,16 @@ class InputSpace:
             if not -limits[0] <= log_ratio <= limits[1]:
                 raise ValueError(self._norm_message(log_ratio, limits, norms, *context))
 
-    def _direction_message(self, mean, name, n_rows, anchors, hint):
+    def _direction_message(self, mean, name, n_rows, anchors, advice):
         return (
             f"X does not look like rows of the space this {name} was fitted on: the "
             f"mean cosine of its {n_rows} nonzero rows with the {anchors}' mean "
             f"direction is {mean:.2f}, against {self.direction_typical:.2f} for rows "
             f"of that space (refused below {self.direction_floor:.2f}, less than any "
-            f"row of that space has). {_ANOTHER_ENCODER} {hint} If these rows are "
-            "right, pass check_input_space=False."
+            f"row of that space has). {_ANOTHER_ENCODER} {advice}"
         )
 
-    def _share_message(self, share, n_features, name, n_rows, anchors, hint):
+    def _share_message(self, share, n_features, name, n_rows, anchors, advice):
         return (
             f"X does not look like rows of the space this {name} was fitted on: its "
             f"{n_rows} nonzero rows keep on average {share:.2f} of their squared "
@@ -223,11 +238,10 @@ class InputSpace:
             f"{self.share_typical:.2f} for rows of that space (refused below "
             f"{self.share_floor:.2f}, less than any row of that space keeps; a "
             f"random direction keeps {self.rank / n_features:.2f}). "
-            f"{_ANOTHER_ENCODER} {hint} If these rows are right, pass "
-            "check_input_space=False."
+            f"{_ANOTHER_ENCODER} {advice}"
         )
 
-    def _norm_message(self, log_ratio, limits, norms, name, n_rows, anchors, hint):
+    def _norm_message(self, log_ratio, limits, norms, name, n_rows, anchors, advice):
         typical = self.log_norm
         return (
             f"X does not look like rows of the space this {name} was fitted on: the "
@@ -237,7 +251,7 @@ class InputSpace:
             f"above {_exp_text(typical + limits[1])}). {_SCALE_MATTERS[norms]} "
             "Unnormalised embeddings given to anchors that were normalised (or the "
             f"reverse), or input from another encoder? Preprocess X as the {anchors} "
-            f"were. {hint} If these rows are right, pass check_input_space=False."
+            f"were. {advice}"
         )
 
     def _norm_limits(self, norms):
