@@ -57,8 +57,8 @@ class LatentTranslator(
 
     check_input_space : bool, default=True
         Refuse (``ValueError``) rows given to ``transform`` (``inverse_transform``)
-        that cannot come from the space of the source (target) anchors, by direction
-        or by norm. See :ref:`input_space_guard`.
+        that cannot come from the space of the source (target) anchors: by
+        direction, principal share or norm. See :ref:`input_space_guard`.
 
     Attributes
     ----------
