@@ -216,6 +216,16 @@ CASES = [
         "spreads use the same overflow-safe mean as centring, so no feature is "
         "taken for constant because its mean overflowed",
     ),
+    (
+        "finite-check-near-the-largest-value",
+        "rows of both signs near the dtype's largest value (their sum, which "
+        "scikit-learn's check for NaN reads first, overflows to NaN) through each "
+        "validation of the relative stage: arrays, dask arrays (fitted anchors and "
+        "blocks), GreedyAnchorSelector's two spaces",
+        "no RuntimeWarning, and the result of the rows scaled down by a power of two "
+        "(the same anchors, the output scaled back); NaN in X still raises "
+        "scikit-learn's error",
+    ),
 ]
 
 
@@ -874,3 +884,37 @@ def test_standardising_near_the_largest_value(dtype, top):
     assert_allclose(relative.anchor_scale_ / factor, expected.anchor_scale_, rtol=1e-5)
     tolerance = 1e-5 if dtype == np.float32 else 1e-12
     assert_allclose(R, expected.transform(data.astype(dtype)), atol=tolerance)
+
+
+@case("finite-check-near-the-largest-value")
+@pytest.mark.parametrize(("dtype", "exponent"), [(np.float32, 125), (np.float64, 1020)])
+def test_finite_check_near_the_largest_value(dtype, exponent):
+    from skrelrep import GreedyAnchorSelector
+
+    rng = np.random.RandomState(0)
+    small = (
+        rng.normal(size=(300, 8)) + np.repeat([[3.0], [-3.0]], 150, axis=0)
+    ).astype(dtype)
+    X = np.ldexp(small, exponent)  # exact
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert np.isfinite(X).all() and np.isnan(np.sum(X))
+    greedy = {"anchor_selection": GreedyAnchorSelector(n_eval=100), "random_state": 0}
+    with _no_runtime_warning():
+        chosen = RelativeTransformer(10, **greedy).fit(X, X_parallel=X)
+        expected = RelativeTransformer(10, **greedy).fit(small, X_parallel=small)
+        assert_array_equal(chosen.anchor_indices_, expected.anchor_indices_)
+        tolerance = 1e-5 if dtype == np.float32 else 1e-12
+        assert_allclose(chosen.transform(X), expected.transform(small), atol=tolerance)
+    da = pytest.importorskip("dask.array")
+    with _no_runtime_warning():
+        relative = RelativeTransformer(20, random_state=0).fit(da.from_array(X, 100))
+        R = relative.transform(da.from_array(X, chunks=100)).compute()
+    reference = RelativeTransformer(20, random_state=0).fit(da.from_array(small, 100))
+    assert_array_equal(relative.anchor_indices_, reference.anchor_indices_)
+    assert_allclose(R, reference.transform(small), atol=tolerance)
+    bad = X.copy()
+    bad[5, 3] = np.nan
+    with _no_runtime_warning(), pytest.raises(ValueError, match="Input X contains NaN"):
+        chosen.transform(bad)
+    with _no_runtime_warning(), pytest.raises(ValueError, match="contains NaN"):
+        relative.transform(da.from_array(bad, chunks=100)).compute()
