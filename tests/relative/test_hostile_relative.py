@@ -226,6 +226,14 @@ CASES = [
         "(the same anchors, the output scaled back); NaN in X still raises "
         "scikit-learn's error",
     ),
+    (
+        "anchor-selection-near-the-largest-value",
+        "anchor_selection='fps' or 'kmeans' on finite rows whose norms exceed the "
+        "dtype's largest value (float32 and float64, dense and CSR)",
+        "the anchors of the same rows scaled down by a power of two, without a "
+        "RuntimeWarning (farthest point sampling reads directions: it divides such "
+        "rows by powers of two first)",
+    ),
 ]
 
 
@@ -918,3 +926,23 @@ def test_finite_check_near_the_largest_value(dtype, exponent):
         chosen.transform(bad)
     with _no_runtime_warning(), pytest.raises(ValueError, match="contains NaN"):
         relative.transform(da.from_array(bad, chunks=100)).compute()
+
+
+@case("anchor-selection-near-the-largest-value")
+@pytest.mark.parametrize(("dtype", "exponent"), [(np.float32, 127), (np.float64, 1023)])
+@pytest.mark.parametrize("selection", ["fps", "kmeans"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_anchor_selection_near_the_largest_value(dtype, exponent, selection, sparse):
+    rng = np.random.RandomState(0)
+    small = rng.normal(size=(300, 8)) + 1.0
+    small = (small / np.abs(small).max() * 1.9).astype(dtype)  # entries below 2
+    small[small < -0.3] = 0  # zeros, for the sparse rows
+    X = np.ldexp(small, exponent)  # exact; the largest entries near the largest value
+    norms = np.linalg.norm(X.astype(np.longdouble), axis=1)
+    assert np.isfinite(X).all() and (norms > np.finfo(dtype).max).any()
+    as_input = sp.csr_matrix if sparse else np.asarray
+    params = {"anchor_selection": selection, "random_state": 0}
+    expected = RelativeTransformer(20, **params).fit(as_input(small))
+    with _no_runtime_warning():
+        chosen = RelativeTransformer(20, **params).fit(as_input(X))
+    assert_array_equal(chosen.anchor_indices_, expected.anchor_indices_)
