@@ -9,7 +9,6 @@ a fitted step's input-space guard on or off, and ``decoder_has`` tells which of 
 decoder's methods the pipeline has.
 """
 
-import copy
 import time
 from contextlib import contextmanager
 
@@ -80,8 +79,11 @@ def switch_guards(pipeline, params):
         step = steps[index][1]
         if is_passthrough(step) or GUARD_SWITCH not in step.get_params(deep=False):
             continue
-        step = copy.copy(step)
-        step.set_params(**{GUARD_SWITCH: value})
+        # A copy of the attributes as they are: copy.copy would go through the
+        # step's __getstate__, which may move fitted arrays (torch) to NumPy.
+        switched = type(step).__new__(type(step))
+        switched.__dict__.update(vars(step))
+        step = switched.set_params(**{GUARD_SWITCH: value})
         steps[index] = (name, step)
     return pipeline if steps == pipeline.steps else Pipeline(steps)
 

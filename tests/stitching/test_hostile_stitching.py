@@ -463,6 +463,19 @@ def test_guard_switch_after_fit(data):
     with pytest.raises(ValueError, match="mean direction"):
         own.set_params(relative__check_input_space=True).predict(foreign)
     own.set_params(relative__check_input_space=False).fit(X, y).predict(foreign)
+    # The copy keeps the fitted arrays as they are, torch tensors included.
+    torch = pytest.importorskip("torch")
+    import sklearn
+    from sklearn.pipeline import Pipeline
+
+    from skrelrep.stitching._steps import switch_guards
+
+    with sklearn.config_context(array_api_dispatch=True):
+        on_torch = RelativeTransformer(10, random_state=0).fit(torch.asarray(codes))
+    steps = Pipeline([("encoder", "passthrough"), ("relative", on_torch)])
+    switched = switch_guards(steps, {"relative__check_input_space": False})
+    assert switched.named_steps["relative"].anchors_ is on_torch.anchors_
+    assert on_torch.check_input_space
 
 
 @case("code-guard-remedy")
