@@ -10,6 +10,8 @@ This module needs nothing from :mod:`skrelrep.stitching`; :func:`stitch_by_trans
 lives there, beside :func:`~skrelrep.stitch`, and uses this one.
 """
 
+import math
+
 import numpy as np
 from sklearn.base import (
     BaseEstimator,
@@ -22,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .relative._input_space import InputSpace, width_hint
 from .utils._array_api import to_numpy_if_tensor
 from .utils._compat import StrOptions, _fit_context
+from .utils._finite import quiet_finite_check
 from .utils._warnings import warn
 
 __all__ = ["LatentTranslator"]
@@ -54,8 +57,8 @@ class LatentTranslator(
 
     check_input_space : bool, default=True
         Refuse (``ValueError``) rows given to ``transform`` (``inverse_transform``)
-        that cannot come from the space of the source (target) anchors, by direction
-        or by norm. See :ref:`input_space_guard`.
+        that cannot come from the space of the source (target) anchors: by
+        direction, principal share or norm. See :ref:`input_space_guard`.
 
     Attributes
     ----------
@@ -190,15 +193,16 @@ class LatentTranslator(
         self : object
             Fitted translator.
         """
-        X, Y = validate_data(
-            self,
-            to_numpy_if_tensor(X),
-            to_numpy_if_tensor(y),
-            dtype=[np.float64, np.float32],
-            multi_output=True,
-            y_numeric=True,
-            ensure_min_samples=2,
-        )
+        with quiet_finite_check():
+            X, Y = validate_data(
+                self,
+                to_numpy_if_tensor(X),
+                to_numpy_if_tensor(y),
+                dtype=[np.float64, np.float32],
+                multi_output=True,
+                y_numeric=True,
+                ensure_min_samples=2,
+            )
         if np.ndim(Y) != 2:
             raise ValueError(
                 "y must hold the target embeddings of the anchors, a 2-D array of "
@@ -288,13 +292,12 @@ class LatentTranslator(
             ``X``.
         """
         check_is_fitted(self)
-        with width_hint(_HINT):
+        with width_hint(_HINT), quiet_finite_check():
             X = validate_data(
                 self, to_numpy_if_tensor(X), reset=False, dtype=[np.float64, np.float32]
             )
         self._check_space(X, self._source_space, "source anchors")
-        coef = self.coef_.astype(X.dtype, copy=False)
-        return X @ coef.T + self.intercept_.astype(X.dtype, copy=False)
+        return _affine(X, self.coef_.T, self.intercept_, "target")
 
     def inverse_transform(self, X):
         """Map target embeddings back into the source space.
@@ -313,17 +316,17 @@ class LatentTranslator(
             The embeddings in the source space, in the floating dtype of ``X``.
         """
         check_is_fitted(self)
-        X = check_array(
-            to_numpy_if_tensor(X), dtype=[np.float64, np.float32], input_name="X"
-        )
+        with quiet_finite_check():
+            X = check_array(
+                to_numpy_if_tensor(X), dtype=[np.float64, np.float32], input_name="X"
+            )
         if X.shape[1] != self.n_features_out_:
             raise ValueError(
                 f"X has {X.shape[1]} features, but inverse_transform expects "
                 f"{self.n_features_out_} (the width of the target space). {_HINT}"
             )
         self._check_space(X, self._target_space, "target anchors")
-        coef = self._inverse_coef.astype(X.dtype, copy=False)
-        return X @ coef + self._inverse_intercept.astype(X.dtype, copy=False)
+        return _affine(X, self._inverse_coef, self._inverse_intercept, "source")
 
     def _check_space(self, X, space, anchors):
         """Refuse rows that cannot come from the space of ``anchors`` (the guard)."""
@@ -403,6 +406,46 @@ def _largest(A):
     """The largest absolute entry of ``A`` as a float (1 for an all-zero array)."""
     largest = float(np.max(np.abs(A))) if A.size else 0.0
     return largest if largest > 0 else 1.0
+
+
+def _affine(X, coef, intercept, space):
+    """``X @ coef + intercept`` in the dtype of ``X``, with no intermediate overflow.
+
+    Near the dtype's largest value a product or a partial sum can overflow although
+    the result is in range. Then ``X``, ``coef`` and ``intercept`` are divided by
+    powers of two (exact) and the result multiplied back; a result that is itself
+    beyond the range raises a ``ValueError`` saying what to do.
+    """
+    coef = coef.astype(X.dtype, copy=False)
+    intercept = intercept.astype(X.dtype, copy=False)
+    overflowed = []
+    with np.errstate(over="call", call=lambda *_: overflowed.append(True)):
+        result = X @ coef + intercept
+    if not overflowed and np.isfinite(result).all():
+        return result
+    # Exponents that bring the largest entries of X and coef below 2, and the
+    # result's unit, which the product and the intercept share.
+    x_exp, coef_exp, intercept_exp = (_exponent(A) for A in (X, coef, intercept))
+    unit = max(x_exp + coef_exp, intercept_exp)
+    with np.errstate(under="ignore"):  # terms far below the result's unit
+        product = np.ldexp(X, -x_exp) @ np.ldexp(coef, -coef_exp)
+        scaled = np.ldexp(product, x_exp + coef_exp - unit) + np.ldexp(intercept, -unit)
+    with np.errstate(over="ignore"):
+        result = np.ldexp(scaled, unit).astype(X.dtype, copy=False)
+    if not np.isfinite(result).all():
+        raise ValueError(
+            f"Translated into the {space} space, these rows leave the range of "
+            f"{X.dtype} (entries of X up to {float(np.abs(X).max()):.3g}). Divide X "
+            "by a power of two (the output is divided by the same power), or convert "
+            "float32 input to float64."
+        )
+    return result
+
+
+def _exponent(A):
+    """The ``e`` for which ``A / 2**e`` has its largest absolute entry in [1, 2)."""
+    largest = float(np.max(np.abs(A))) if A.size else 0.0
+    return math.frexp(largest)[1] - 1 if largest > 0 else 0
 
 
 def _divisor(scale):

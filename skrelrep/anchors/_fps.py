@@ -7,7 +7,7 @@ from sklearn.utils import gen_batches
 from ..utils._array_api import is_numpy_namespace, itemsize, to_numpy
 from ..utils._chunks import chunk_n_rows
 from ..utils._compat import get_namespace_and_device
-from ..utils._norms import inverse_norms, row_norms
+from ..utils._norms import inverse_norms, power_of_two_rows, row_norms
 from ..utils._threads import single_threaded_blas
 from ..utils._warnings import warn
 
@@ -48,7 +48,14 @@ def farthest_point_sampling(X, y, n_anchors, rng, xp, *, warn_when_covered=True)
     ``warn_when_covered=False``).
     """
     n_samples = X.shape[0]
-    scale = inverse_norms(row_norms(X, xp), xp)
+    norms = row_norms(X, xp)
+    if not bool(xp.all(norms <= _largest_float(X) / 4)):
+        # Norms near or beyond the largest float: products with unit rows could
+        # overflow. FPS reads directions only: rows divided by powers of two (a
+        # copy, exact) have the same.
+        X, _ = power_of_two_rows(X, xp)
+        norms = row_norms(X, xp)
+    scale = inverse_norms(norms, xp)
     covered = _covered_distance(X, xp)
     growth = 1
     largest = _FPS_MAX_CANDIDATE_BYTES // (itemsize(X, xp) * X.shape[1])
@@ -68,6 +75,10 @@ def farthest_point_sampling(X, y, n_anchors, rng, xp, *, warn_when_covered=True)
         if len(chosen) < n_anchors:
             nearest = _update_distances(X, scale, picks, nearest, xp)
     return np.asarray(chosen)
+
+
+def _largest_float(X):
+    return float(np.finfo(np.dtype(str(X.dtype).rsplit(".", 1)[-1])).max)
 
 
 def _covered_distance(X, xp):

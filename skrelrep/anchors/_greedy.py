@@ -17,7 +17,9 @@ from sklearn.utils import check_array, check_random_state, gen_batches
 
 from ..utils._array_api import to_numpy
 from ..utils._compat import Interval, StrOptions
+from ..utils._finite import quiet_finite_check
 from ..utils._norms import inverse_norms, normalize_rows
+from ..utils._statistics import centring_scale, column_mean
 
 __all__ = ["GreedyAnchorSelector"]
 
@@ -236,10 +238,13 @@ class GreedyAnchorSelector(BaseEstimator):
 
 
 def _prepare(X, center, name):
-    X = check_array(to_numpy(X), dtype=[np.float64, np.float32], input_name=name)
+    with quiet_finite_check():
+        X = check_array(to_numpy(X), dtype=[np.float64, np.float32], input_name=name)
     X = X.astype(np.float64, copy=False)
     if center:
-        X = X - X.mean(axis=0)
+        # Centred where the rows cannot overflow: the cosines ignore the scale.
+        X = X * centring_scale(X, np)
+        X = X - column_mean(X, np)
     return normalize_rows(X, np)
 
 

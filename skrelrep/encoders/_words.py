@@ -20,6 +20,7 @@ from ..utils._compat import Interval, StrOptions, _fit_context
 from ..utils._docstrings import fill_doc
 from ..utils._progress import progress_bar, progress_wanted
 from ._base import COMMON_CONSTRAINTS, PARAMETER_DOCS, import_optional
+from ._ngrams import ngram_buckets, subword_vectors
 from ._text import check_texts
 
 __all__ = ["FastTextEncoder", "Word2VecEncoder"]
@@ -173,22 +174,19 @@ class _WordEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         # "subword". A word with no character n-gram of min_n to max_n characters
         # (the empty string, or words shorter than min_n - 2 characters with the
         # framing "<" and ">") cannot be built: gensim would return the origin.
-        fasttext = importlib.import_module("gensim.models.fasttext")
-        wv = self.wv_
-        bare = [
-            w
-            for w in words
-            if not fasttext.ft_ngram_hashes(w, wv.min_n, wv.max_n, wv.bucket)
-        ]
+        min_n, max_n = self.ngram_range_
+        n_buckets = self.ngram_vectors_.shape[0]
+        buckets = [ngram_buckets(w, min_n, max_n, n_buckets) for w in words]
+        bare = [w for w, b in zip(words, buckets, strict=True) if not b]
         if bare:
             examples = ", ".join(repr(w) for w in bare[:5])
             raise ValueError(
                 f"{len(bare)} of {len(unknown)} words are not in the vocabulary and "
-                f"have no character n-grams of {wv.min_n} to {wv.max_n} characters "
+                f"have no character n-grams of {min_n} to {max_n} characters "
                 f"to build them from (e.g. {examples}). Pass handle_unknown='zero' "
                 "to map unknown words to zero vectors."
             )
-        out[unknown] = np.stack([wv.get_vector(w) for w in words])
+        out[unknown] = subword_vectors(buckets, self.ngram_vectors_)
 
     def _store_vectors(self, wv):
         self.vectors_ = wv.vectors
@@ -322,7 +320,8 @@ class FastTextEncoder(_WordEncoder):
     ``fit`` trains FastText [1]_ on a corpus of tokenised sentences: a word's vector is
     the sum of its own vector and those of its character n-grams, so ``transform`` can
     build a vector for a word never seen in training from the n-grams it shares with
-    the corpus.
+    the corpus. After ``fit`` the encoder holds plain NumPy arrays: it pickles, loads
+    from skops trusting only its own type, and transforms without gensim.
 
     Parameters
     ----------
@@ -367,9 +366,12 @@ class FastTextEncoder(_WordEncoder):
     vectors_ : ndarray of shape (n_words, vector_size), dtype float32
         The vectors of the vocabulary words (their n-grams included).
 
-    wv_ : gensim.models.fasttext.FastTextKeyedVectors
-        The trained vectors with their n-gram buckets, which out-of-vocabulary words
-        need (and gensim to unpickle).
+    ngram_vectors_ : ndarray of shape (bucket, vector_size), dtype float32
+        The vectors of the n-gram hash buckets, from which an unseen word's vector
+        is built: the mean of those of its n-grams, as gensim computes it.
+
+    ngram_range_ : tuple of int
+        ``(min_n, max_n)`` of the fit.
 
     See Also
     --------
@@ -446,8 +448,10 @@ class FastTextEncoder(_WordEncoder):
         return {"min_n": self.min_n, "max_n": self.max_n, "bucket": self.bucket}
 
     def _store_vectors(self, wv):
-        self.wv_ = wv
-        self.vectors_ = wv.vectors  # the same array: pickled once
+        # What unseen words need, as arrays and plain values (no gensim type).
+        self.vectors_ = wv.vectors
+        self.ngram_vectors_ = wv.vectors_ngrams
+        self.ngram_range_ = (int(wv.min_n), int(wv.max_n))
 
 
 def _check_corpus(X, *, owner):

@@ -8,7 +8,10 @@ components is saved as its ``state_dict``, converted to NumPy arrays and plain
 values. On load the components are built again from the net's parameters (as
 ``initialize`` builds them, on a forked RNG) and the saved numbers are loaded into
 them. The same state serves pickle, ``copy.deepcopy`` and ``skops.io``; a net saved
-on a GPU loads on a machine without one (with skorch's ``DeviceWarning``).
+on a GPU loads on a machine without one (with skorch's ``DeviceWarning``). A
+parameter that holds a torch module instance rather than a class cannot be built
+again from data: pickle and ``copy`` keep it, ``skops.io`` refuses it at save time
+and says what to do.
 """
 
 import numpy as np
@@ -42,6 +45,9 @@ def save_components(net, state):
             if isinstance(component, torch.nn.Module | torch.optim.Optimizer):
                 del state[attribute]
                 saved[attribute] = _to_arrays(component.state_dict())
+    for key, value in state.items():
+        if isinstance(value, torch.nn.Module):  # a parameter: an instance, no class
+            state[key] = _ModuleInstance(value, key, type(net).__name__)
     history = state.get("history_")
     if isinstance(history, History):  # a list of dicts: no skorch type to trust
         state["history_"] = list(history)
@@ -49,6 +55,39 @@ def save_components(net, state):
         # The optimizers' setters (functions): registered again when they are built.
         state.pop("virtual_params_", None)
     return saved
+
+
+class _ModuleInstance:
+    """A parameter that holds a torch module instance (``module`` after
+    ``with_encoder(torch_module)``), in a net's saved state.
+
+    pickle and ``copy`` store the module itself (``__reduce_ex__``); ``skops.io``,
+    which can store only what is built again from data (an instance's architecture
+    is in its constructor's arguments, which nothing records), gets a ``TypeError``
+    saying what to do when it asks for ``__reduce__``, at save time.
+    """
+
+    def __init__(self, module, name, owner):
+        self.module, self.name, self.owner = module, name, owner
+
+    def __reduce_ex__(self, protocol):
+        return _same, (self.module,)
+
+    def __reduce__(self):
+        raise TypeError(
+            f"This {self.owner} cannot be saved with skops: its parameter "
+            f"{self.name!r} is a torch module instance "
+            f"({type(self.module).__name__}, as with_encoder(a torch module) sets "
+            "it), which skops cannot build again from data. Give the net a module "
+            f"class and its parameters instead ({self.name}=TheModuleClass, "
+            f"{self.name}__<argument>=...; with_encoder(a fitted net) keeps them), "
+            "or save it with pickle (whose files run code when loaded)."
+        )
+
+
+def _same(value):
+    """What a pickled ``_ModuleInstance`` loads as: the module itself."""
+    return value
 
 
 def restore_components(net, saved):

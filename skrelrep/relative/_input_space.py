@@ -46,7 +46,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..utils._array_api import is_numpy_namespace, to_namespace, to_numpy
-from ..utils._norms import row_norms
+from ..utils._norms import power_of_two_rows, row_norms
 
 __all__ = ["InputSpace", "scale_dependence", "width_hint"]
 
@@ -76,6 +76,8 @@ CENTRED_HARM = 0.25
 # ... and checked only when the anchors crowd (mean pairwise cosine): otherwise the
 # origin lies within their cloud, and shrunk rows look like rows near their mean.
 CENTRED_CROWDING = 0.1
+# How the estimators' guard is turned off: the end of every message by default.
+SWITCH_OFF = "If these rows are right, pass check_input_space=False."
 # Rows read from a larger batch.
 MAX_ROWS = 4096
 _SAME_NORM = 1e-3  # spread of log norms below which the anchors count as one norm
@@ -124,12 +126,15 @@ class InputSpace:
             anchors = anchors.toarray()
         # The anchors are few: their statistics are computed on the host.
         anchors = np.asarray(to_numpy(anchors), dtype=np.float64)
-        norms_ = row_norms(anchors, np)
+        # Each row divided by a power of two first: a finite row's norm may exceed
+        # the largest float, its logarithm cannot.
+        scaled, exponents = power_of_two_rows(anchors, np)
+        norms_ = row_norms(scaled, np)
         positive = norms_ > 0
         if positive.sum() < MIN_ANCHORS:
             return cls(norms=norms)
-        log_norms = np.log(norms_[positive])
-        unit = anchors[positive] / norms_[positive, None]
+        log_norms = np.log(norms_[positive]) + exponents[positive] * math.log(2)
+        unit = scaled[positive] / norms_[positive, None]
         n_unit = unit.shape[0]
         total = unit.sum(axis=0)
         # The mean pairwise cosine, the diagonal left out: unbiased for few anchors.
@@ -144,14 +149,27 @@ class InputSpace:
             **_principal_fields(unit),
         )
 
-    def check(self, X, xp, *, device, estimator, hint, anchors="anchors", norms=None):
+    def check(
+        self,
+        X,
+        xp,
+        *,
+        device,
+        estimator,
+        hint,
+        anchors="anchors",
+        norms=None,
+        remedy=SWITCH_OFF,
+    ):
         """Raise a ``ValueError`` when the rows of ``X`` cannot be from this space.
 
         ``X`` is a validated 2-D array of any namespace, or a CSR matrix: one pass
         over at most ``MAX_ROWS`` of its rows, evenly spaced (their norms and one
         product with ``direction`` and ``basis``), and a few scalars brought to the
         host. ``norms`` overrides the fingerprint's own (``True`` means
-        ``"affine"``).
+        ``"affine"``). The message ends with ``hint``, then ``remedy``: how to turn
+        the check off (by default, the estimators' ``check_input_space=False``;
+        empty where the caller has no such switch).
         """
         norms = "affine" if norms is True else (norms or self.norms)
         limits = self._norm_limits(norms)
@@ -164,12 +182,21 @@ class InputSpace:
             # long before, and the check stays a small fraction of the projection.
             X = X[:: -(-X.shape[0] // MAX_ROWS)]
         row_norm = row_norms(X, xp)
+        log_scale = 0.0
+        if not bool(xp.all(row_norm <= float(np.finfo(_dtype(X)).max) / 4)):
+            # Norms near or beyond the largest float (finite rows can have them):
+            # rows divided by powers of two (exact), their logarithms added back.
+            X, exponents = power_of_two_rows(X, xp)
+            row_norm = row_norms(X, xp)
+            log_scale = exponents * math.log(2)
+            log_scale = to_namespace(log_scale.astype(_dtype(X)), xp, device)
         positive = row_norm > 0
         n_rows = int(xp.sum(xp.astype(positive, xp.int64)))
         if n_rows == 0:  # zero rows project to zero in any space
             return
         safe = xp.where(positive, row_norm, xp.ones_like(row_norm))
-        context = (type(estimator).__name__, n_rows, anchors, hint)
+        advice = " ".join(text for text in (hint, remedy) if text)
+        context = (type(estimator).__name__, n_rows, anchors, advice)
         columns = [v[:, None] for v in (self.direction,) if v is not None]
         columns += [self.basis] if self.basis is not None else []
         if columns:
@@ -189,22 +216,21 @@ class InputSpace:
                 if share < self.share_floor - ROUNDING:
                     raise ValueError(self._share_message(share, X.shape[1], *context))
         if limits is not None:
-            logs = xp.where(positive, xp.log(safe), xp.zeros_like(safe))
+            logs = xp.where(positive, xp.log(safe) + log_scale, xp.zeros_like(safe))
             log_ratio = float(xp.sum(logs)) / n_rows - self.log_norm
             if not -limits[0] <= log_ratio <= limits[1]:
                 raise ValueError(self._norm_message(log_ratio, limits, norms, *context))
 
-    def _direction_message(self, mean, name, n_rows, anchors, hint):
+    def _direction_message(self, mean, name, n_rows, anchors, advice):
         return (
             f"X does not look like rows of the space this {name} was fitted on: the "
             f"mean cosine of its {n_rows} nonzero rows with the {anchors}' mean "
             f"direction is {mean:.2f}, against {self.direction_typical:.2f} for rows "
             f"of that space (refused below {self.direction_floor:.2f}, less than any "
-            f"row of that space has). {_ANOTHER_ENCODER} {hint} If these rows are "
-            "right, pass check_input_space=False."
+            f"row of that space has). {_ANOTHER_ENCODER} {advice}"
         )
 
-    def _share_message(self, share, n_features, name, n_rows, anchors, hint):
+    def _share_message(self, share, n_features, name, n_rows, anchors, advice):
         return (
             f"X does not look like rows of the space this {name} was fitted on: its "
             f"{n_rows} nonzero rows keep on average {share:.2f} of their squared "
@@ -212,21 +238,20 @@ class InputSpace:
             f"{self.share_typical:.2f} for rows of that space (refused below "
             f"{self.share_floor:.2f}, less than any row of that space keeps; a "
             f"random direction keeps {self.rank / n_features:.2f}). "
-            f"{_ANOTHER_ENCODER} {hint} If these rows are right, pass "
-            "check_input_space=False."
+            f"{_ANOTHER_ENCODER} {advice}"
         )
 
-    def _norm_message(self, log_ratio, limits, norms, name, n_rows, anchors, hint):
-        typical = math.exp(self.log_norm)
+    def _norm_message(self, log_ratio, limits, norms, name, n_rows, anchors, advice):
+        typical = self.log_norm
         return (
             f"X does not look like rows of the space this {name} was fitted on: the "
             f"typical norm (geometric mean) of its {n_rows} nonzero rows is "
-            f"{typical * math.exp(log_ratio):.3g}, against {typical:.3g} for the "
-            f"{anchors} (refused below {typical * math.exp(-limits[0]):.3g} and "
-            f"above {typical * math.exp(limits[1]):.3g}). {_SCALE_MATTERS[norms]} "
+            f"{_exp_text(typical + log_ratio)}, against {_exp_text(typical)} for the "
+            f"{anchors} (refused below {_exp_text(typical - limits[0])} and "
+            f"above {_exp_text(typical + limits[1])}). {_SCALE_MATTERS[norms]} "
             "Unnormalised embeddings given to anchors that were normalised (or the "
             f"reverse), or input from another encoder? Preprocess X as the {anchors} "
-            f"were. {hint} If these rows are right, pass check_input_space=False."
+            f"were. {advice}"
         )
 
     def _norm_limits(self, norms):
@@ -266,6 +291,24 @@ _SCALE_MATTERS = {
     "mean, so a rescaled row is also a translated one: its relative representation "
     "changes.",
 }
+
+
+def _exp_text(log_value):
+    """``exp(log_value)`` written as ``format(value, ".3g")`` writes it, also where
+    the value is beyond the range of a float (norms of rows near the largest
+    float64)."""
+    with contextlib.suppress(OverflowError):
+        return format(math.exp(log_value), ".3g")
+    exponent = math.floor(log_value / math.log(10))
+    mantissa = float(format(math.exp(log_value - exponent * math.log(10)), ".3g"))
+    if mantissa >= 10:
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{mantissa:.3g}e+{exponent}"
+
+
+def _dtype(X):
+    """The NumPy dtype of ``X``, of any namespace (``torch.float32``: float32)."""
+    return np.dtype(str(X.dtype).rsplit(".", 1)[-1])
 
 
 def _offset(anchors):

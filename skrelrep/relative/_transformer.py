@@ -378,8 +378,13 @@ class RelativeTransformer(
             integer (a stream's length is unknown). The exception's cause (shown in
             the traceback) says which.
         ValueError
-            For a batch of another width, ``"stratified"`` without class labels, or
+            For a batch of another width, with NaN or infinity, or in another
+            namespace than the first batch (torch after NumPy, say; NumPy and
+            SciPy sparse mix freely); ``"stratified"`` without class labels, or
+            with labels of another kind than earlier batches' (str after int);
             ``center=True`` with ``n_anchors=1``.
+        TypeError
+            For a dask array: call ``fit``, or pass its computed blocks.
 
         Examples
         --------

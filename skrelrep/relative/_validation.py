@@ -8,12 +8,12 @@ encoder (``HINT``). Whether NaN and infinity are looked for is the projection's 
 its fused kernel finds them at no cost.
 """
 
-import numpy as np
 from sklearn import get_config
 from sklearn.utils.validation import validate_data
 
 from ..utils._array_api import float_dtypes, to_numpy_if_tensor
 from ..utils._compat import get_namespace_and_device
+from ..utils._finite import quiet_finite_check
 from ._input_space import width_hint
 
 __all__ = ["HINT", "validate_dask", "validate_input"]
@@ -43,10 +43,7 @@ def validate_input(estimator, X, *, reset, finds_non_finite=None):
         X = to_numpy_if_tensor(X)
     xp, _, _ = get_namespace_and_device(X)
     check_finite = finds_non_finite is None or not finds_non_finite(xp)
-    # scikit-learn first sums X to find NaN and infinity at once; finite entries of
-    # both signs near the dtype's largest value sum to NaN, and it then checks each
-    # entry instead (the NaN is not an error; its RuntimeWarning is not ours to show).
-    with width_hint(HINT, active=not reset), np.errstate(invalid="ignore"):
+    with width_hint(HINT, active=not reset), quiet_finite_check():
         return validate_data(
             estimator,
             X,

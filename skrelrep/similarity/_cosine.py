@@ -21,6 +21,7 @@ from sklearn.utils import assert_all_finite, gen_batches
 from ..utils._array_api import is_numpy_namespace, itemsize
 from ..utils._chunks import chunk_n_rows
 from ..utils._compat import get_namespace_and_device
+from ..utils._finite import quiet_finite_check
 from ..utils._norms import (
     centring_residue,
     extreme_squared_norms,
@@ -307,9 +308,7 @@ def _extreme_rows(block, squared_norms):
 
 def _check_finite(rows):
     """Raise scikit-learn's ``ValueError`` if ``rows`` hold NaN or infinity."""
-    # Finite entries of both signs near the dtype's largest value sum to NaN in
-    # scikit-learn's first pass, which then checks each entry: not an error.
-    with np.errstate(invalid="ignore"):
+    with quiet_finite_check():
         assert_all_finite(rows, input_name="X")
 
 

@@ -6,10 +6,14 @@ permutations and sign flips of the features and to translations. A distance beco
 a similarity by negation, so that "larger is closer" holds for every similarity.
 """
 
+import numpy as np
 from sklearn.metrics.pairwise import pairwise_distances
+from sklearn.utils import assert_all_finite
 
 from ..utils._array_api import is_numpy_namespace, itemsize
 from ..utils._chunks import chunk_n_rows
+from ..utils._finite import quiet_finite_check
+from ..utils._statistics import column_mean
 from ._base import NORMALIZATION_CONSTRAINT, Similarity
 
 __all__ = ["ChebyshevSimilarity", "EuclideanSimilarity", "ManhattanSimilarity"]
@@ -30,9 +34,11 @@ class _NegatedDistance(Similarity):
 
     def _distances(self, X, anchors, xp):
         if is_numpy_namespace(xp):
-            return pairwise_distances(X, anchors, metric=self._metric).astype(
-                X.dtype, copy=False
-            )
+            # A distance beyond the dtype's range becomes infinity here, and is
+            # refused below with what to do.
+            with quiet_finite_check(), np.errstate(over="ignore"):
+                distances = pairwise_distances(X, anchors, metric=self._metric)
+                return _in_range(distances.astype(X.dtype, copy=False), X, xp)
         # Outside NumPy, a (rows, anchors, features) difference is broadcast: a few
         # rows at a time, within scikit-learn's working_memory.
         n_rows, n_features = X.shape
@@ -44,7 +50,8 @@ class _NegatedDistance(Similarity):
                 blocks.append(xp.sum(difference, axis=2))
             else:
                 blocks.append(xp.max(difference, axis=2))
-        return blocks[0] if len(blocks) == 1 else xp.concat(blocks, axis=0)
+        distances = blocks[0] if len(blocks) == 1 else xp.concat(blocks, axis=0)
+        return _in_range(distances, X, xp)
 
 
 class EuclideanSimilarity(_NegatedDistance):
@@ -85,19 +92,28 @@ class EuclideanSimilarity(_NegatedDistance):
     _metric = "euclidean"
 
     def _distances(self, X, anchors, xp):
-        origin = xp.mean(anchors, axis=0)
+        origin = column_mean(anchors, xp)  # cannot overflow
         # Measured from the anchors' mean, in units of the largest entry: squaring
-        # can then neither overflow nor underflow, whatever the magnitude.
-        scale = _largest(anchors - origin, xp)
-        X, anchors = (X - origin) / scale, (anchors - origin) / scale
+        # can then neither overflow nor underflow, whatever the magnitude. A row
+        # whose difference with the mean leaves the dtype's range is farther than
+        # the dtype can say: refused in _in_range.
+        with np.errstate(over="ignore"):
+            centred_anchors, centred = anchors - origin, X - origin
+        scale = _largest(centred_anchors, xp)
+        unit = centred_anchors / scale
         if is_numpy_namespace(xp):
-            return super()._distances(X, anchors, xp) * X.dtype.type(scale)
+            if not (np.isfinite(centred).all() and np.isfinite(unit).all()):
+                return _in_range(centred, X, xp)  # NaN in X: scikit-learn's error
+            distances = super()._distances(centred / scale, unit, xp)
+            with np.errstate(over="ignore"):
+                return _in_range(distances * X.dtype.type(scale), X, xp)
+        centred = centred / scale
         squared = (
-            xp.sum(X * X, axis=1)[:, None]
-            - 2 * (X @ anchors.T)
-            + xp.sum(anchors * anchors, axis=1)[None, :]
+            xp.sum(centred * centred, axis=1)[:, None]
+            - 2 * (centred @ unit.T)
+            + xp.sum(unit * unit, axis=1)[None, :]
         )
-        return xp.sqrt(xp.clip(squared, 0, None)) * scale
+        return _in_range(xp.sqrt(xp.clip(squared, 0, None)) * scale, X, xp)
 
 
 class ManhattanSimilarity(_NegatedDistance):
@@ -154,6 +170,25 @@ class ChebyshevSimilarity(_NegatedDistance):
 
     name = "linf"
     _metric = "chebyshev"
+
+
+def _in_range(distances, X, xp):
+    """``distances``, or a ``ValueError`` where one leaves the dtype's range.
+
+    ``X`` is finite (validated): a distance that is not is too large for its dtype,
+    and an infinite similarity would be a confident wrong value. NaN or infinity in
+    ``X`` itself get scikit-learn's error.
+    """
+    if bool(xp.all(xp.isfinite(distances))):
+        return distances
+    with quiet_finite_check():
+        assert_all_finite(X, input_name="X")
+    raise ValueError(
+        f"The distances between X and the anchors leave the range of {X.dtype} "
+        f"(entries of X up to {float(xp.max(xp.abs(X))):.3g}): they cannot be "
+        "represented. Divide X by a power of two (and refit), convert float32 input "
+        "to float64, or use similarity='cosine', which ignores the scale."
+    )
 
 
 def _largest(A, xp):

@@ -26,9 +26,6 @@ __all__ = ["CodeOrigin", "check_codes", "code_origin", "same_encoder"]
 
 # Rows of the training codes (evenly spaced) that the fingerprint is computed on.
 _FINGERPRINT_ROWS = 4096
-# What InputSpace.check tells the user of the estimators that have that switch.
-_SWITCH = " If these rows are right, pass check_input_space=False."
-
 REMEDY = (
     "To stitch these encoders, fit a translation on parallel anchors "
     '(via="translation"), or give the decoder a relative step; to score the absolute '
@@ -76,13 +73,13 @@ def check_codes(space, codes, estimator):
             estimator=estimator,
             hint=REMEDY,
             anchors="decoder's training codes",
+            remedy="",  # the fixes are in REMEDY: this guard has no switch
         )
     except ValueError as error:
         raise ValueError(
             "This pipeline's decoder was trained on the codes of another encoder "
             "than the one it now reads, with no relative step or translation "
-            "between them, and the codes of X do not match those: "
-            + str(error).replace(_SWITCH, "")
+            "between them, and the codes of X do not match those: " + str(error)
         ) from None
 
 

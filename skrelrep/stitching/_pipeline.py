@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..utils._array_api import take_rows
 from ..utils._compat import HasMethods, StrOptions, _fit_context
-from . import _stitch
+from . import _steps, _stitch
 from ._cache import EncoderCache
 from ._checks import is_passthrough
 from ._guard import CodeOrigin, check_codes, fingerprint
@@ -25,17 +25,6 @@ from ._steps import STEPS as _STEPS
 from ._steps import anchor_feature_names, fit_steps, step_tags
 
 __all__ = ["StitchedPipeline"]
-
-
-def _decoder_has(attr):
-    """For available_if: the fitted decoder (or, before fit, the given one) has attr."""
-
-    def check(self):
-        decoder = self.pipeline_[-1] if hasattr(self, "pipeline_") else self.decoder
-        getattr(decoder, attr)
-        return True
-
-    return check
 
 
 class StitchedPipeline(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
@@ -314,7 +303,7 @@ class StitchedPipeline(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         self._code_guard = guard
         return self
 
-    @available_if(_decoder_has("predict"))
+    @available_if(_steps.decoder_has("predict"))
     def predict(self, X):
         """Encode, project and predict with the decoder.
 
@@ -331,7 +320,7 @@ class StitchedPipeline(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         codes = self._encode(X)
         return self.pipeline_[1:].predict(codes)
 
-    @available_if(_decoder_has("predict_proba"))
+    @available_if(_steps.decoder_has("predict_proba"))
     def predict_proba(self, X):
         """Encode, project and return the decoder's class probabilities.
 
@@ -348,7 +337,7 @@ class StitchedPipeline(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         codes = self._encode(X)
         return self.pipeline_[1:].predict_proba(codes)
 
-    @available_if(_decoder_has("predict_log_proba"))
+    @available_if(_steps.decoder_has("predict_log_proba"))
     def predict_log_proba(self, X):
         """Encode, project and return the decoder's log class probabilities.
 
@@ -365,7 +354,7 @@ class StitchedPipeline(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         codes = self._encode(X)
         return self.pipeline_[1:].predict_log_proba(codes)
 
-    @available_if(_decoder_has("decision_function"))
+    @available_if(_steps.decoder_has("decision_function"))
     def decision_function(self, X):
         """Encode, project and return the decoder's decision function.
 
@@ -382,7 +371,7 @@ class StitchedPipeline(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         codes = self._encode(X)
         return self.pipeline_[1:].decision_function(codes)
 
-    @available_if(_decoder_has("score"))
+    @available_if(_steps.decoder_has("score"))
     def score(self, X, y, sample_weight=None):
         """The decoder's score (accuracy, R², ...) on the encoded and projected ``X``.
 
@@ -499,6 +488,28 @@ class StitchedPipeline(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         return _stitch.stitch(
             encoder_from, self, anchor_inputs=anchor_inputs, via=via, method=method
         )
+
+    def set_params(self, **params):
+        """Set the parameters of this pipeline and of its steps.
+
+        On a fitted pipeline, a step's guard switch (``relative__check_input_space``,
+        see :ref:`input_space_guard`) applies to the fitted step at once, on a copy:
+        pipelines that share the step keep their guard. Other step parameters take
+        effect at the next :meth:`fit`.
+
+        Parameters
+        ----------
+        **params : dict
+            Parameters of the pipeline, and of its steps as ``<step>__<parameter>``.
+
+        Returns
+        -------
+        self : object
+        """
+        super().set_params(**params)
+        if hasattr(self, "pipeline_"):
+            self.pipeline_ = _steps.switch_guards(self.pipeline_, params)
+        return self
 
     @property
     def steps(self):

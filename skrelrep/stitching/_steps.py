@@ -4,7 +4,9 @@
 per step (by name, or by metadata routing), the encoder is fitted through the cache
 of :mod:`._cache`, and with ``verbose`` each step's time is printed in Pipeline's
 format. ``anchor_feature_names`` names each relative column by its anchor, and
-``step_tags`` gives the pipeline the tags its steps declare.
+``step_tags`` gives the pipeline the tags its steps declare. ``switch_guards`` turns
+a fitted step's input-space guard on or off, and ``decoder_has`` tells which of the
+decoder's methods the pipeline has.
 """
 
 import time
@@ -19,9 +21,19 @@ from ..utils._compat import _routing_enabled
 from ._cache import EncoderCache
 from ._checks import is_passthrough
 
-__all__ = ["STEPS", "anchor_feature_names", "fit_steps", "step_tags"]
+__all__ = [
+    "STEPS",
+    "anchor_feature_names",
+    "decoder_has",
+    "fit_steps",
+    "step_tags",
+    "switch_guards",
+]
 
 STEPS = ("encoder", "relative", "decoder")
+# A step's switch of its input-space guard: it changes nothing that was fitted, so
+# a fitted step takes it without a refit.
+GUARD_SWITCH = "check_input_space"
 
 
 def fit_steps(owner, pipeline, X, y, params):
@@ -48,6 +60,43 @@ def fit_steps(owner, pipeline, X, y, params):
             codes = Xt
         fitted.append((name, step))
     return Pipeline(fitted), codes
+
+
+def switch_guards(pipeline, params):
+    """``pipeline`` with each ``<step>__check_input_space`` of ``params`` set on its
+    fitted step.
+
+    The step is replaced by a shallow copy (its fitted arrays shared) with the
+    switch set: fitted steps are shared between a pipeline and those stitched from
+    it, which keep their own guard.
+    """
+    steps = list(pipeline.steps)
+    for key, value in params.items():
+        name, _, param = key.partition("__")
+        if param != GUARD_SWITCH or name not in STEPS:
+            continue
+        index = STEPS.index(name)
+        step = steps[index][1]
+        if is_passthrough(step) or GUARD_SWITCH not in step.get_params(deep=False):
+            continue
+        # A copy of the attributes as they are: copy.copy would go through the
+        # step's __getstate__, which may move fitted arrays (torch) to NumPy.
+        switched = type(step).__new__(type(step))
+        switched.__dict__.update(vars(step))
+        step = switched.set_params(**{GUARD_SWITCH: value})
+        steps[index] = (name, step)
+    return pipeline if steps == pipeline.steps else Pipeline(steps)
+
+
+def decoder_has(attr):
+    """For available_if: the fitted decoder (or, before fit, the given one) has attr."""
+
+    def check(self):
+        decoder = self.pipeline_[-1] if hasattr(self, "pipeline_") else self.decoder
+        getattr(decoder, attr)
+        return True
+
+    return check
 
 
 def _route_fit_params(owner, pipeline, params):

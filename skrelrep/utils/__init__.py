@@ -7,6 +7,8 @@ Nothing here is public API. The modules import nothing from the rest of the pack
 - ``_norms``: row norms and unit rows that keep zero rows at zero and cannot
   overflow or underflow;
 - ``_statistics``: feature spreads and near-mean rows, with rounding tolerances;
+- ``_finite``: scikit-learn's check for NaN and infinity without its spurious
+  warning near the dtype's largest value;
 - ``_warnings``: warnings that point at the caller's line;
 - ``_chunks``: rows per chunk within scikit-learn's ``working_memory``;
 - ``_threads``: row pieces worked on by several threads, each with a single-threaded

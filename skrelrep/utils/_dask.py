@@ -32,6 +32,7 @@ import numpy as np
 from sklearn.utils import check_array
 
 from ._array_api import is_dask_collection, to_numpy
+from ._finite import quiet_finite_check
 
 __all__ = [
     "check_dask_array",
@@ -144,9 +145,10 @@ def compute_rows(X, indices, estimator):
     order = np.argsort(indices, kind="stable")
     rows = X[indices[order]].compute()
     rows = rows[np.argsort(order, kind="stable")]
-    return check_array(
-        rows, accept_sparse="csr", dtype=DTYPES, estimator=estimator, input_name="X"
-    )
+    with quiet_finite_check():
+        return check_array(
+            rows, accept_sparse="csr", dtype=DTYPES, estimator=estimator, input_name="X"
+        )
 
 
 def map_row_blocks(function, X, shared, *, n_features_out, dtype, estimator, **kwargs):
@@ -208,14 +210,15 @@ def _apply_to_block(
     block, *values, function, names, block_dtype, n_features_out, estimator_name, kwargs
 ):
     """``function`` on one block, checked as the NumPy path checks its input."""
-    block = check_array(
-        block,
-        accept_sparse="csr",
-        dtype=block_dtype,
-        ensure_min_samples=0,  # dask arrays may hold empty blocks
-        estimator=estimator_name,
-        input_name="X",
-    )
+    with quiet_finite_check():
+        block = check_array(
+            block,
+            accept_sparse="csr",
+            dtype=block_dtype,
+            ensure_min_samples=0,  # dask arrays may hold empty blocks
+            estimator=estimator_name,
+            input_name="X",
+        )
     if block.shape[0] == 0:  # the kernels need at least one row
         return np.empty((0, n_features_out), dtype=block_dtype)
     return function(block, **dict(zip(names, values, strict=True)), **kwargs)

@@ -5,19 +5,27 @@ normalise rows the same way: a zero row stays a zero row (it is equally similar,
 to everything), never a row of NaN. Norms cannot overflow or underflow: squaring a
 float32 entry above about 1.8e19 overflows and one below about 1e-23 underflows, so
 rows whose squared norm falls outside the normal range are measured again after
-dividing by their largest entry, as LAPACK's ``nrm2`` does. The usual rows pay one
-comparison; the scaled pass runs only for the rows that need it.
+dividing by their largest entry (rounded to a power of two), as LAPACK's ``nrm2``
+does. The usual rows pay one comparison; the scaled pass runs only for the rows that
+need it.
+
+A row can be finite and its norm not: eight float32 entries near 3e38 have a norm
+above float32's largest value. :func:`row_norms` gives such a row an infinite norm,
+without a warning; a caller that needs the row's norm or direction divides it first by
+a power of two (:func:`power_of_two_rows`, exact), and keeps the norm's logarithm.
 """
 
 import numpy as np
 import scipy.sparse as sp
 
-from ._array_api import is_numpy_namespace
+from ._array_api import is_numpy_namespace, to_namespace, to_numpy
+from ._compat import get_namespace_and_device
 
 __all__ = [
     "extreme_squared_norms",
     "inverse_norms",
     "normalize_rows",
+    "power_of_two_rows",
     "row_norms",
     "safe_row_norms",
 ]
@@ -40,19 +48,17 @@ def extreme_squared_norms(squared, dtype, xp=np):
 
 
 def safe_row_norms(X, xp):
-    """Euclidean norm of each row, scaled first: never overflows nor underflows."""
-    if sp.issparse(X):
-        largest = np.asarray(abs(X).max(axis=1).toarray()).ravel().astype(X.dtype)
-        divisor = np.where(largest > 0, largest, 1).astype(X.dtype)
-        scaled = sp.diags(1 / divisor) @ X
-        return largest * np.sqrt(
-            np.asarray(scaled.multiply(scaled).sum(axis=1)).ravel()
-        )
-    if is_numpy_namespace(xp):
-        largest = np.max(np.abs(X), axis=1) if X.shape[1] else np.zeros(X.shape[0])
-        largest = largest.astype(X.dtype, copy=False)
-        scaled = X / np.where(largest > 0, largest, 1)[:, None]
-        return largest * np.sqrt(np.einsum("ij,ij->i", scaled, scaled))
+    """Euclidean norm of each row, scaled first: no intermediate overflows nor
+    underflows. A norm beyond the dtype's largest value (a finite row can have one)
+    is infinite, without a warning."""
+    if sp.issparse(X) or is_numpy_namespace(xp):
+        scaled, exponents = power_of_two_rows(X, np)
+        if sp.issparse(scaled):
+            squared = np.asarray(scaled.multiply(scaled).sum(axis=1)).ravel()
+        else:
+            squared = np.einsum("ij,ij->i", scaled, scaled)
+        with np.errstate(over="ignore"):  # the norm itself is beyond the range
+            return np.ldexp(np.sqrt(squared.astype(X.dtype, copy=False)), exponents)
     largest = xp.max(xp.abs(X), axis=1)
     scaled = X / xp.where(largest > 0, largest, xp.ones_like(largest))[:, None]
     return largest * xp.sqrt(xp.sum(scaled * scaled, axis=1))
@@ -67,7 +73,7 @@ def row_norms(X, xp):
     """
     if not sp.issparse(X) and not is_numpy_namespace(xp):
         squared = xp.sum(X * X, axis=1)
-        dtype = np.dtype(str(X.dtype).rsplit(".", 1)[-1])
+        dtype = _numpy_dtype(X.dtype)
         if bool(xp.any(extreme_squared_norms(squared, dtype, xp))):
             return safe_row_norms(X, xp)
         return xp.sqrt(squared)
@@ -82,6 +88,44 @@ def row_norms(X, xp):
     if extreme.size:
         norms[extreme] = safe_row_norms(X[extreme], np)
     return norms
+
+
+def power_of_two_rows(X, xp):
+    """``(scaled, exponents)``: row ``i`` of ``X`` divided by ``2 ** exponents[i]``.
+
+    The power of two brings each row's largest absolute entry into ``[1, 2)`` (zero
+    rows keep exponent 0), exactly: the scaled rows have the directions of the rows
+    of ``X``, and their norms and their products with unit vectors cannot overflow
+    nor underflow. Row ``i``'s norm is ``norm(scaled[i]) * 2 ** exponents[i]``, its
+    natural logarithm ``log(norm(scaled[i])) + exponents[i] * log(2)``, finite even
+    where the norm itself is beyond the dtype's range. ``exponents`` is a NumPy
+    integer array (the largest entries are brought to the host); ``scaled`` is in
+    the container (dense or CSR) and the namespace of ``X``.
+    """
+    if sp.issparse(X):
+        X = sp.csr_matrix(X, copy=True)
+        X.sum_duplicates()
+        largest = np.asarray(abs(X).max(axis=1).toarray()).ravel()
+    elif X.shape[1] == 0:
+        largest = np.zeros(X.shape[0])
+    else:
+        largest = to_numpy(xp.max(xp.abs(X), axis=1))
+    _, exponents = np.frexp(largest.astype(np.float64))
+    exponents = np.where(largest > 0, exponents - 1, 0)
+    # Every power of two a row of the dtype needs is a number of the dtype.
+    divisors = np.ldexp(1.0, exponents).astype(_numpy_dtype(X.dtype))
+    if sp.issparse(X):  # a copy already
+        X.data /= np.repeat(divisors, np.diff(X.indptr))
+        return X, exponents
+    if is_numpy_namespace(xp):
+        return X / divisors[:, None], exponents
+    _, _, device = get_namespace_and_device(X)
+    return X / to_namespace(divisors, xp, device)[:, None], exponents
+
+
+def _numpy_dtype(dtype):
+    """The NumPy dtype of the same name (``torch.float32`` gives ``float32``)."""
+    return np.dtype(str(dtype).rsplit(".", 1)[-1])
 
 
 def inverse_norms(norms, xp):
@@ -148,6 +192,6 @@ def centring_residue(mean, xp):
     treated as the mean itself, whose cosine to everything is 0.
     """
     n_features = mean.shape[0]
-    dtype = np.dtype(str(mean.dtype).rsplit(".", 1)[-1])
+    dtype = _numpy_dtype(mean.dtype)
     largest = float(xp.max(xp.abs(mean))) if n_features else 0.0
     return 4.0 * float(np.sqrt(n_features)) * float(np.finfo(dtype).eps) * largest

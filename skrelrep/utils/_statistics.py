@@ -38,18 +38,21 @@ def feature_scale(X, xp):
     dead features (values at underflow scale, such as 1e-32 beside features near
     0.05, or below float32's rounding of them) constant: a translation of the rows
     by their own scale erases them, so scaling them to unit spread would make the
-    output depend on where the rows sit. Each feature is divided by its largest entry before
-    squaring, so that no magnitude overflows.
+    output depend on where the rows sit. Nothing overflows: each feature is divided
+    by its largest entry before squaring, the mean is :func:`column_mean`, and the
+    tolerance is a sum of terms each multiplied by ``n_rows * eps`` first.
     """
     n_rows = X.shape[0]
     largest = xp.max(xp.abs(X), axis=0)
     overall = xp.max(largest)
     largest = xp.where(largest > 0, largest, xp.ones_like(largest))
-    mean = xp.mean(X, axis=0)
+    mean = column_mean(X, xp)
     spread = xp.std(X / largest, axis=0) * largest
     # The rounding of the dtype the rows are computed in.
-    eps = float(xp.finfo(X.dtype).eps)
-    constant = spread <= n_rows * eps * (xp.abs(mean) + spread + overall)
+    tolerance = n_rows * float(xp.finfo(X.dtype).eps)
+    constant = spread <= (
+        tolerance * xp.abs(mean) + tolerance * spread + tolerance * overall
+    )
     return xp.where(constant, xp.ones_like(spread), spread)
 
 

@@ -13,6 +13,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
@@ -31,6 +33,7 @@ from skrelrep.encoders import (
     _minilm,
     clear_model_cache,
 )
+from skrelrep.encoders._ngrams import ngram_buckets
 
 INSTALL = 'Install it with: pip install "skrelrep[{}]"'
 
@@ -229,15 +232,13 @@ def test_skops_round_trip_trusts_only_the_encoder_class(name):
 
 @pytest.mark.parametrize("name", ["word2vec", "fasttext"])
 def test_word_encoders_round_trip_through_skops(name, request):
-    """Word2Vec holds arrays only; FastText also gensim's n-gram vectors, whose type
-    must be trusted."""
+    """Both hold arrays and plain values only (FastText its n-gram buckets too): only
+    the encoder's own type is to trust."""
     sio = pytest.importorskip("skops.io")
     encoder = request.getfixturevalue(name)
     blob = sio.dumps(encoder)
     untrusted = sio.get_untrusted_types(data=blob)
     expected = {f"skrelrep.encoders._words.{type(encoder).__name__}"}
-    if name == "fasttext":
-        expected.add("gensim.models.fasttext.FastTextKeyedVectors")
     assert set(untrusted) == expected
     loaded = sio.loads(blob, trusted=untrusted)
     words = ["river", "violin", "violinn"] if name == "fasttext" else ["river"]
@@ -640,10 +641,22 @@ def word2vec(corpus):
     return Word2VecEncoder(**WORD_PARAMS).fit(corpus)
 
 
+# The gensim vectors the fasttext fixture was trained to, to check against.
+FASTTEXT_GENSIM = {}
+
+
 @pytest.fixture(scope="module")
 def fasttext(corpus):
     _needs("gensim")
-    return FastTextEncoder(bucket=5000, **WORD_PARAMS).fit(corpus)
+    store = FastTextEncoder._store_vectors
+
+    def keep(self, wv):
+        FASTTEXT_GENSIM["wv"] = wv
+        store(self, wv)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(FastTextEncoder, "_store_vectors", keep)
+        return FastTextEncoder(bucket=5000, **WORD_PARAMS).fit(corpus)
 
 
 def _topic_separation(encoder):
@@ -669,7 +682,7 @@ def test_word_vectors_group_words_of_a_topic(name, request):
     np.testing.assert_array_equal(V[0], V[2])
     np.testing.assert_array_equal(V[0], encoder.vectors_[encoder.vocabulary_["river"]])
     if name == "fasttext":  # gensim's own lookup (word vector plus its n-grams)
-        np.testing.assert_allclose(V[1], encoder.wv_["violin"], rtol=1e-6)
+        np.testing.assert_array_equal(V[1], FASTTEXT_GENSIM["wv"]["violin"])
     assert _topic_separation(encoder) > 0.3
     names = encoder.get_feature_names_out()
     assert names[0] == type(encoder).__name__.lower() + "0" and len(names) == 16
@@ -737,11 +750,30 @@ def test_word2vec_pickles_without_gensim(word2vec):
     )
 
 
-def test_fasttext_pickles_with_its_ngrams(fasttext):
-    restored = pickle.loads(pickle.dumps(fasttext))
+def test_fasttext_pickles_with_its_ngrams_without_gensim(fasttext):
+    blob = pickle.dumps(fasttext)
+    assert b"gensim" not in blob
+    restored = pickle.loads(blob)
     np.testing.assert_array_equal(
         restored.transform(["boats", "choir"]), fasttext.transform(["boats", "choir"])
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(word=st.text(max_size=12))
+def test_fasttext_ngram_buckets_are_gensims(word):
+    fasttext = pytest.importorskip("gensim.models.fasttext")
+    for min_n, max_n in [(3, 6), (1, 2), (2, 9)]:
+        assert ngram_buckets(word, min_n, max_n, 2_000_003) == list(
+            fasttext.ft_ngram_hashes(word, min_n, max_n, 2_000_003)
+        )
+
+
+def test_fasttext_unseen_words_are_gensims(fasttext):
+    words = ["violinn", "boats", "riverbank", "vïolin", "a", "zzzzzzzzzzzzzzz"]
+    wv = FASTTEXT_GENSIM["wv"]
+    expected = np.stack([wv.get_vector(word) for word in words])
+    np.testing.assert_array_equal(fasttext.transform(words), expected)
 
 
 @pytest.mark.parametrize("Encoder", [Word2VecEncoder, FastTextEncoder])

@@ -115,6 +115,15 @@ CASES = [
         "word encoders: NotFittedError; the frozen pretrained encoders need no fit and "
         "embed at once",
     ),
+    (
+        "fasttext-unseen-words-from-skops",
+        "a fitted FastTextEncoder saved with skops and loaded trusting only its own "
+        "type; unseen words with accents, CJK characters, emoji, one character, or "
+        "longer than max_n",
+        "the vectors gensim's FastTextKeyedVectors gives, bit for bit: the encoder "
+        "keeps its n-gram buckets as arrays and hashes the n-grams itself (no gensim "
+        "type to trust, no gensim to transform)",
+    ),
 ]
 
 TEXT_ENCODERS = [MiniLML6Encoder, MiniLML3Encoder, E5SmallEncoder]
@@ -394,3 +403,42 @@ def test_transform_before_fit(text_encoders, lite0):
         assert encoder.transform(["A text."]).shape == (1, 384)
     fresh = EfficientNetLiteEncoder("lite0", image_size=32, device="cpu")
     assert fresh.transform(_pixels()).shape == (2, 1280)
+
+
+UNSEEN = [
+    "cats",
+    "caterpillar",
+    "café",
+    "naïve",
+    "日本語",
+    "👍🏽ok",
+    "x",
+    "dogsat",
+    "ß",
+]
+
+
+@case("fasttext-unseen-words-from-skops")
+def test_fasttext_unseen_words_from_skops(tmp_path, monkeypatch):
+    sio = pytest.importorskip("skops.io")
+    # gensim's own vectors, as fit trained them.
+    trained = {}
+    store = FastTextEncoder._store_vectors
+
+    def keep(self, wv):
+        trained["wv"] = wv
+        store(self, wv)
+
+    monkeypatch.setattr(FastTextEncoder, "_store_vectors", keep)
+    params = dict(vector_size=8, min_count=1, bucket=500, random_state=0)
+    encoder = FastTextEncoder(**params).fit(CORPUS)
+    wv = trained["wv"]
+    assert not any(word in wv.key_to_index for word in UNSEEN)
+    expected = np.stack([wv.get_vector(word) for word in [*UNSEEN, "cat"]])
+    path = tmp_path / "fasttext.skops"
+    sio.dump(encoder, path)
+    name = f"{FastTextEncoder.__module__}.{FastTextEncoder.__qualname__}"
+    assert sio.get_untrusted_types(file=path) == [name]
+    loaded = sio.load(path, trusted=[name])
+    for fitted in (encoder, loaded):
+        np.testing.assert_array_equal(fitted.transform([*UNSEEN, "cat"]), expected)

@@ -104,6 +104,14 @@ CASES = [
         "InvalidParameterError naming n_anchors; ValueError: center=True needs at "
         "least 2 anchors",
     ),
+    (
+        "module-instance-to-skops",
+        "a net whose module is a torch module instance, not a class (after "
+        "with_encoder(a torch module)), saved with skops.io",
+        "TypeError at save time naming the parameter and what to do (a module class "
+        "and its parameters, or pickle); pickle and copy.deepcopy keep working, with "
+        "the same outputs",
+    ),
 ]
 
 SMALL = dict(module__n_components=4, module__hidden_units=(8,), max_epochs=1)
@@ -377,3 +385,33 @@ def test_bad_n_anchors():
             _net(RelativeClassifier, n_anchors=n_anchors).fit(X, y)
     with pytest.raises(ValueError, match="center=True needs at least 2 anchors"):
         _net(RelativeAutoEncoder, n_anchors=1, center=True).fit(X)
+
+
+@case("module-instance-to-skops")
+@pytest.mark.parametrize("Net", [NeuralEncoder, RelativeClassifier])
+def test_module_instance_to_skops(Net, tmp_path):
+    import copy
+    import pickle
+
+    sio = pytest.importorskip("skops.io")
+    X, y = _data()
+    net = _net(Net).fit(X, y)
+    encoder = torch.nn.Sequential(torch.nn.Linear(6, 4))
+    encoder.n_components = 4
+    swapped = net.with_encoder(encoder)
+    assert isinstance(swapped.module, torch.nn.Module)
+    with pytest.raises(
+        TypeError, match=r"parameter 'module' is a torch module instance.*module="
+    ):
+        sio.dump(swapped, tmp_path / "net.skops")
+    expected = swapped.transform(X)
+    for restored in (pickle.loads(pickle.dumps(swapped)), copy.deepcopy(swapped)):
+        assert isinstance(restored.module, torch.nn.Sequential)
+        assert_array_equal(restored.transform(X), expected)
+    # Swapped from a fitted net instead, the module stays a class: skops saves it.
+    other = _net(Net).set_params(random_state=1).fit(X, y)
+    rebuilt = net.with_encoder(other)
+    sio.dump(rebuilt, tmp_path / "rebuilt.skops")
+    path = tmp_path / "rebuilt.skops"
+    loaded = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    assert_array_equal(loaded.transform(X), rebuilt.transform(X))

@@ -188,6 +188,52 @@ CASES = [
         "stands for, and setting one replaces the name by that object; the searched "
         "pipeline keeps its string",
     ),
+    (
+        "guard-near-the-largest-value",
+        "the input-space guard on finite rows whose norms exceed the dtype's "
+        "largest value: crowded float32 codes up to 3e38, float64 codes up to "
+        "1.7e308, dense, CSR and torch, at fit and at transform",
+        "no RuntimeWarning, and the fingerprint of the unscaled rows (the typical "
+        "norm shifted by the factor): held-out rows pass, rows of another space and "
+        "rescaled rows are refused as at ordinary scale (each row is divided by a "
+        "power of two before its norm is taken, and the norm's logarithm kept)",
+    ),
+    (
+        "distances-near-the-largest-value",
+        "similarity='l1', 'linf' or 'euclidean' (center=False) on finite rows near "
+        "the dtype's largest value: entries of both signs whose sum overflows "
+        "(scikit-learn's check for NaN sums X first), and rows whose distances to "
+        "the anchors exceed the largest value; NumPy and torch",
+        "the distances of the unscaled rows, scaled, without a RuntimeWarning; a "
+        "distance beyond the dtype's range is a ValueError saying what to do, never "
+        "an infinite similarity; NaN in X is still scikit-learn's error",
+    ),
+    (
+        "standardising-near-the-largest-value",
+        "standardize=True without centring on finite rows near the dtype's largest "
+        "value: float32 codes up to 3e38, float64 codes up to 1.7e308",
+        "the output of the unscaled rows, without a RuntimeWarning: the features' "
+        "spreads use the same overflow-safe mean as centring, so no feature is "
+        "taken for constant because its mean overflowed",
+    ),
+    (
+        "finite-check-near-the-largest-value",
+        "rows of both signs near the dtype's largest value (their sum, which "
+        "scikit-learn's check for NaN reads first, overflows to NaN) through each "
+        "validation of the relative stage: arrays, dask arrays (fitted anchors and "
+        "blocks), GreedyAnchorSelector's two spaces",
+        "no RuntimeWarning, and the result of the rows scaled down by a power of two "
+        "(the same anchors, the output scaled back); NaN in X still raises "
+        "scikit-learn's error",
+    ),
+    (
+        "anchor-selection-near-the-largest-value",
+        "anchor_selection='fps' or 'kmeans' on finite rows whose norms exceed the "
+        "dtype's largest value (float32 and float64, dense and CSR)",
+        "the anchors of the same rows scaled down by a power of two, without a "
+        "RuntimeWarning (farthest point sampling reads directions: it divides such "
+        "rows by powers of two first)",
+    ),
 ]
 
 
@@ -724,3 +770,179 @@ def test_nested_parameters_of_a_name():
     )
     assert renamed.similarity.get_params() == {"normalization": "l2"}
     assert type(renamed.similarity).__name__ == "EuclideanSimilarity"
+
+
+@case("guard-near-the-largest-value")
+@pytest.mark.parametrize(("dtype", "top"), [(np.float32, 3e38), (np.float64, 1.7e308)])
+def test_guard_near_the_largest_value(dtype, top):
+    rng = np.random.RandomState(0)
+    centres = rng.normal(size=(8, 16)) * 0.5
+    # Codes that crowd (mean pairwise cosine about 0.75), in classes.
+    codes = centres[rng.randint(8, size=600)] + rng.normal(size=(600, 16)) + 2.0
+    factor = top / np.abs(codes).max()
+    X, small = (codes * factor).astype(dtype), codes.astype(dtype)
+    assert np.isfinite(X).all()
+    with np.errstate(over="ignore"):  # finite rows whose norms are not
+        assert not np.isfinite(np.linalg.norm(X, axis=1)).all()
+    reference = RelativeTransformer(100, random_state=0).fit(small[:300])
+    with _no_runtime_warning():
+        relative = RelativeTransformer(100, random_state=0).fit(X[:300])
+    space, expected = relative._input_space, reference._input_space
+    assert expected.direction is not None and expected.norms == "centred"
+    assert_allclose(space.direction, expected.direction, atol=1e-6)
+    assert_allclose(space.direction_floor, expected.direction_floor, atol=1e-6)
+    assert space.rank == expected.rank
+    assert_allclose(space.share_floor, expected.share_floor, atol=1e-6)
+    assert_allclose(space.log_norm, expected.log_norm + np.log(factor), rtol=1e-9)
+    assert_allclose(space.log_norm_deviation, expected.log_norm_deviation, atol=1e-6)
+    flipped = np.where(np.arange(16) % 2, -1, 1).astype(dtype)
+    inputs = [(np.asarray, None)]
+    if dtype == np.float32:
+        inputs.append((sp.csr_matrix, None))
+        torch = pytest.importorskip("torch")
+        inputs.append((torch.asarray, torch))
+    for as_input, torch in inputs:
+        on = contextlib.nullcontext()
+        if torch is not None:
+            import sklearn
+
+            on = sklearn.config_context(array_api_dispatch=True)
+        with on, _no_runtime_warning():
+            if torch is not None:
+                relative = RelativeTransformer(100, random_state=0).fit(
+                    torch.asarray(X[:300])
+                )
+            R = relative.transform(as_input(X[300:]))  # held-out rows pass
+            for wrong, statistic in [
+                (X[300:] * flipped, "mean direction"),  # another encoder
+                (X[300:] / np.float32(4), "typical norm"),  # rescaled, then centred
+            ]:
+                with pytest.raises(ValueError, match=statistic):
+                    reference.transform((wrong / factor).astype(dtype))
+                with pytest.raises(ValueError, match=statistic):
+                    relative.transform(as_input(wrong))
+        R = R.numpy() if torch is not None else R
+        tolerance = 1e-5 if dtype == np.float32 else 1e-12
+        assert_allclose(R, reference.transform(small[300:]), atol=tolerance)
+
+
+@case("distances-near-the-largest-value")
+@pytest.mark.parametrize("similarity", ["l1", "linf", "euclidean"])
+@pytest.mark.parametrize(("dtype", "top"), [(np.float32, 3e38), (np.float64, 1.7e308)])
+def test_distances_near_the_largest_value(similarity, dtype, top):
+    rng = np.random.RandomState(0)
+    # Two groups of rows, of either sign: the sum of X overflows both ways.
+    data = rng.normal(size=(200, 8)) + np.repeat([[3.0], [-3.0]], 100, axis=0)
+    # Small enough that every distance fits (the L1 distance sums 8 differences).
+    factor = top / (20 * np.abs(data).max())
+    X = (data * factor).astype(dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert not np.isfinite(np.sum(X))  # what scikit-learn's first check sees
+    params = {"similarity": similarity, "center": False, "random_state": 0}
+    expected = RelativeTransformer(50, **params).fit_transform(data.astype(dtype))
+    with _no_runtime_warning():
+        relative = RelativeTransformer(50, **params).fit(X)
+        R = relative.transform(X)
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    if similarity == "euclidean":
+        # |x|^2 - 2 x.a + |a|^2 leaves an error of about sqrt(eps) times the norms
+        # in a distance near zero, at any magnitude.
+        tolerance = 10 * np.sqrt(np.finfo(dtype).eps) * np.abs(expected).max()
+    assert_allclose(R / factor, expected, rtol=tolerance, atol=tolerance)
+    # Distances beyond the range: refused, never infinite similarities.
+    far = (data * (top / np.abs(data).max())).astype(dtype)
+    with _no_runtime_warning(), pytest.raises(ValueError, match="leave the range"):
+        RelativeTransformer(50, **params).fit(far).transform(far)
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with _no_runtime_warning(), pytest.raises(ValueError, match="Input X contains NaN"):
+        relative.transform(bad)
+    if dtype == np.float32:
+        torch = pytest.importorskip("torch")
+        import sklearn
+
+        with sklearn.config_context(array_api_dispatch=True):
+            on_torch = RelativeTransformer(50, **params).fit(torch.asarray(X))
+            assert_allclose(
+                on_torch.transform(torch.asarray(X)).numpy() / factor,
+                expected,
+                rtol=tolerance,
+                atol=tolerance,
+            )
+            with pytest.raises(ValueError, match="leave the range"):
+                on_torch.fit(torch.asarray(far)).transform(torch.asarray(far))
+
+
+@case("standardising-near-the-largest-value")
+@pytest.mark.parametrize(("dtype", "top"), [(np.float32, 3e38), (np.float64, 1.7e308)])
+def test_standardising_near_the_largest_value(dtype, top):
+    rng = np.random.RandomState(0)
+    # Features of different spreads, all of one sign: their sums overflow.
+    data = rng.normal(size=(400, 8)) * np.arange(1, 9) + 30.0
+    X = (data / np.abs(data).max() * top).astype(dtype)
+    params = {"center": False, "standardize": True, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # these anchors crowd
+        expected = RelativeTransformer(100, **params).fit(data.astype(dtype))
+        with _no_runtime_warning():
+            relative = RelativeTransformer(100, **params).fit(X)
+            R = relative.transform(X)
+    # Each feature's spread, scaled as the rows were.
+    factor = top / np.abs(data).max()
+    assert_allclose(relative.anchor_scale_ / factor, expected.anchor_scale_, rtol=1e-5)
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    assert_allclose(R, expected.transform(data.astype(dtype)), atol=tolerance)
+
+
+@case("finite-check-near-the-largest-value")
+@pytest.mark.parametrize(("dtype", "exponent"), [(np.float32, 125), (np.float64, 1020)])
+def test_finite_check_near_the_largest_value(dtype, exponent):
+    from skrelrep import GreedyAnchorSelector
+
+    rng = np.random.RandomState(0)
+    small = (
+        rng.normal(size=(300, 8)) + np.repeat([[3.0], [-3.0]], 150, axis=0)
+    ).astype(dtype)
+    X = np.ldexp(small, exponent)  # exact
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert np.isfinite(X).all() and np.isnan(np.sum(X))
+    greedy = {"anchor_selection": GreedyAnchorSelector(n_eval=100), "random_state": 0}
+    with _no_runtime_warning():
+        chosen = RelativeTransformer(10, **greedy).fit(X, X_parallel=X)
+        expected = RelativeTransformer(10, **greedy).fit(small, X_parallel=small)
+        assert_array_equal(chosen.anchor_indices_, expected.anchor_indices_)
+        tolerance = 1e-5 if dtype == np.float32 else 1e-12
+        assert_allclose(chosen.transform(X), expected.transform(small), atol=tolerance)
+    da = pytest.importorskip("dask.array")
+    with _no_runtime_warning():
+        relative = RelativeTransformer(20, random_state=0).fit(da.from_array(X, 100))
+        R = relative.transform(da.from_array(X, chunks=100)).compute()
+    reference = RelativeTransformer(20, random_state=0).fit(da.from_array(small, 100))
+    assert_array_equal(relative.anchor_indices_, reference.anchor_indices_)
+    assert_allclose(R, reference.transform(small), atol=tolerance)
+    bad = X.copy()
+    bad[5, 3] = np.nan
+    with _no_runtime_warning(), pytest.raises(ValueError, match="Input X contains NaN"):
+        chosen.transform(bad)
+    with _no_runtime_warning(), pytest.raises(ValueError, match="contains NaN"):
+        relative.transform(da.from_array(bad, chunks=100)).compute()
+
+
+@case("anchor-selection-near-the-largest-value")
+@pytest.mark.parametrize(("dtype", "exponent"), [(np.float32, 127), (np.float64, 1023)])
+@pytest.mark.parametrize("selection", ["fps", "kmeans"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_anchor_selection_near_the_largest_value(dtype, exponent, selection, sparse):
+    rng = np.random.RandomState(0)
+    small = rng.normal(size=(300, 8)) + 1.0
+    small = (small / np.abs(small).max() * 1.9).astype(dtype)  # entries below 2
+    small[small < -0.3] = 0  # zeros, for the sparse rows
+    X = np.ldexp(small, exponent)  # exact; the largest entries near the largest value
+    norms = np.linalg.norm(X.astype(np.longdouble), axis=1)
+    assert np.isfinite(X).all() and (norms > np.finfo(dtype).max).any()
+    as_input = sp.csr_matrix if sparse else np.asarray
+    params = {"anchor_selection": selection, "random_state": 0}
+    expected = RelativeTransformer(20, **params).fit(as_input(small))
+    with _no_runtime_warning():
+        chosen = RelativeTransformer(20, **params).fit(as_input(X))
+    assert_array_equal(chosen.anchor_indices_, expected.anchor_indices_)

@@ -453,3 +453,24 @@ def test_centred_rows_around_the_origin_are_not_checked():
     assert relative._input_space._norm_limits("centred") is None
     relative.transform(X * 1e-3)
     relative.transform(np.full((1, 6), 1e-3))
+
+
+def test_the_message_ends_with_the_remedy_given(space):
+    from skrelrep.relative._input_space import SWITCH_OFF
+
+    anchors, _, held_out, _ = space
+    fingerprint = InputSpace.from_anchors(anchors)
+    wrong = _other_space(held_out)
+    kwargs = {"device": None, "estimator": object(), "hint": "A hint."}
+    for remedy, end in [
+        (SWITCH_OFF, "A hint. If these rows are right, pass check_input_space=False."),
+        ("Do this instead.", "A hint. Do this instead."),
+        ("", "A hint."),
+    ]:
+        with pytest.raises(ValueError, match="mean direction") as error:
+            fingerprint.check(wrong, np, remedy=remedy, **kwargs)
+        assert str(error.value).endswith(end)
+        assert str(error.value).count("check_input_space") == (remedy == SWITCH_OFF)
+    with pytest.raises(ValueError) as error:
+        fingerprint.check(wrong, np, **kwargs)
+    assert str(error.value).endswith(SWITCH_OFF)

@@ -4,6 +4,7 @@ The table is shown in the user guide (:ref:`hostile_inputs`); ``tests/hostile.py
 describes the format.
 """
 
+import copy
 import errno
 import shutil
 import warnings
@@ -118,6 +119,21 @@ CASES = [
         "row-cache-read-only",
         "a row cache that cannot be written (read-only mount)",
         "UserWarning; the codes are computed and returned, equal to the uncached ones",
+    ),
+    (
+        "guard-switch-after-fit",
+        "set_params(relative__check_input_space=False) on a fitted StitchedPipeline "
+        "whose relative step refuses the rows (the switch the guard's message names)",
+        "the fitted step stops checking at once, with no refit, and predicts what "
+        "the unchecked step predicts; the next fit keeps the switch; a pipeline that "
+        "shares the fitted step (stitched by translation) keeps its guard",
+    ),
+    (
+        "code-guard-remedy",
+        "the guard of an absolute stitch across encoders refusing the codes",
+        'the message ends with the fixes that exist for it (via="translation", a '
+        'relative step, via="absolute"), never check_input_space=False, which it '
+        "has no switch for",
     ),
 ]
 
@@ -414,3 +430,65 @@ def test_row_cache_read_only(data, tmp_path, monkeypatch):
     shutil.rmtree(tmp_path / "skrelrep_rows")
     with pytest.warns(UserWarning, match="cannot be written"):
         np.testing.assert_allclose(pipe.predict_proba(X), expected)
+
+
+@case("guard-switch-after-fit")
+def test_guard_switch_after_fit(data):
+    X, y = data
+    X = X / 16
+    own = StitchedPipeline(
+        CrowdedProjection(0),
+        RelativeTransformer(20, random_state=0),
+        LogisticRegression(max_iter=500),
+    ).fit(X, y)
+    shared = stitch_by_translation(CrowdedProjection(0), own)
+    fitted = own.named_steps["relative"]
+    assert shared.named_steps["relative"] is fitted
+    foreign = -X  # codes pointing away from the anchors' mean direction
+    with pytest.raises(ValueError, match=r"mean direction.*check_input_space=False"):
+        own.predict(foreign)
+    # What the fitted steps predict without the check, computed apart.
+    unchecked = copy.deepcopy(fitted).set_params(check_input_space=False)
+    codes = own.named_steps["encoder"].transform(foreign)
+    expected = own.named_steps["decoder"].predict(unchecked.transform(codes))
+    own.set_params(relative__check_input_space=False)
+    np.testing.assert_array_equal(own.predict(foreign), expected)
+    assert own.named_steps["relative"].check_input_space is False
+    np.testing.assert_array_equal(own.named_steps["relative"].anchors_, fitted.anchors_)
+    # The pipeline that shares the step, and the step itself, keep their guard.
+    assert shared.named_steps["relative"] is fitted and fitted.check_input_space
+    with pytest.raises(ValueError, match="mean direction"):
+        fitted.transform(codes)
+    # Switched on again, and kept by the next fit.
+    with pytest.raises(ValueError, match="mean direction"):
+        own.set_params(relative__check_input_space=True).predict(foreign)
+    own.set_params(relative__check_input_space=False).fit(X, y).predict(foreign)
+    # The copy keeps the fitted arrays as they are, torch tensors included.
+    torch = pytest.importorskip("torch")
+    import sklearn
+    from sklearn.pipeline import Pipeline
+
+    from skrelrep.stitching._steps import switch_guards
+
+    with sklearn.config_context(array_api_dispatch=True):
+        on_torch = RelativeTransformer(10, random_state=0).fit(torch.asarray(codes))
+    steps = Pipeline([("encoder", "passthrough"), ("relative", on_torch)])
+    switched = switch_guards(steps, {"relative__check_input_space": False})
+    assert switched.named_steps["relative"].anchors_ is on_torch.anchors_
+    assert on_torch.check_input_space
+
+
+@case("code-guard-remedy")
+def test_code_guard_remedy(data):
+    from skrelrep.stitching._guard import REMEDY
+
+    X, y = data
+    own = _absolute(CrowdedProjection(0), X, y)
+    other = _absolute(CrowdedProjection(1), X, y)
+    with pytest.warns(UserWarning, match="absolute baseline"):
+        guarded = stitch(other, own)
+    with pytest.raises(ValueError, match="mean cosine") as error:
+        guarded.predict(X)
+    message = str(error.value)
+    assert "check_input_space" not in message
+    assert message.endswith(REMEDY)

@@ -4,6 +4,8 @@ The table is shown in the user guide (:ref:`hostile_inputs`); ``tests/hostile.py
 describes the format.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from hostile import case, check_every_case_is_tested
@@ -54,6 +56,16 @@ CASES = [
         "non-finite",
         "NaN or infinite entries in either space",
         "ValueError naming the input",
+    ),
+    (
+        "near-the-largest-value",
+        "finite rows near the dtype's largest value, of both signs (their sum "
+        "overflows): float32 up to 3e38, float64 up to 1.7e308, through fit, "
+        "transform and inverse_transform",
+        "the translation of the unscaled rows, scaled, without a RuntimeWarning "
+        "(where a partial sum of the map would overflow, it is applied in units of "
+        "powers of two); a translated row beyond the dtype's range is a ValueError "
+        "saying what to do, never infinity",
     ),
 ]
 
@@ -155,3 +167,37 @@ def test_another_space():
         translator.transform(-X[100:])
     with pytest.raises(ValueError, match=r"typical norm .* is 4, against 1 "):
         translator.transform(4.0 * X[100:])
+
+
+@case("near-the-largest-value")
+@pytest.mark.parametrize(("dtype", "top"), [(np.float32, 3e38), (np.float64, 1.7e308)])
+def test_near_the_largest_value(dtype, top):
+    X, Y = _space(), _space(n_features=6, seed=1)
+    X -= X.mean(axis=0)  # both signs
+    factor = top / np.abs(X).max()
+    big = (X * factor).astype(dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert not np.isfinite(big.sum())
+    expected = LatentTranslator().fit(X[:60], Y[:60])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        translator = LatentTranslator().fit(big[:60], Y[:60].astype(dtype))
+        translated = translator.transform(big[60:])
+        # Back into the source space: rows near the largest value again.
+        back = translator.inverse_transform(expected.transform(X[60:]).astype(dtype))
+    tolerance = 1e-4 if dtype == np.float32 else 1e-9
+    scale = np.abs(Y).max()
+    np.testing.assert_allclose(
+        translated, expected.transform(X[60:]), rtol=tolerance, atol=tolerance * scale
+    )
+    np.testing.assert_allclose(
+        back / factor,
+        expected.inverse_transform(expected.transform(X[60:])),
+        rtol=tolerance,
+        atol=tolerance * np.abs(X).max(),
+    )
+    # The same map applied to a row twice as large: beyond the range, refused.
+    with pytest.raises(ValueError, match="leave the range of"):
+        translator.inverse_transform(
+            2 * expected.transform(X[60:]).astype(dtype) - translator.target_mean_
+        )

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skrelrep.utils._statistics import centre_rows, centring_scale, column_mean
+from skrelrep.utils._statistics import (
+    centre_rows,
+    centring_scale,
+    column_mean,
+    feature_scale,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -81,3 +86,18 @@ def test_centre_rows():
             torch.asarray(X), torch.asarray(mean), xp, scale_free=True
         )
     assert_array_equal(on_torch.numpy(), centred)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "magnitude"), [(np.float32, 3e38), (np.float64, 1.7e308)]
+)
+def test_feature_scale_near_the_largest_value(dtype, magnitude):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4)) * [1.0, 2.0, 3.0, 0.0] + 10.0  # one constant
+    big = (X / np.abs(X).max() * magnitude).astype(dtype)
+    scale = feature_scale(big, np)
+    assert scale.dtype == dtype
+    # Against float64 (float32 input) or a computation on the scaled rows.
+    expected = (big.astype(np.float64) / magnitude).std(axis=0) * magnitude
+    assert_allclose(scale[:3], expected[:3], rtol=1e-5)
+    assert scale[3] == 1  # constant: left unscaled
