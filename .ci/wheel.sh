@@ -58,7 +58,9 @@ readme = Path(sys.argv[1]).read_text(encoding="utf-8")
 printed = io.StringIO()
 with contextlib.redirect_stdout(printed):
     exec(compile(code, "README.md", "exec"), {})
-score = float(printed.getvalue())
-assert score > 0.85, score
+# "stitched 0.91, no training; model 0 itself 0.92"
+stitched, own = map(float, re.findall(r"\d\.\d+", printed.getvalue()))
+assert stitched > 0.85 and own - stitched < 0.05, printed.getvalue()
+score = stitched
 print(f"quick start from the wheel ({skrelrep.__version__}): stitched accuracy {score:.3f}")
 PY
