@@ -134,6 +134,7 @@ VARIANTS = {
     "no self-training": {"max_rounds": 0},
     "no relative start": {"start": "translation"},
     "no refinement": {"max_epochs": 0},
+    "mutual-NN pairing": {"pairing": "mutual"},
 }
 
 

@@ -45,8 +45,9 @@ class QueryBridge(TransformerMixin, BaseEstimator):
     - maps with :class:`~skrelrep.LatentTranslator` (orthogonal Procrustes, linear
       least squares; each scaling), or starts from relative representations when
       they do better, as they do with few anchors;
-    - grows its anchors by self-training: unpaired queries and index documents that
-      are mutual nearest neighbours become new pairs, round after round;
+    - grows its anchors by self-training: each unpaired query is paired with the
+      index documents it is nearest to under CSLS (softly, weighted by their
+      scores, or only with a mutual nearest neighbour), round after round;
     - refines the map for retrieval with a contrastive loss over hard negatives;
     - corrects hubness at search time with CSLS, from statistics of the index and
       the mapped queries taken at fit.
@@ -71,7 +72,12 @@ class QueryBridge(TransformerMixin, BaseEstimator):
         The search's correction: CSLS, none (plain cosine), or the better of both
         by cross-validation.
 
-    max_rounds : int, default=10
+    pairing : {"soft", "mutual"}, default="soft"
+        How self-training pairs unpaired queries with documents: each query with
+        the softmax-weighted mean of its 10 best documents under CSLS, or mutual
+        nearest neighbours only (see :ref:`migration`).
+
+    max_rounds : int, default=15
         Most self-training rounds; fewer are run when held-out anchors stop
         improving. Used only with unpaired queries.
 
@@ -115,7 +121,7 @@ class QueryBridge(TransformerMixin, BaseEstimator):
         Contrastive epochs run.
     hubness_ : {"csls"} or None
     n_pairs_ : int
-        Pairs the final map was fitted on: anchors and mined pairs.
+        Pairs the final map was fitted on: anchors and self-training pairs.
     cv_results_ : dict
         Cross-validated Recall@10 of held-out anchors of every setting tried.
     cv_score_ : float
@@ -163,6 +169,7 @@ class QueryBridge(TransformerMixin, BaseEstimator):
         "scaling": [StrOptions({"auto", "isotropic", "per_feature"}), None],
         "start": [StrOptions({"auto", "translation", "relative"})],
         "hubness": [StrOptions({"auto", "csls"}), None],
+        "pairing": [StrOptions({"soft", "mutual"})],
         "max_rounds": [Interval(numbers.Integral, 0, None, closed="left")],
         "max_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
         "n_hub_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -178,7 +185,8 @@ class QueryBridge(TransformerMixin, BaseEstimator):
         scaling="auto",
         start="auto",
         hubness="auto",
-        max_rounds=10,
+        pairing="soft",
+        max_rounds=15,
         max_epochs=6,
         n_hub_neighbors=10,
         cv=3,
@@ -189,6 +197,7 @@ class QueryBridge(TransformerMixin, BaseEstimator):
         self.scaling = scaling
         self.start = start
         self.hubness = hubness
+        self.pairing = pairing
         self.max_rounds = max_rounds
         self.max_epochs = max_epochs
         self.n_hub_neighbors = n_hub_neighbors
@@ -432,6 +441,7 @@ def _fit_state(bridge, X, y, index, unpaired_queries):
         scaling=bridge.scaling,
         start=bridge.start,
         hubness=bridge.hubness,
+        pairing=bridge.pairing,
         max_rounds=bridge.max_rounds,
         max_epochs=bridge.max_epochs,
         cv=bridge.cv,
@@ -453,7 +463,9 @@ def _fit_state(bridge, X, y, index, unpaired_queries):
         "n_rounds_": plan.n_rounds,
         "n_epochs_": plan.n_epochs,
         "hubness_": "csls" if plan.hubness else None,
-        "n_pairs_": int(X.shape[0] + len(stage.pairs[0])),
+        "n_pairs_": int(
+            X.shape[0] + (0 if stage.extra is None else len(stage.extra[0]))
+        ),
         "cv_results_": plan.cv_results,
         "cv_score_": plan.cv_score,
         "forecast_": forecast(plan, n_index=n_index, has_queries=queries is not None),

@@ -29,6 +29,8 @@ from ._self_training import Stage, self_training
 __all__ = ["Problem", "build", "choose", "final_margins"]
 
 RECALL_AT = 10
+# Self-training rounds without gain that end it.
+PATIENCE = 2
 
 
 @dataclass
@@ -56,6 +58,7 @@ class Plan:
     n_rounds: int
     n_epochs: int
     hubness: bool
+    pairing: str
     cv_results: dict = field(default_factory=dict)
     cv_score: float = 0.0
     margins: np.ndarray = None
@@ -126,7 +129,7 @@ def _anchor_stage(searcher, anchors_new, problem):
     _, r_d = csls_statistics(
         searcher(anchors_new), problem.docs, k=problem.k, max_bytes=problem.max_bytes
     )
-    return Stage(searcher, problem.docs, r_d, (np.zeros(0, np.intp),) * 2)
+    return Stage(searcher, problem.docs, r_d)
 
 
 def _start_searcher(start, anchors_new, anchors_old, problem):
@@ -135,7 +138,7 @@ def _start_searcher(start, anchors_new, anchors_old, problem):
     return fit_translation(anchors_new, anchors_old, *start)
 
 
-def _trajectory(start, translation, train, problem, max_rounds):
+def _trajectory(start, translation, train, problem, max_rounds, pairing):
     """The stages of one fold (or of the final fit): round 0, then self-training."""
     anchors_new = problem.anchors_new[train]
     anchors_old = problem.anchors_old[train]
@@ -151,6 +154,7 @@ def _trajectory(start, translation, train, problem, max_rounds):
         fit=lambda X, Y: fit_translation(X, Y, *translation),
         k=problem.k,
         max_rounds=max_rounds,
+        pairing=pairing,
         max_bytes=problem.max_bytes,
     )
 
@@ -178,7 +182,7 @@ def _pooled(margins_per_fold, hubness):
 
 def _refined_stages(stage, train, problem, n_epochs, rng):
     """The stages of contrastive refinement of ``stage``'s map, one per epoch."""
-    queries_ids, doc_ids = stage.pairs
+    queries_ids, doc_ids = stage.positives
     X = problem.anchors_new[train]
     targets = problem.targets[train]
     if len(queries_ids):
@@ -195,11 +199,21 @@ def _refined_stages(stage, train, problem, n_epochs, rng):
     ):
         # The CSLS statistics of the start: an epoch moves the map little, and
         # the final bridge takes them afresh.
-        yield Stage(searcher, problem.docs, stage.r_d, stage.pairs)
+        yield Stage(searcher, problem.docs, stage.r_d, stage.extra, stage.positives)
 
 
 def choose(
-    problem, *, method, scaling, start, hubness, max_rounds, max_epochs, cv, rng
+    problem,
+    *,
+    method,
+    scaling,
+    start,
+    hubness,
+    pairing,
+    max_rounds,
+    max_epochs,
+    cv,
+    rng,
 ):
     """Cross-validate every choice in turn (see the module docstring); a Plan."""
     n_anchors, n_features = problem.anchors_new.shape
@@ -230,7 +244,7 @@ def choose(
     for candidate in starts:
         translation = candidate if candidate != ("relative",) else translations[0]
         trajectories[candidate] = [
-            _trajectory(candidate, translation, train, problem, max_rounds)
+            _trajectory(candidate, translation, train, problem, max_rounds, pairing)
             for train in trains
         ]
         stages = [next(trajectory) for trajectory in trajectories[candidate]]
@@ -248,7 +262,8 @@ def choose(
     ):
         order.insert(0, ("relative",))
 
-    # 2. Self-training rounds, folds in step, while the mean margin rises. A
+    # 2. Self-training rounds, folds in step, until the mean margin has not risen
+    # for PATIENCE rounds; the best round is kept. A
     # relative start is only a start: its first round must beat the best
     # translation's start, else self-training starts from that translation.
     for chosen in order:
@@ -258,7 +273,7 @@ def choose(
         else:
             (best, _, best_hubness), best_stages, best_margins = round0[chosen]
             best_step = ("start", "/".join(map(str, chosen)))
-        n_rounds = 0
+        n_rounds, stalled = 0, 0
         rounds = range(1, max_rounds + 1) if problem.queries is not None else ()
         for round_ in rounds:
             stages = [next(trajectory) for trajectory in trajectories[chosen]]
@@ -271,8 +286,13 @@ def choose(
                 best, best_hubness, n_rounds = score, h, round_
                 best_step = ("round", label)
                 best_stages, best_margins = stages, margins
-            else:
-                break
+                stalled = 0
+            elif not any(stage.growing for stage in stages):
+                # Two rounds without gain once the pairs stop growing end it; while
+                # they grow, a round may dip before the larger sets pay.
+                stalled += 1
+                if stalled == PATIENCE:
+                    break
         if best_stages is not None:
             break
     translation = chosen if chosen != ("relative",) else translations[0]
@@ -311,6 +331,7 @@ def choose(
         n_rounds=n_rounds,
         n_epochs=n_epochs,
         hubness=best_hubness,
+        pairing=pairing,
         cv_results=cv_results,
         cv_score=float(np.mean(margins[:, 0] >= 0)),
         margins=margins,
@@ -323,7 +344,7 @@ def build(problem, plan, rng):
     the CSLS term of each document."""
     everything = np.arange(problem.anchors_new.shape[0])
     trajectory = _trajectory(
-        plan.start, plan.translation, everything, problem, plan.n_rounds
+        plan.start, plan.translation, everything, problem, plan.n_rounds, plan.pairing
     )
     *_, stage = itertools.islice(trajectory, plan.n_rounds + 1)
     trajectory.close()
@@ -336,7 +357,7 @@ def build(problem, plan, rng):
             k=problem.k,
             max_bytes=problem.max_bytes,
         )
-        stage = Stage(stage.searcher, problem.docs, r_d, stage.pairs)
+        stage = Stage(stage.searcher, problem.docs, r_d, stage.extra, stage.positives)
     return stage
 
 
@@ -344,23 +365,21 @@ def final_margins(problem, plan, stage):
     """Held-out margins of the final pairs, fold by fold.
 
     Each fold's anchors are held out of a translation fitted on the other anchors
-    and the final bridge's mined pairs, and searched with its CSLS terms. Unlike the
+    and the final bridge's pairs, and searched with its CSLS terms. Unlike the
     folds of :func:`choose`, whose self-training grew from fewer anchors, this scores
     the pairs the final bridge was fitted on (the held-out anchors helped mine them,
     but are not fitted on); it leaves out the contrastive refinement.
     """
-    query_ids, doc_ids = stage.pairs
     n_anchors = problem.anchors_new.shape[0]
     margins = np.empty((n_anchors, 2), dtype=np.float64)
     for fold in plan.folds:
         train = np.setdiff1d(np.arange(n_anchors), fold)
         X, Y = problem.anchors_new[train], problem.anchors_old[train]
-        if len(query_ids):
-            X = np.vstack([X, problem.queries[query_ids]])
-            Y = np.vstack([Y, problem.docs[doc_ids]])
+        if stage.extra is not None:
+            X, Y = np.vstack([X, stage.extra[0]]), np.vstack([Y, stage.extra[1]])
         searcher = fit_translation(X, Y, *plan.translation)
         margins[fold] = heldout_margins(
-            Stage(searcher, problem.docs, stage.r_d, stage.pairs),
+            Stage(searcher, problem.docs, stage.r_d),
             problem.anchors_new[fold],
             problem.targets[fold],
             hubness=plan.hubness,
