@@ -67,10 +67,12 @@ def test_sweep_follows_working_memory():
         np.testing.assert_array_equal(found[side][1], expected[side][1])
 
 
-def test_top_k_mean_is_csls_statistics():
+@pytest.mark.parametrize("working_memory", [1024, 0.01])
+def test_top_k_mean_is_csls_statistics(working_memory):
     rng = np.random.RandomState(2)
-    A, B = rng.normal(size=(30, 5)), rng.normal(size=(60, 5))
-    r_a, r_b = top_k_mean(A, B, 3)
+    A, B = rng.normal(size=(30, 5)), rng.normal(size=(600, 5))
+    with config_context(working_memory=working_memory):
+        r_a, r_b = top_k_mean(A, B, 3)
     product = A @ B.T
     np.testing.assert_allclose(r_a, np.sort(product, axis=1)[:, -3:].mean(axis=1))
     np.testing.assert_allclose(r_b, np.sort(product, axis=0)[-3:].mean(axis=0))
