@@ -37,6 +37,7 @@ from skrelrep.encoders import (
     MiniLML6Encoder,
     Word2VecEncoder,
 )
+from skrelrep.retrieval import QueryBridge
 from skrelrep.similarity import (
     ChebyshevSimilarity,
     CombinedSimilarity,
@@ -85,6 +86,7 @@ NUMERIC = [
         Ridge(),
     ),
     StitchedPipeline(PCA(), "passthrough", LogisticRegression()),
+    QueryBridge(random_state=0),
 ]
 
 SKORCH_DESIGN = {
@@ -123,12 +125,15 @@ if _has("torch", "skorch"):
 # 2-D y). LatentTranslator's y is a target latent space, 2-D as its tags declare, and
 # a class vector is refused on purpose (tests/translation/test_hostile_translation.py):
 # these checks run unchanged on the same data with y as two target features.
+_TRANSFORMER_CHECKS = {
+    "check_transformer_data_not_an_array",
+    "check_transformer_general",
+    "check_transformer_preserve_dtypes",
+}
+# QueryBridge's y is the old model's embeddings of the anchors: 2-D as well.
 TWO_D_TARGET_CHECKS = {
-    "LatentTranslator": {
-        "check_transformer_data_not_an_array",
-        "check_transformer_general",
-        "check_transformer_preserve_dtypes",
-    }
+    "LatentTranslator": _TRANSFORMER_CHECKS,
+    "QueryBridge": _TRANSFORMER_CHECKS,
 }
 
 
@@ -273,7 +278,12 @@ def test_sklearn_compatible_without_numeric_data(estimator, name):
 
 def _public_estimator_classes():
     """Every estimator class exported by skrelrep and its public subpackages."""
-    modules = ["skrelrep", "skrelrep.encoders", "skrelrep.similarity"]
+    modules = [
+        "skrelrep",
+        "skrelrep.encoders",
+        "skrelrep.retrieval",
+        "skrelrep.similarity",
+    ]
     if _has("torch", "skorch"):
         modules.append("skrelrep.neural")
     found = set()

@@ -564,13 +564,15 @@ CASES = [
         foreign=NET_REASON,
         same_state=False,
     ),
-    # skrelrep.retrieval.QueryBridge: its types are pinned once the class has landed
-    # (run this test, then replace None with the set it prints).
     Case(
         "retrieval-QueryBridge",
         ("QueryBridge",),
         _query_bridge,
-        None,
+        {
+            "skrelrep.relative._input_space.InputSpace",
+            "skrelrep.retrieval._bridge.QueryBridge",
+            "skrelrep.retrieval._maps.NewSide",
+        },
         needs=("skrelrep.retrieval",),
     ),
 ]

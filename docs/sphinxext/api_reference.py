@@ -63,6 +63,14 @@ SECTIONS = [
         ],
     ),
     (
+        "skrelrep.retrieval",
+        "Retrieval across models",
+        "Search an index embedded by an old model with a new model's queries, and "
+        "forecast how much of re-embedding's retrieval that keeps "
+        "(see :doc:`user_guide/migration`).",
+        [("Bridging", ["QueryBridge"])],
+    ),
+    (
         "skrelrep.datasets",
         "Data sets",
         "",

@@ -20,6 +20,7 @@ TITLES = {
     "translation": ":class:`~skrelrep.LatentTranslator`",
     "stitching": ":class:`~skrelrep.StitchedPipeline` and :func:`~skrelrep.stitch`",
     "metrics": ":mod:`skrelrep.metrics`",
+    "retrieval": ":class:`~skrelrep.retrieval.QueryBridge`",
     "neural": ":mod:`skrelrep.neural`",
     "encoders": ":mod:`skrelrep.encoders`",
     "cli": "The ``skrelrep`` command line",
