@@ -82,44 +82,55 @@ def exact_knn(X, k, *, select=True):
 
 
 def _phases(A, B, k, n_permutations, batch_size=None):
-    """Each part of compare_spaces timed on its own (seconds)."""
+    """Each part of compare_spaces timed on its own (CPU seconds)."""
     from skrelrep import RelativeTransformer
     from skrelrep.metrics._cka import CKAParts
     from skrelrep.metrics._neighbourhoods import space_table
     from skrelrep.metrics._retrieval import agreement_scores, retrieval_tables
 
     times = {}
-    start = time.perf_counter()
+    start = time.process_time()
     relative = RelativeTransformer(n_anchors=300, random_state=0).fit(A)
     other = relative.reanchor(B[relative.anchor_indices_])
     held = np.setdiff1d(np.arange(A.shape[0]), relative.anchor_indices_)
     codes_a, codes_b = relative.transform(A)[held], other.transform(B)[held]
-    times["relative codes"] = time.perf_counter() - start
-    start = time.perf_counter()
+    times["relative codes"] = time.process_time() - start
+    start = time.process_time()
     table_a, table_b = space_table(A, k), space_table(B, k)
-    times["k-NN tables of A and B"] = time.perf_counter() - start
-    start = time.perf_counter()
+    times["k-NN tables of A and B"] = time.process_time() - start
+    start = time.process_time()
     truth, found = retrieval_tables(codes_a, codes_b, k=k)
-    times["retrieval tables of the codes"] = time.perf_counter() - start
-    start = time.perf_counter()
+    times["retrieval tables of the codes"] = time.process_time() - start
+    start = time.process_time()
     cka = CKAParts(A, B)
     cka.observed()
-    times["CKA terms"] = time.perf_counter() - start
+    times["CKA terms"] = time.process_time() - start
     rng = np.random.RandomState(0)
     orders = [rng.permutation(A.shape[0]) for _ in range(n_permutations)]
     held_orders = [rng.permutation(held.shape[0]) for _ in range(n_permutations)]
-    start = time.perf_counter()
+    start = time.process_time()
     for order in orders:
         cka.permuted(order)
-    times[f"CKA nulls ({n_permutations})"] = time.perf_counter() - start
-    start = time.perf_counter()
+    times[f"CKA nulls ({n_permutations})"] = time.process_time() - start
+    start = time.process_time()
     for order, held_order in zip(orders, held_orders, strict=True):
         relabel = np.empty_like(order)
         relabel[order] = np.arange(order.shape[0])
         table_a.shared(table_b, rows=order, relabel=relabel)
         agreement_scores(truth, found, held_order)
-    times[f"neighbour nulls ({n_permutations})"] = time.perf_counter() - start
+    times[f"neighbour nulls ({n_permutations})"] = time.process_time() - start
     return times
+
+
+def _timed(function):
+    """``function()``: its result, wall and CPU seconds, and extra peak memory (MiB).
+
+    The CPU time of this process is what the ratios use: on a shared machine the
+    wall time also counts the other processes' load, which drifts within a run.
+    """
+    start = time.process_time()
+    result, wall, peak = _timed_call(function)
+    return result, wall, time.process_time() - start, peak
 
 
 def run(n, dims, n_permutations, *, k=10, knn="exact", baseline=True, phases=False):
@@ -129,18 +140,27 @@ def run(n, dims, n_permutations, *, k=10, knn="exact", baseline=True, phases=Fal
     A, B = make_pair(n, *dims)
     row = {"n": n, "dims": f"{dims[0]}/{dims[1]}", "permutations": n_permutations}
     row["knn"] = knn
+    row["load_start"] = os.getloadavg()[0]
     if baseline:
-        _, row["gemm_s"], _ = _timed_call(
+        _, row["gemm_wall_s"], row["gemm_s"], _ = _timed(
             lambda: (exact_knn(A, k, select=False), exact_knn(B, k, select=False))
         )
-        _, row["baseline_s"], row["baseline_peak_mib"] = _timed_call(
+        _, row["baseline_wall_s"], row["baseline_s"], row["baseline_peak_mib"] = _timed(
             lambda: (exact_knn(A, k), exact_knn(B, k))
         )
-    comparison, row["compare_s"], row["compare_peak_mib"] = _timed_call(
-        lambda: compare_spaces(
-            A, B, k=k, n_anchors=300, n_permutations=n_permutations, knn_algorithm=knn
+    comparison, row["compare_wall_s"], row["compare_s"], row["compare_peak_mib"] = (
+        _timed(
+            lambda: compare_spaces(
+                A,
+                B,
+                k=k,
+                n_anchors=300,
+                n_permutations=n_permutations,
+                knn_algorithm=knn,
+            )
         )
     )
+    row["load_end"] = os.getloadavg()[0]
     if baseline:
         row["ratio"] = row["compare_s"] / row["baseline_s"]
         row["ratio_gemm"] = row["compare_s"] / row["gemm_s"]
@@ -169,7 +189,12 @@ def _machine():
 
 def report(row):
     """The figures as Markdown lines."""
-    lines = [f"machine: {_machine()}; load average {os.getloadavg()[0]:.2f}", ""]
+    lines = [
+        f"machine: {_machine()}; load average {row['load_start']:.1f} at the start, "
+        f"{row['load_end']:.1f} at the end; times are this process's CPU seconds "
+        "(wall seconds in brackets)",
+        "",
+    ]
     lines.append(
         "| n | widths | permutations | k-NN | GEMMs alone (s) | GEMMs + argpartition (s) "
         "| compare_spaces (s) | ratio to GEMMs + argpartition | ratio to GEMMs alone "
@@ -181,7 +206,9 @@ def report(row):
     )
     lines.append(
         f"| {row['n']:,} | {row['dims']} | {row['permutations']} | {row['knn']} | "
-        f"{figure('gemm_s')} | {figure('baseline_s')} | {row['compare_s']:.1f} | "
+        f"{figure('gemm_s')} ({figure('gemm_wall_s')}) | "
+        f"{figure('baseline_s')} ({figure('baseline_wall_s')}) | "
+        f"{row['compare_s']:.1f} ({row['compare_wall_s']:.1f}) | "
         f"{figure('ratio', 'x', 2)} | {figure('ratio_gemm', 'x', 2)} | "
         f"{row['compare_peak_mib']:.0f} |"
     )
@@ -193,7 +220,7 @@ def report(row):
             + ", ".join(f"{k} {v:.3f}" for k, v in recall.items()),
         ]
     if "phases" in row:
-        lines += ["", "| part of compare_spaces, timed alone | s |", "|---|---|"]
+        lines += ["", "| part of compare_spaces, timed alone | CPU s |", "|---|---|"]
         lines += [
             f"| {name} | {seconds:.1f} |" for name, seconds in row["phases"].items()
         ]

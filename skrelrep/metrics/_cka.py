@@ -12,7 +12,6 @@ term.
 """
 
 import numpy as np
-from sklearn.utils import gen_batches
 
 from ..utils._chunks import chunk_n_rows
 from ._validation import check_batch_size, check_pair
@@ -109,6 +108,15 @@ def linear_cka(A, B, *, debiased=False, batch_size=None):
     return unbiased if debiased else plain
 
 
+def _batches(n, size):
+    """Slices of ``size`` (the last one shorter) covering ``range(n)``.
+
+    scikit-learn's ``gen_batches`` validates its arguments on every call, which costs
+    more than the products of a small CKA; the permutations call this often.
+    """
+    return (slice(start, min(start + size, n)) for start in range(0, n, size))
+
+
 def _largest(A):
     """The largest absolute entry of ``A`` (1 for an all-zero array), as float64."""
     largest = float(np.max(np.abs(A))) if A.size else 0.0
@@ -129,11 +137,11 @@ class _Centring:
         n_samples, width = X.shape
         self.scale = _largest(X)
         mean = np.zeros(width)
-        for rows in gen_batches(n_samples, chunk):
+        for rows in _batches(n_samples, chunk):
             mean += np.sum(X[rows] / self.scale, axis=0, dtype=np.float64)
         mean /= n_samples
         variance = np.zeros(width)
-        for rows in gen_batches(n_samples, chunk):
+        for rows in _batches(n_samples, chunk):
             variance += np.sum((X[rows] / self.scale - mean) ** 2, axis=0)
         variance /= n_samples
         eps = np.finfo(np.float64).eps
@@ -177,7 +185,7 @@ class _Space:
         if width > n:
             gram = np.zeros((n, n))
             block = chunk_n_rows(width, 8 * n, batch_size, max_bytes=BLOCK_BYTES)
-            for columns in gen_batches(width, block):
+            for columns in _batches(width, block):
                 centred = self.centring.columns(X, columns)
                 gram += centred @ centred.T
             values, vectors = np.linalg.eigh(gram)
@@ -188,7 +196,7 @@ class _Space:
         else:
             gram = np.zeros((width, width))
             self.squared = np.empty(n)
-            for rows in gen_batches(n, chunk):
+            for rows in _batches(n, chunk):
                 centred = self.centring.rows(X[rows])
                 gram += centred.T @ centred
                 self.squared[rows] = np.einsum("ij,ij->i", centred, centred)
@@ -235,7 +243,7 @@ class CKAParts:
     def _cross(self, order, dtype):
         """``||Y[order]^T X||^2`` (``order`` None: the rows as given)."""
         cross = np.zeros((self.b.width, self.a.width))
-        for rows in gen_batches(self.n_samples, self.row_chunk):
+        for rows in _batches(self.n_samples, self.row_chunk):
             X = self.a.rows(rows, dtype)
             Y = self.b.rows(rows if order is None else order[rows], dtype)
             cross += Y.T @ X

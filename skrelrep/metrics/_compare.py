@@ -205,8 +205,9 @@ def compare_spaces(
     )
     table_a, table_b, truth, found = tables
     cka = CKAParts(A, B, batch_size=batch_size)
-    # Unit rows once: cosine_agreement of any permutation is then one dot product.
-    unit_a, unit_b = normalize_rows(held_a, np), normalize_rows(held_b, np)
+    # Inverse row norms once: cosine_agreement of a permutation is one dot product
+    # (the codes are cosines, bounded by 1: their products cannot overflow).
+    inverse_a, inverse_b = _inverse_norms(held_a), _inverse_norms(held_b)
 
     def scores(order, order_held):
         """Every measure with ``B``'s rows in ``order`` (its codes in ``order_held``)."""
@@ -225,7 +226,8 @@ def compare_spaces(
             if order_held is None:
                 cosine = cosine_agreement(held_a, held_b)
             else:
-                cosines = np.einsum("ij,ij->i", unit_a, unit_b[order_held])
+                cosines = np.einsum("ij,ij->i", held_a, held_b[order_held])
+                cosines *= inverse_a * inverse_b[order_held]
                 cosine = float(np.mean(cosines, dtype=np.float64))
         values = {
             "linear_cka": plain,
@@ -303,27 +305,36 @@ def _neighbour_tables(
         truth, found = retrieval_tables(held_a, held_b, k=k, **options)
         return (table_a, table_b, truth, found), {}
     rng = check_random_state(random_state)
-    unit = [normalize_rows(X, np) for X in (A, B, held_a, held_b)]
-    searches = {
-        "a": (unit[0], unit[0], True, False),
-        "b": (unit[1], unit[1], True, False),
-        "codes_b": (unit[3], unit[3], False, False),
-        "codes_ab": (unit[2], unit[3], False, True),
-    }
+    options = dict(k=k, random_state=rng, show_progress=show_progress)
     tables, recall = [], {}
-    for name, (queries, index, exclude_self, ranked) in searches.items():
+    for name, X in (("a", A), ("b", B)):
+        unit = normalize_rows(X, np)  # one space's unit rows at a time
+        table, recall[name] = faiss_table(
+            unit, unit, exclude_self=True, ranked=False, name=name, **options
+        )
+        tables.append(table)
+    del unit
+    unit_b = normalize_rows(held_b, np)
+    for name, queries in (
+        ("codes_b", unit_b),
+        ("codes_ab", normalize_rows(held_a, np)),
+    ):
         table, recall[name] = faiss_table(
             queries,
-            index,
-            k=k,
-            exclude_self=exclude_self,
-            ranked=ranked,
-            random_state=rng,
+            unit_b,
+            exclude_self=False,
+            ranked=name == "codes_ab",
             name=name,
-            show_progress=show_progress,
+            **options,
         )
         tables.append(table)
     return tuple(tables), recall
+
+
+def _inverse_norms(X):
+    """``1 / |x|`` per row (0 for a zero row), in float64."""
+    norms = np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64))
+    return np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
 
 
 def _tables_of_measures(observed, nulls, k, n_permutations):
