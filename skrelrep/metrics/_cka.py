@@ -203,11 +203,30 @@ class _Space:
             self.hsic = float(np.sum(gram**2))
         self.width = width if self.factor is None else self.factor.shape[1]
 
-    def rows(self, rows, dtype):
-        """The stand-in rows ``rows`` (a slice or indices), centred."""
-        if self.factor is not None:
-            return self.factor[rows]
-        return self.centring.rows(self.X[rows], dtype)
+    def stand_in_dtype(self, dtype):
+        """The dtype of the stand-in rows: the factor's float64, or ``dtype``."""
+        return np.float64 if self.factor is not None else np.dtype(dtype)
+
+    def rows(self, rows, dtype, out=None):
+        """The stand-in rows ``rows`` (a slice or indices), centred.
+
+        With ``out`` (at least as many rows, of the stand-in's width and dtype), they
+        are written there: the permutations reuse one block of memory.
+        """
+        source = self.X if self.factor is None else self.factor
+        if out is None:
+            chosen = source[rows]
+            return (
+                chosen if self.factor is not None else self.centring.rows(chosen, dtype)
+            )
+        indices = np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
+        block = np.take(source, indices, axis=0, out=out[: indices.shape[0]])
+        if self.factor is None:
+            centring = self.centring
+            block /= block.dtype.type(centring.scale)
+            block -= centring.mean_cast
+            block *= centring.varying
+        return block
 
 
 class CKAParts:
@@ -235,17 +254,28 @@ class CKAParts:
         self.row_chunk = chunk_n_rows(
             n, 16 * (self.a.width + self.b.width), batch_size, max_bytes=BLOCK_BYTES
         )
+        self._blocks = None  # the permutations' blocks of rows, made on first use
         self.hsic = np.array([self.a.hsic, self.b.hsic])
         squared = self.a.squared, self.b.squared
         self.traces = np.array([squared[0].sum(), squared[1].sum()])
         self.fourth = np.array([squared[0] @ squared[0], squared[1] @ squared[1]])
 
     def _cross(self, order, dtype):
-        """``||Y[order]^T X||^2`` (``order`` None: the rows as given)."""
+        """``||Y[order]^T X||^2`` (``order`` None: the rows as given, in float64)."""
         cross = np.zeros((self.b.width, self.a.width))
+        if order is None:
+            for rows in _batches(self.n_samples, self.row_chunk):
+                cross += self.b.rows(rows, dtype).T @ self.a.rows(rows, dtype)
+            return float(np.sum(cross**2))
+        if self._blocks is None:
+            self._blocks = tuple(
+                np.empty((self.row_chunk, space.width), space.stand_in_dtype(dtype))
+                for space in (self.a, self.b)
+            )
+        block_a, block_b = self._blocks
         for rows in _batches(self.n_samples, self.row_chunk):
-            X = self.a.rows(rows, dtype)
-            Y = self.b.rows(rows if order is None else order[rows], dtype)
+            X = self.a.rows(rows, dtype, out=block_a)
+            Y = self.b.rows(order[rows], dtype, out=block_b)
             cross += Y.T @ X
         return float(np.sum(cross**2))
 

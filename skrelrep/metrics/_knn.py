@@ -26,6 +26,7 @@ from ..utils._progress import progress
 
 __all__ = [
     "NeighbourTable",
+    "ProductBuffer",
     "dense_table",
     "exact_table",
     "format_bytes",
@@ -234,6 +235,23 @@ def dense_table(columns, *, n_columns, self_excluded, ranked):
     )
 
 
+class ProductBuffer:
+    """``queries @ index.T`` for chunks of queries, always into the same memory.
+
+    A fresh output of a few hundred MiB is paged in by the kernel on first write,
+    which costs as much as the product itself on some machines; one buffer, written
+    again for every chunk, is paged in once.
+    """
+
+    def __init__(self, n_rows, n_columns, dtype):
+        self.buffer = np.empty((n_rows, n_columns), dtype=dtype)
+        # Scratch for a comparison of the chunk, kept for the same reason.
+        self.mask = np.empty((n_rows, n_columns), dtype=bool)
+
+    def __call__(self, queries, index):
+        return np.matmul(queries, index.T, out=self.buffer[: queries.shape[0]])
+
+
 def exact_table(
     queries,
     index,
@@ -261,16 +279,18 @@ def exact_table(
     limit = max(4 * n_rows * k, get_config()["working_memory"] * 2**20 // ENTRY_BYTES)
     pieces, stored = [], 0
     batches = list(gen_batches(n_rows, chunk))
+    product = ProductBuffer(chunk, n_columns, np.result_type(queries, index))
     for rows in progress(
         batches, description=f"neighbours of {name}", enabled=show_progress
     ):
-        similarities = queries[rows] @ index.T
+        similarities = product(queries[rows], index)
         self_columns = None
         if exclude_self:
             self_columns = np.arange(rows.start, rows.stop)
             similarities[np.arange(similarities.shape[0]), self_columns] = -np.inf
-        piece = _select(similarities, k, tolerance, ranked, harmonic, self_columns)
-        del similarities
+        piece = _select(
+            similarities, k, tolerance, ranked, harmonic, self_columns, product.mask
+        )
         pieces.append(piece)
         stored += piece[1].shape[0]
         if stored > limit:
@@ -297,7 +317,7 @@ def exact_table(
     )
 
 
-def _candidates(similarities, k, tolerance):
+def _candidates(similarities, k, tolerance, mask=None):
     """Each row's values that may be among its ``k`` largest (or tied with the k-th).
 
     The k-th largest value of a strided sample of a row is a lower bound of the row's
@@ -312,7 +332,8 @@ def _candidates(similarities, k, tolerance):
         sample = similarities[:, ::step]
         n_sampled = sample.shape[1]
         bound = np.partition(sample, n_sampled - k, axis=1)[:, n_sampled - k, None]
-        candidates = similarities >= bound - tolerance
+        out = None if mask is None else mask[:n_rows]
+        candidates = np.greater_equal(similarities, bound - tolerance, out=out)
         counts = np.count_nonzero(candidates, axis=1)
         width = counts.max()
         if 2 * width <= n_columns:
@@ -328,10 +349,13 @@ def _candidates(similarities, k, tolerance):
     return similarities, np.broadcast_to(np.arange(n_columns), similarities.shape)
 
 
-def _select(similarities, k, tolerance, ranked, harmonic, self_columns):
-    """The table entries of one chunk of rows: lengths, columns, weights, ranks."""
+def _select(similarities, k, tolerance, ranked, harmonic, self_columns, mask=None):
+    """The table entries of one chunk of rows: lengths, columns, weights, ranks.
+
+    ``mask``, a boolean array of at least the chunk's shape, is used as scratch.
+    """
     n_rows = similarities.shape[0]
-    values, columns = _candidates(similarities, k, tolerance)
+    values, columns = _candidates(similarities, k, tolerance, mask)
     width = values.shape[1]
     kth = np.partition(values, width - k, axis=1)[:, width - k]
     top = values >= (kth - tolerance)[:, None]

@@ -12,7 +12,7 @@ from ..utils._chunks import chunk_n_rows
 from ..utils._norms import normalize_rows
 from ._chance import warn_if_mrr_at_chance
 from ._deprecation import deprecated
-from ._knn import CHUNK_BYTES, exact_table, tie_tolerance
+from ._knn import CHUNK_BYTES, ProductBuffer, exact_table, tie_tolerance
 from ._validation import check_batch_size, check_k, check_pair
 
 __all__ = [
@@ -283,11 +283,14 @@ def target_ranks(queries, index, targets, batch_size=None):
     chunk = chunk_n_rows(
         n_queries, n_items * (queries.itemsize + 1), batch_size, max_bytes=CHUNK_BYTES
     )
+    product = ProductBuffer(chunk, n_items, np.result_type(queries, index))
     for rows in gen_batches(n_queries, chunk):
-        similarities = queries[rows] @ index.T
+        similarities = product(queries[rows], index)
         # The target's similarity is read from the same product.
         own = similarities[np.arange(similarities.shape[0]), targets[rows], None]
-        above[rows] = np.count_nonzero(similarities > own + tolerance, axis=1)
-        tied[rows] = np.count_nonzero(similarities >= own - tolerance, axis=1)
-        del similarities  # free this chunk before the next one is computed
+        mask = product.mask[: similarities.shape[0]]
+        np.greater(similarities, own + tolerance, out=mask)
+        above[rows] = np.count_nonzero(mask, axis=1)
+        np.greater_equal(similarities, own - tolerance, out=mask)
+        tied[rows] = np.count_nonzero(mask, axis=1)
     return above, tied - above

@@ -160,6 +160,8 @@ class MigrationScores:
         The mapped queries searched in the index.
     reembedded : RetrievalScores
         The queries searched in the re-embedded index: the reference.
+    fraction : dict of str to float
+        Each measure, mapped over re-embedded (NaN where the reference is 0).
     """
 
     mapped: RetrievalScores
@@ -167,7 +169,7 @@ class MigrationScores:
 
     @property
     def fraction(self):
-        """dict of str to float: each measure, mapped over re-embedded (NaN if 0)."""
+        """Each measure, mapped over re-embedded (NaN where the reference is 0)."""
         reference = self.reembedded.as_dict()
         return {
             name: value / reference[name] if reference[name] > 0 else np.nan
