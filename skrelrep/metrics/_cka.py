@@ -254,7 +254,7 @@ class CKAParts:
         self.row_chunk = chunk_n_rows(
             n, 16 * (self.a.width + self.b.width), batch_size, max_bytes=BLOCK_BYTES
         )
-        self._blocks = None  # the permutations' blocks of rows, made on first use
+        self._permuted = None  # what the permutations reuse, made on first use
         self.hsic = np.array([self.a.hsic, self.b.hsic])
         squared = self.a.squared, self.b.squared
         self.traces = np.array([squared[0].sum(), squared[1].sum()])
@@ -267,17 +267,36 @@ class CKAParts:
             for rows in _batches(self.n_samples, self.row_chunk):
                 cross += self.b.rows(rows, dtype).T @ self.a.rows(rows, dtype)
             return float(np.sum(cross**2))
-        if self._blocks is None:
-            self._blocks = tuple(
-                np.empty((self.row_chunk, space.width), space.stand_in_dtype(dtype))
-                for space in (self.a, self.b)
-            )
-        block_a, block_b = self._blocks
+        # Permuting B's rows is permuting A's by the inverse: sum_i y_p(i) x_i^T =
+        # sum_j y_j x_q(j)^T with q = p^-1. The narrower space is gathered, a block
+        # of rows at a time; the wider one is read in order from a centred copy.
+        if self._permuted is None:
+            self._permuted = self._prepare_permutations(dtype)
+        narrow_is_a, wide_rows, block = self._permuted
+        if narrow_is_a:
+            order = np.argsort(order)
+        narrow = self.a if narrow_is_a else self.b
         for rows in _batches(self.n_samples, self.row_chunk):
-            X = self.a.rows(rows, dtype, out=block_a)
-            Y = self.b.rows(order[rows], dtype, out=block_b)
-            cross += Y.T @ X
+            gathered = narrow.rows(order[rows], dtype, out=block)
+            in_order = wide_rows[rows]
+            if narrow_is_a:
+                cross += in_order.T @ gathered
+            else:
+                cross += gathered.T @ in_order
         return float(np.sum(cross**2))
+
+    def _prepare_permutations(self, dtype):
+        """Which space to gather, the other's centred rows, a block to gather into."""
+        narrow_is_a = self.a.width <= self.b.width
+        narrow, wide = (self.a, self.b) if narrow_is_a else (self.b, self.a)
+        if wide.factor is not None:
+            wide_rows = wide.factor
+        else:
+            wide_rows = np.empty((self.n_samples, wide.width), dtype)
+            for rows in _batches(self.n_samples, self.row_chunk):
+                wide.rows(rows, dtype, out=wide_rows[rows.start :])
+        block = np.empty((self.row_chunk, narrow.width), narrow.stand_in_dtype(dtype))
+        return narrow_is_a, wide_rows, block
 
     def _scores(self, hsic_ab, diagonal_ab):
         hsic_aa, hsic_bb = self.hsic

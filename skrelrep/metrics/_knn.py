@@ -43,6 +43,11 @@ CHUNK_BYTES = 256 * 2**20
 ENTRY_BYTES = 24
 
 
+def column_dtype(n_columns):
+    """The smallest integer dtype of column numbers: int32 up to 2**31 columns."""
+    return np.int32 if n_columns < 2**31 else np.int64
+
+
 def format_bytes(n_bytes):
     """``n_bytes`` in the largest binary unit that keeps it above 1."""
     for unit in ("bytes", "KiB", "MiB", "GiB"):
@@ -109,9 +114,13 @@ class NeighbourTable:
         row_of = self.row_of()
         self.keys = row_of * np.int64(n_columns) + indices
         self.delta_sums = np.bincount(row_of, delta, minlength=self.n_rows)
-        self.dense = bool(
-            np.all(lengths == k) and np.all(delta == 1) and not np.any(background)
-        )
+        # Rows of exactly k neighbours of weight 1 (no ties): an (n_rows, k) array,
+        # compared with another table's such rows without a search.
+        ties = np.bincount(row_of, delta != 1, minlength=self.n_rows)
+        self.regular = (lengths == k) & (ties == 0) & (background == 0)
+        self.dense_indices = np.full((self.n_rows, k), -1, dtype=indices.dtype)
+        entries = np.repeat(self.regular, lengths)
+        self.dense_indices[self.regular] = indices[entries].reshape(-1, k)
 
     def row_of(self):
         """The row of each entry."""
@@ -120,7 +129,7 @@ class NeighbourTable:
     @property
     def nbytes(self):
         arrays = [self.indptr, self.indices, self.delta, self.background, self.keys]
-        arrays += [self.delta_sums]
+        arrays += [self.delta_sums, self.regular, self.dense_indices]
         arrays += [
             a for a in (self.reciprocal, self.background_reciprocal) if a is not None
         ]
@@ -146,40 +155,52 @@ class NeighbourTable:
         if other.n_valid != self.n_valid:
             raise ValueError("tables over different numbers of columns")
         rows = np.arange(self.n_rows) if rows is None else rows
-        if self.dense and other.dense and self.k <= 64:
-            return self._shared_dense(other, rows, relabel)
-        starts = other.indptr[rows]
-        lengths = other.indptr[rows + 1] - starts
-        row_of = np.repeat(np.arange(rows.shape[0]), lengths)
+        shared = np.empty(self.n_rows)
+        slow = np.arange(self.n_rows)
+        if self.k <= 64:
+            fast = self.regular & other.regular[rows]
+            slow = np.flatnonzero(~fast)
+            fast = np.flatnonzero(fast)
+            shared[fast] = self._shared_regular(other, fast, rows[fast], relabel)
+        if slow.size:
+            shared[slow] = self._shared_any(other, slow, rows[slow], relabel)
+        return shared
+
+    def _shared_any(self, other, mine, theirs, relabel):
+        """``shared`` for rows ``mine`` of this table and ``theirs`` of the other."""
+        starts = other.indptr[theirs]
+        lengths = other.indptr[theirs + 1] - starts
+        position = np.repeat(np.arange(mine.shape[0]), lengths)
         offsets = np.cumsum(lengths) - lengths
         entries = np.repeat(starts - offsets, lengths) + np.arange(lengths.sum())
         columns = other.indices[entries]
         if relabel is not None:
             columns = relabel[columns]
-        found, hit = self._find(row_of * np.int64(self.n_columns) + columns)
+        found, hit = self._find(mine[position] * np.int64(self.n_columns) + columns)
         both = np.bincount(
-            row_of[hit],
+            position[hit],
             self.delta[found[hit]] * other.delta[entries[hit]],
-            minlength=rows.shape[0],
+            minlength=mine.shape[0],
         )
-        mine, theirs = self.background, other.background[rows]
+        background, their_background = self.background[mine], other.background[theirs]
         return (
             both
-            + mine * other.delta_sums[rows]
-            + theirs * self.delta_sums
-            + self.n_valid * mine * theirs
+            + background * other.delta_sums[theirs]
+            + their_background * self.delta_sums[mine]
+            + self.n_valid * background * their_background
         )
 
-    def _shared_dense(self, other, rows, relabel):
+    def _shared_regular(self, other, mine, theirs, relabel):
+        """``shared`` for rows without ties in both tables: common columns."""
         k = self.k
-        mine = self.indices.reshape(-1, k)
-        theirs = other.indices.reshape(-1, k)
-        counts = np.empty(self.n_rows)
-        for chunk in gen_batches(self.n_rows, max(1, 2**22 // (k * k))):
-            columns = theirs[rows[chunk]]
+        counts = np.empty(mine.shape[0])
+        step = max(1, 2**22 // (k * k))
+        for start in range(0, mine.shape[0], step):
+            chunk = slice(start, start + step)
+            columns = other.dense_indices[theirs[chunk]]
             if relabel is not None:
                 columns = relabel[columns]
-            equal = mine[chunk, :, None] == columns[:, None, :]
+            equal = self.dense_indices[mine[chunk], :, None] == columns[:, None, :]
             counts[chunk] = np.count_nonzero(equal, axis=(1, 2))
         return counts
 
@@ -224,7 +245,9 @@ def dense_table(columns, *, n_columns, self_excluded, ranked):
         ).ravel()
     return NeighbourTable(
         np.arange(0, n_rows * k + 1, k, dtype=np.int64),
-        np.take_along_axis(columns, order, axis=1).ravel().astype(np.intp),
+        np.take_along_axis(columns, order, axis=1)
+        .ravel()
+        .astype(column_dtype(n_columns)),
         np.ones(n_rows * k),
         np.zeros(n_rows),
         k=k,
@@ -334,18 +357,20 @@ def _candidates(similarities, k, tolerance, mask=None):
         bound = np.partition(sample, n_sampled - k, axis=1)[:, n_sampled - k, None]
         out = None if mask is None else mask[:n_rows]
         candidates = np.greater_equal(similarities, bound - tolerance, out=out)
-        counts = np.count_nonzero(candidates, axis=1)
-        width = counts.max()
-        if 2 * width <= n_columns:
-            starts = np.cumsum(counts) - counts
-            in_rows = np.repeat(np.arange(n_rows), counts)
-            positions = np.arange(counts.sum()) - np.repeat(starts, counts)
+        # A whole count first (fast), so that heavy ties never list most of a chunk.
+        if 4 * np.count_nonzero(candidates) <= candidates.size:
             flat = np.flatnonzero(candidates)
-            values = np.full((n_rows, width), -np.inf, dtype=similarities.dtype)
-            values[in_rows, positions] = similarities.ravel()[flat]
-            columns = np.zeros((n_rows, width), dtype=np.intp)
-            columns[in_rows, positions] = flat % n_columns
-            return values, columns
+            counts = np.bincount(flat // n_columns, minlength=n_rows)
+            width = counts.max()
+            if 2 * width <= n_columns:
+                starts = np.cumsum(counts) - counts
+                in_rows = np.repeat(np.arange(n_rows), counts)
+                positions = np.arange(flat.shape[0]) - np.repeat(starts, counts)
+                values = np.full((n_rows, width), -np.inf, dtype=similarities.dtype)
+                values[in_rows, positions] = similarities.ravel()[flat]
+                columns = np.zeros((n_rows, width), dtype=np.intp)
+                columns[in_rows, positions] = flat % n_columns
+                return values, columns
     return similarities, np.broadcast_to(np.arange(n_columns), similarities.shape)
 
 
@@ -354,7 +379,7 @@ def _select(similarities, k, tolerance, ranked, harmonic, self_columns, mask=Non
 
     ``mask``, a boolean array of at least the chunk's shape, is used as scratch.
     """
-    n_rows = similarities.shape[0]
+    n_rows, width_all = similarities.shape
     values, columns = _candidates(similarities, k, tolerance, mask)
     width = values.shape[1]
     kth = np.partition(values, width - k, axis=1)[:, width - k]
@@ -384,7 +409,7 @@ def _select(similarities, k, tolerance, ranked, harmonic, self_columns, mask=Non
     }
     rows_regular = np.flatnonzero(regular)
     entry_rows = [np.repeat(rows_regular, k)]
-    parts["indices"].append(top_columns.ravel().astype(np.intp))
+    parts["indices"].append(top_columns.ravel().astype(column_dtype(width_all)))
     parts["delta"].append(np.ones(n_regular * k))
     if ranked:
         parts["reciprocal"].append(1.0 / ranks.ravel())
@@ -450,4 +475,5 @@ def _tied_row(values, kth, k, tolerance, ranked, harmonic, self_column):
             lower = np.searchsorted(ordered, own - tolerance, side="left")
             n_higher = ordered.shape[0] - upper
             reciprocal[higher] = tied_reciprocal(n_higher, upper - lower, k, harmonic)
-    return indices.astype(np.intp), delta, background, reciprocal, background_reciprocal
+    indices = indices.astype(column_dtype(values.shape[0]))
+    return indices, delta, background, reciprocal, background_reciprocal
