@@ -112,15 +112,26 @@ class NeighbourTable:
         self.n_valid = n_columns - 1 if self_excluded else n_columns
         lengths = np.diff(indptr)
         row_of = self.row_of()
-        self.keys = row_of * np.int64(n_columns) + indices
         self.delta_sums = np.bincount(row_of, delta, minlength=self.n_rows)
         # Rows of exactly k neighbours of weight 1 (no ties): an (n_rows, k) array,
         # compared with another table's such rows without a search.
         ties = np.bincount(row_of, delta != 1, minlength=self.n_rows)
+        del row_of
         self.regular = (lengths == k) & (ties == 0) & (background == 0)
-        self.dense_indices = np.full((self.n_rows, k), -1, dtype=indices.dtype)
-        entries = np.repeat(self.regular, lengths)
-        self.dense_indices[self.regular] = indices[entries].reshape(-1, k)
+        if np.all(self.regular):  # no copy: the entries themselves
+            self.dense_indices = indices.reshape(self.n_rows, k)
+        else:
+            self.dense_indices = np.full((self.n_rows, k), -1, dtype=indices.dtype)
+            entries = np.repeat(self.regular, lengths)
+            self.dense_indices[self.regular] = indices[entries].reshape(-1, k)
+        self._keys = None
+
+    @property
+    def keys(self):
+        """``row * n_columns + column`` of each entry, increasing: made when searched."""
+        if self._keys is None:
+            self._keys = self.row_of() * np.int64(self.n_columns) + self.indices
+        return self._keys
 
     def row_of(self):
         """The row of each entry."""
@@ -129,7 +140,9 @@ class NeighbourTable:
     @property
     def nbytes(self):
         arrays = [self.indptr, self.indices, self.delta, self.background, self.keys]
-        arrays += [self.delta_sums, self.regular, self.dense_indices]
+        arrays += [self.delta_sums, self.regular]
+        if self.dense_indices.base is not self.indices:
+            arrays.append(self.dense_indices)
         arrays += [
             a for a in (self.reciprocal, self.background_reciprocal) if a is not None
         ]
@@ -355,7 +368,9 @@ def _candidates(similarities, k, tolerance, mask=None):
         sample = similarities[:, ::step]
         n_sampled = sample.shape[1]
         bound = np.partition(sample, n_sampled - k, axis=1)[:, n_sampled - k, None]
-        out = None if mask is None else mask[:n_rows]
+        out = None
+        if mask is not None:  # scratch of at least this size, viewed in this shape
+            out = mask.ravel()[: similarities.size].reshape(similarities.shape)
         candidates = np.greater_equal(similarities, bound - tolerance, out=out)
         # A whole count first (fast), so that heavy ties never list most of a chunk.
         if 4 * np.count_nonzero(candidates) <= candidates.size:

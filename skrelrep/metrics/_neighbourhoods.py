@@ -12,7 +12,8 @@ from ..utils._chunks import chunk_n_rows
 from ..utils._norms import normalize_rows
 from ._chance import warn_if_mrr_at_chance
 from ._deprecation import deprecated
-from ._knn import CHUNK_BYTES, ProductBuffer, exact_table, tie_tolerance
+from ._knn import CHUNK_BYTES, ProductBuffer, tie_tolerance
+from ._symmetric import symmetric_table
 from ._validation import check_batch_size, check_k, check_pair
 
 __all__ = [
@@ -189,10 +190,8 @@ def _shared_neighbours(A, B, k, batch_size):
 
 def space_table(X, k, batch_size=None, *, name="the space", show_progress=False):
     """Each row's ``k`` nearest other rows of ``X`` by cosine: a neighbour table."""
-    unit = normalize_rows(X, np)
-    return exact_table(
-        unit,
-        unit,
+    return symmetric_table(
+        normalize_rows(X, np),
         k=k,
         exclude_self=True,
         batch_size=batch_size,

@@ -12,6 +12,7 @@ from ..utils._norms import normalize_rows
 from ._knn import exact_table, harmonic_numbers, tied_reciprocal
 from ._neighbourhoods import target_ranks
 from ._results import MigrationScores, RetrievalAgreement, RetrievalScores
+from ._symmetric import symmetric_table
 from ._validation import (
     check_batch_size,
     check_k,
@@ -270,7 +271,8 @@ def retrieval_tables(A, B, *, k, batch_size=None, show_progress=False):
     """The ``k`` rows of ``B`` nearest to each ``B[i]`` and to each ``A[i]``."""
     A, B = normalize_rows(A, np), normalize_rows(B, np)
     options = dict(k=k, exclude_self=False, batch_size=batch_size)
-    truth = exact_table(B, B, name="B's codes", show_progress=show_progress, **options)
+    # B's codes among themselves: a symmetric search, half the products.
+    truth = symmetric_table(B, name="B's codes", show_progress=show_progress, **options)
     found = exact_table(
         A, B, ranked=True, name="A's codes in B", show_progress=show_progress, **options
     )

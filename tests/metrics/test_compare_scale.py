@@ -50,7 +50,7 @@ def test_cka_permutations_of_float32_stay_float32_and_close():
 
 def test_compare_spaces_reuses_its_searches(monkeypatch):
     """One exact search per table, whatever the number of permutations."""
-    from skrelrep.metrics import _knn
+    from skrelrep.metrics import _knn, _symmetric
 
     calls = []
     real = _knn.exact_table
@@ -59,8 +59,17 @@ def test_compare_spaces_reuses_its_searches(monkeypatch):
         calls.append(kwargs.get("name"))
         return real(*args, **kwargs)
 
+    monkeypatch.setattr("skrelrep.metrics._retrieval.exact_table", counting)
+    real_symmetric = _symmetric.symmetric_table
+
+    def counting_symmetric(*args, **kwargs):
+        calls.append(kwargs.get("name"))
+        return real_symmetric(*args, **kwargs)
+
     for module in ("_neighbourhoods", "_retrieval"):
-        monkeypatch.setattr(f"skrelrep.metrics.{module}.exact_table", counting)
+        monkeypatch.setattr(
+            f"skrelrep.metrics.{module}.symmetric_table", counting_symmetric
+        )
     A, B = _related(150, 6, 9)
     compare_spaces(A, B, n_anchors=30, k=5, n_permutations=29)
     assert sorted(calls) == sorted(["A", "B", "B's codes", "A's codes in B"])
@@ -170,3 +179,23 @@ def test_the_compare_benchmark_runs(tmp_path, monkeypatch, capsys):
     assert set(row["phases"]) >= {"k-NN tables of A and B", "CKA nulls (9)"}
     assert "| 400 | 16/24 | 9 | exact |" in out.read_text()
     assert row["metrics"]["mutual_knn@10_pvalue"] == 0.1  # related spaces
+
+
+@pytest.mark.parametrize("exclude_self", [True, False])
+@pytest.mark.parametrize("batch_size", [1, 7, None])
+def test_symmetric_search_equals_the_full_search(exclude_self, batch_size):
+    from skrelrep.metrics._symmetric import symmetric_table
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 4))
+    X[:30] = (rng.rand(30, 4) > 0.5) * 1.0  # exact ties, a zero row likely
+    X[30:40] = X[30]  # duplicates
+    unit = normalize_rows(X, np)
+    for k in (1, 5, 40):
+        full = exact_table(unit, unit, k=k, exclude_self=exclude_self)
+        half = symmetric_table(
+            unit, k=k, exclude_self=exclude_self, batch_size=batch_size
+        )
+        for row in range(120):
+            np.testing.assert_allclose(half.weights(row), full.weights(row), atol=1e-12)
+        assert np.all(half.regular == full.regular)
