@@ -89,17 +89,37 @@ def symmetric_table(
 
 
 def _merge(values, columns, rows, found, where, k):
-    """Keep, for ``rows``, the largest values among the kept and the ``found``."""
+    """Keep, for ``rows``, the largest values among the kept and the ``found``.
+
+    The ``running``-th largest value of each row is a threshold (a partition of the
+    values alone, several times faster than an argument partition); the values above
+    it, then those equal to it, are packed to the left. Values equal to the
+    threshold beyond ``running`` are dropped: such a row keeps ``running`` values
+    at least as large, so if they reach its ``k``-th place it has more than ``k``
+    there and is searched again in full at the end.
+    """
     running = values.shape[1]
     both = np.concatenate([values[rows], found], axis=1)
+    n_rows, total = both.shape
+    threshold = np.partition(both, total - running, axis=1)[:, total - running, None]
+    # Above the threshold first, then the values equal to it, row by row.
+    flat = np.concatenate(
+        [np.flatnonzero(both > threshold), np.flatnonzero(both == threshold)]
+    )
+    flat = flat[np.argsort(flat // total, kind="stable")]
+    row_of = flat // total
+    counts = np.bincount(row_of, minlength=n_rows)
+    position = np.arange(flat.shape[0]) - (np.cumsum(counts) - counts)[row_of]
+    fits = position < running
+    flat, row_of, position = flat[fits], row_of[fits], position[fits]
     both_columns = np.concatenate(
         [columns[rows], np.broadcast_to(where, found.shape)], axis=1
     )
-    if both.shape[1] > running:
-        largest = np.argpartition(both, both.shape[1] - running, axis=1)[:, -running:]
-        both = np.take_along_axis(both, largest, axis=1)
-        both_columns = np.take_along_axis(both_columns, largest, axis=1)
-    values[rows], columns[rows] = both, both_columns
+    kept_values = np.full((n_rows, running), -np.inf, dtype=values.dtype)
+    kept_columns = np.full((n_rows, running), -1, dtype=columns.dtype)
+    kept_values[row_of, position] = both.ravel()[flat]
+    kept_columns[row_of, position] = both_columns.ravel()[flat]
+    values[rows], columns[rows] = kept_values, kept_columns
 
 
 def _kept(values, columns, k, tolerance):
