@@ -222,7 +222,9 @@ def run_benchmarks(
         One fresh process per measurement (honest peaks); False runs in-process.
     methods : list of str, default=None
         Projection methods to compare (default: all available).
-    parts : set of {"transform", "selection", "scaling", "grid"}, default=None (all)
+    parts : set of {"transform", "selection", "scaling", "grid", "compare"}, default=None
+        None: the first four; ``"compare"`` (``compare_spaces`` against its k-NN
+        searches, ``bench_compare.py``) runs only when named.
     repeats : int, default=None
         Timed repeats per measurement (the median is reported); default per preset.
     timeout : float
@@ -299,6 +301,11 @@ def run_benchmarks(
             for method in GRID_METHODS:
                 grid.append(run(_transform_spec(method, n, d, k, "float32", times)))
                 _progress(grid[-1])
+    compare = None
+    if "compare" in parts:
+        print("compare_spaces against its exact k-NN searches:")
+        # One measurement of several minutes at full size: its own time limit.
+        compare = _run_compare(preset, out_dir, isolate=isolate, timeout=4 * 3600)
     meta["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     for name, rows in (
         ("transform", transform),
@@ -326,7 +333,27 @@ def run_benchmarks(
         "selection": selection,
         "scaling": scaling,
         "grid": grid,
+        "compare": compare,
     }
+
+
+def _run_compare(preset, out_dir, *, isolate, timeout):
+    """``bench_compare`` at the preset's size; its table goes to ``compare.md``."""
+    argv = ["--preset", preset, "--out", str(out_dir / "compare.md")]
+    if not isolate:
+        from .bench_compare import main as bench_compare
+
+        return bench_compare(argv)
+    command = [sys.executable, "-m", "benchmarks.bench_compare", *argv]
+    try:
+        completed = subprocess.run(
+            command, cwd=ROOT, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        print(f"  FAILED: timed out after {timeout} s", flush=True)
+        return None
+    print(completed.stdout or completed.stderr, flush=True)
+    return None
 
 
 def main(argv=None):
@@ -349,7 +376,9 @@ def main(argv=None):
     group.add_argument("--preset", choices=sorted(PRESETS))
     parser.add_argument("--methods", nargs="+", help="projection methods to compare")
     parser.add_argument(
-        "--parts", nargs="+", choices=["transform", "selection", "scaling", "grid"]
+        "--parts",
+        nargs="+",
+        choices=["transform", "selection", "scaling", "grid", "compare"],
     )
     parser.add_argument("--repeats", type=int, help="timed runs per measurement")
     parser.add_argument("--out", help="output folder")

@@ -45,12 +45,13 @@ SECTIONS = [
         [
             (
                 "Raw spaces of any widths",
-                ["mutual_knn", "jaccard_at_k", "linear_cka"],
+                ["mutual_knn", "neighbourhood_jaccard", "linear_cka"],
             ),
             (
                 "Parallel relative codes",
                 [
                     "retrieval_agreement",
+                    "RetrievalAgreement",
                     "mean_reciprocal_rank",
                     "cosine_agreement",
                     "ChanceAgreementWarning",
@@ -58,8 +59,17 @@ SECTIONS = [
             ),
             ("More than chance?", ["permutation_test", "PermutationTestResult"]),
             ("All at once", ["compare_spaces", "SpaceComparison"]),
-            ("Index migration", ["retrieval_scores", "migration_scores"]),
+            (
+                "Index migration",
+                [
+                    "retrieval_scores",
+                    "RetrievalScores",
+                    "migration_scores",
+                    "MigrationScores",
+                ],
+            ),
             ("Stitching", ["stitching_matrix", "pivot_stitching_matrix"]),
+            ("Deprecated", ["jaccard_at_k"]),
         ],
     ),
     (

@@ -11,12 +11,19 @@ scores every encoder against every decoder (the stitching matrix).
 ``skrelrep compare``.
 
 Raw spaces of any widths (two encoders' absolute embeddings) are compared by
-:func:`mutual_knn`, :func:`jaccard_at_k` and :func:`linear_cka`: each looks only at the
-structure within each space. :func:`mean_reciprocal_rank` and
+:func:`mutual_knn`, :func:`neighbourhood_jaccard` and :func:`linear_cka`: each looks
+only at the structure within each space. :func:`mean_reciprocal_rank` and
 :func:`cosine_agreement` (and the paper's :func:`retrieval_agreement`) compare
 coordinates across the spaces, so they need columns that mean the same thing (relative
 representations on parallel anchors); the first two warn with a
 :class:`ChanceAgreementWarning` when the agreement is at chance level.
+
+One calling convention: the data come first, positionally; ``k``, ``ks``,
+``batch_size`` and every option are keyword-only. A measure of one number returns a
+float; one of several returns a small result object with named attributes
+(:class:`RetrievalScores`, :class:`RetrievalAgreement`, :class:`MigrationScores`,
+:class:`PermutationTestResult`, :class:`SpaceComparison`). Tied similarities are
+averaged over, never ordered by row index (:ref:`metrics_ties`).
 
 Cosine similarities between all pairs of rows are computed a chunk of rows at a time,
 so no ``n_samples x n_samples`` matrix is ever held whole: the chunk size follows
@@ -30,14 +37,23 @@ from ._agreement import cosine_agreement
 from ._chance import ChanceAgreementWarning
 from ._cka import linear_cka
 from ._compare import SpaceComparison, compare_spaces
-from ._neighbourhoods import jaccard_at_k, mean_reciprocal_rank, mutual_knn
+from ._neighbourhoods import (
+    jaccard_at_k,
+    mean_reciprocal_rank,
+    mutual_knn,
+    neighbourhood_jaccard,
+)
 from ._permutation import PermutationTestResult, permutation_test
+from ._results import MigrationScores, RetrievalAgreement, RetrievalScores
 from ._retrieval import migration_scores, retrieval_agreement, retrieval_scores
 from ._stitching_matrix import pivot_stitching_matrix, stitching_matrix
 
 __all__ = [
     "ChanceAgreementWarning",
+    "MigrationScores",
     "PermutationTestResult",
+    "RetrievalAgreement",
+    "RetrievalScores",
     "SpaceComparison",
     "compare_spaces",
     "cosine_agreement",
@@ -46,6 +62,7 @@ __all__ = [
     "mean_reciprocal_rank",
     "migration_scores",
     "mutual_knn",
+    "neighbourhood_jaccard",
     "permutation_test",
     "pivot_stitching_matrix",
     "retrieval_agreement",

@@ -27,7 +27,7 @@ _ADVICE = (
     "If A and B are the raw embeddings of two encoders, their coordinates are "
     "unrelated: compare relative representations on parallel anchors "
     "(RelativeTransformer, then reanchor), or use a measure for raw spaces of any "
-    "widths (mutual_knn, jaccard_at_k, linear_cka)."
+    "widths (mutual_knn, neighbourhood_jaccard, linear_cka)."
 )
 
 

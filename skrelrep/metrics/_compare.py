@@ -4,128 +4,37 @@
 (linear CKA, debiased CKA, mutual k-NN) on the embeddings as given, and the measures
 that need matching columns (the paper's cross-space retrieval, cosine agreement) on
 relative representations over parallel anchors, each with a permutation p-value.
+
+Each neighbour table is searched once; a permutation of ``B``'s rows only relabels
+it (every measure averages over ties, so it does not depend on the order of rows).
+The two CKAs share their Gram terms, and a permutation recomputes only the cross term.
 """
 
 import numbers
 import warnings
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from sklearn import get_config
 from sklearn.utils import check_random_state, check_scalar
 
 from ..relative import RelativeTransformer
+from ..utils._norms import normalize_rows
+from ..utils._progress import progress
 from ._agreement import cosine_agreement
+from ._approximate import faiss_table
 from ._chance import ChanceAgreementWarning
-from ._cka import linear_cka
-from ._neighbourhoods import neighbour_table, shared_counts
-from ._retrieval import agreement_of_neighbours, retrieval_neighbours
-from ._validation import check_batch_size, check_pair
+from ._cka import CKAParts
+from ._comparison import MEANINGS, SpaceComparison
+from ._knn import format_bytes
+from ._neighbourhoods import space_table
+from ._permutation import permutation_pvalue
+from ._retrieval import agreement_scores, retrieval_tables
+from ._validation import check_batch_size, check_k, check_labels, check_pair
 
 __all__ = ["SpaceComparison", "compare_spaces"]
 
-# What each measure means, in the report's words: name -> (codes, meaning). "raw":
-# computed on the spaces as given (any widths); "relative": on relative codes over
-# parallel anchors, because the measure compares coordinates across the spaces.
-MEANINGS = {
-    "linear_cka": (
-        "raw",
-        "linear CKA: how alike the two spaces' similarity structures are (1: the "
-        "same up to rotation, scale and shift); inflated on small samples",
-    ),
-    "debiased_cka": (
-        "raw",
-        "linear CKA with the unbiased HSIC estimator: about 0 for unrelated spaces "
-        "at any sample size",
-    ),
-    "mutual_knn@{k}": (
-        "raw",
-        "share of each item's {k} nearest neighbours that it has in both spaces "
-        "(chance: about {k} / n)",
-    ),
-    "retrieval_jaccard@{k}": (
-        "relative",
-        "Jaccard index of the {k} rows of B retrieved by an item's A code and by its "
-        "B code (the paper's Table 1)",
-    ),
-    "retrieval_mrr@{k}": (
-        "relative",
-        "reciprocal rank of the item itself among the {k} rows of B its A code "
-        "retrieves (0 when it is not among them)",
-    ),
-    "cosine_agreement": (
-        "relative",
-        "mean cosine between each item's two relative codes",
-    ),
-}
-
-
-@dataclass(frozen=True, repr=False)
-class SpaceComparison:
-    """What :func:`compare_spaces` returns.
-
-    Attributes
-    ----------
-    metrics : dict of str to float
-        A flat mapping: each measure by name (``"linear_cka"``, ``"debiased_cka"``,
-        ``"mutual_knn@10"``, ``"retrieval_jaccard@10"``, ``"retrieval_mrr@10"``,
-        ``"cosine_agreement"``), its permutation p-value under the name with
-        ``"_pvalue"`` appended (when ``n_permutations > 0``), and with labels
-        ``"label_purity_a@10"`` and ``"label_purity_b@10"``. This is what
-        ``skrelrep compare`` writes to ``metrics.json``.
-    measures : pandas.DataFrame
-        One row per measure: ``measure``, ``codes`` (``"raw"`` or ``"relative"``:
-        the spaces as given, or relative codes on the parallel anchors), ``value``,
-        ``null_mean`` (the mean of its permutation null, the chance level),
-        ``pvalue`` (NaN without permutations) and ``meaning``.
-    nulls : dict of str to ndarray of shape (n_permutations,)
-        Each measure on the spaces with the rows of ``B`` permuted.
-    neighbour_agreement : ndarray of shape (n_samples,)
-        Per item, the share of its ``k`` nearest neighbours (cosine, in the spaces as
-        given) that it has in both spaces; their mean is ``mutual_knn@k``.
-    anchor_indices : ndarray of shape (n_anchors,)
-        The rows used as parallel anchors.
-    evaluated_indices : ndarray of shape (n_samples - n_anchors,)
-        The rows the relative measures are computed on: every row but the anchors.
-    anchor_similarities_a, anchor_similarities_b : ndarray of shape \
-(n_anchors, n_anchors)
-        The relative codes of the anchors themselves in each space: the cosines
-        between the centred anchors, the similarity structure the relative codes see.
-    per_class : pandas.DataFrame or None
-        With labels: per label, ``n_items`` and the mean neighbour agreement
-        (``mutual_knn@k`` within the class).
-    relative_a, relative_b : RelativeTransformer
-        The fitted transformers that give each space's relative codes
-        (``relative_b`` is ``relative_a.reanchor(B[anchor_indices])``).
-    k, n_anchors, n_permutations : int
-        The parameters used (``n_anchors`` at most half the items).
-    shapes : tuple
-        The shapes of ``A`` and ``B``.
-    """
-
-    metrics: dict
-    measures: pd.DataFrame
-    nulls: dict
-    neighbour_agreement: np.ndarray
-    anchor_indices: np.ndarray
-    evaluated_indices: np.ndarray
-    anchor_similarities_a: np.ndarray
-    anchor_similarities_b: np.ndarray
-    per_class: pd.DataFrame | None
-    relative_a: RelativeTransformer
-    relative_b: RelativeTransformer
-    k: int
-    n_anchors: int
-    n_permutations: int
-    shapes: tuple = field(default=())
-
-    def __repr__(self):
-        (n, width_a), (_, width_b) = self.shapes
-        return (
-            f"SpaceComparison({n} items, widths {width_a} and {width_b}, "
-            f"{self.n_anchors} anchors, k={self.k}, "
-            f"{self.n_permutations} permutations)"
-        )
+KNN_ALGORITHMS = ("exact", "faiss")
 
 
 def compare_spaces(
@@ -138,6 +47,8 @@ def compare_spaces(
     n_permutations=99,
     random_state=0,
     batch_size=None,
+    knn_algorithm="exact",
+    show_progress=None,
 ):
     """Compare two embedding spaces of the same items, with a permutation test each.
 
@@ -157,15 +68,17 @@ def compare_spaces(
       They are computed on the items that are not anchors: an anchor's code holds
       its similarity 1 to itself in both spaces, an agreement by construction.
 
-    Each measure gets a one-sided permutation p-value (as :func:`permutation_test`,
-    every measure on the same permutations of ``B``'s rows): the share of
-    permutations scoring at least the observed value, counting the observed one, so
-    it is never below ``1 / (n_permutations + 1)``. The nulls of the neighbour
-    measures reuse each space's neighbours (a permutation only relabels them), so
-    they cost ``O(n_samples * k)`` per permutation; the two CKAs are recomputed,
-    ``O(n_samples * (n_features_a + n_features_b)^2)`` each. The measures'
-    :class:`ChanceAgreementWarning` is not raised: the p-values say whether an
-    agreement is more than chance.
+    Each measure gets a one-sided permutation p-value, exactly as
+    :func:`permutation_test` computes it (every measure on the same permutations of
+    ``B``'s rows): the share of permutations scoring at least the observed value,
+    counting the observed one, so it is never below ``1 / (n_permutations + 1)``.
+    Each space's ``k`` nearest neighbours are searched once (chunked products, within
+    scikit-learn's ``working_memory``); tied neighbours are averaged over, so a
+    permutation only relabels them (see :ref:`metrics_ties`). The two CKAs keep
+    their Gram terms, so a permutation costs one cross product,
+    ``O(n_samples * n_features_a * n_features_b)`` (or ``O(n_samples^2)`` when there
+    are fewer items than features). The measures' :class:`ChanceAgreementWarning` is
+    not raised: the p-values say whether an agreement is more than chance.
 
     Parameters
     ----------
@@ -179,9 +92,8 @@ def compare_spaces(
     k : int, default=10
         Neighbours of the neighbour measures, ``1 <= k < n_samples``.
     labels : array-like of shape (n_samples,), default=None
-        A label per item. Adds ``label_purity_a@k`` and ``label_purity_b@k`` (the
-        mean share of an item's ``k`` neighbours in each space that share its label)
-        and a per-label table of neighbour agreement.
+        A class label per item (integers or strings, none missing). Adds
+        ``label_purity_a@k``, ``label_purity_b@k`` and a per-label table.
     n_permutations : int, default=99
         Permutations of the null; 0 computes no p-values.
     random_state : int, RandomState instance or None, default=0
@@ -192,6 +104,12 @@ def compare_spaces(
     batch_size : int, default=None
         Rows whose similarities to all rows are held at once. By default as many as
         scikit-learn's ``working_memory`` allows.
+    knn_algorithm : {"exact", "faiss"}, default="exact"
+        How neighbours are searched. ``"faiss"``: an approximate HNSW index (needs
+        ``faiss-cpu``), for a million items; its recall is measured and reported.
+    show_progress : bool or None, default=None
+        Progress bars for the searches and the permutations. ``None``: shown where a
+        person is watching (a terminal or a notebook).
 
     Returns
     -------
@@ -241,19 +159,26 @@ def compare_spaces(
     A, B = check_pair(A, B, same_width=False)
     n_samples = A.shape[0]
     check_scalar(n_anchors, "n_anchors", numbers.Integral, min_val=1)
-    check_scalar(k, "k", numbers.Integral, min_val=1)
+    k = check_k(k, n_samples)
     check_scalar(n_permutations, "n_permutations", numbers.Integral, min_val=0)
     check_batch_size(batch_size)
-    if k >= n_samples:
+    if knn_algorithm not in KNN_ALGORITHMS:
         raise ValueError(
-            f"k={k} must be smaller than the number of rows ({n_samples}): each row's "
-            "neighbours are the other rows."
+            f"knn_algorithm must be one of {KNN_ALGORITHMS}; got {knn_algorithm!r}."
         )
     if n_samples < 4:
         raise ValueError(
             f"compare_spaces needs at least 4 items (debiased CKA), got {n_samples}."
         )
-    labels = _check_labels(labels, n_samples)
+    labels = check_labels(labels, n_samples)
+    null_bytes = 8 * len(MEANINGS) * n_permutations
+    if null_bytes > get_config()["working_memory"] * 2**20:
+        raise ValueError(
+            f"n_permutations={n_permutations}: the nulls alone would need "
+            f"{format_bytes(null_bytes)}, more than scikit-learn's working_memory. A p-value "
+            "needs at most a few thousand permutations (1 / (n_permutations + 1) is "
+            "the smallest)."
+        )
     # An anchor's relative code holds its similarity 1 to itself in both spaces: that
     # would count as agreement, so the relative measures use the other items only.
     n_anchors = min(n_anchors, n_samples // 2)
@@ -271,96 +196,92 @@ def compare_spaces(
     codes_a, codes_b = relative_a.transform(A), relative_b.transform(B)
     evaluated = np.setdiff1d(np.arange(n_samples), anchor_indices)
     held_a, held_b = codes_a[evaluated], codes_b[evaluated]
+    anchor_similarities = codes_a[anchor_indices], codes_b[anchor_indices]
+    del codes_a, codes_b
     n_held = evaluated.shape[0]
 
-    neighbours_a = neighbour_table(A, k, batch_size)
-    neighbours_b = neighbour_table(B, k, batch_size)
-    truth, found = retrieval_neighbours(held_a, held_b, k=k)
+    tables, knn_recall = _neighbour_tables(
+        A, B, held_a, held_b, k, batch_size, knn_algorithm, random_state, show_progress
+    )
+    table_a, table_b, truth, found = tables
+    cka = CKAParts(A, B, batch_size=batch_size)
+    # Inverse row norms once: cosine_agreement of a permutation is one dot product
+    # (the codes are cosines, bounded by 1: their products cannot overflow).
+    inverse_a, inverse_b = _inverse_norms(held_a), _inverse_norms(held_b)
 
-    def raw_scores(order):
-        """The measures of the spaces as given, ``B``'s rows in ``order``."""
-        # B[order]'s neighbours are B's, relabelled: row i is B's row order[i].
-        relabel = np.empty_like(order)
-        relabel[order] = np.arange(n_samples)
-        shared = shared_counts(neighbours_a, relabel[neighbours_b[order]])
-        B_now = B[order] if order is not identity else B
+    def scores(order, order_held):
+        """Every measure with ``B``'s rows in ``order`` (its codes in ``order_held``)."""
+        if order is None:
+            plain, debiased = cka.observed()
+            shared = table_a.shared(table_b)
+        else:
+            plain, debiased = cka.permuted(order)
+            relabel = np.empty_like(order)
+            relabel[order] = np.arange(n_samples)
+            shared = table_a.shared(table_b, rows=order, relabel=relabel)
+        targets = np.arange(n_held) if order_held is None else order_held
+        jaccard, reciprocal = agreement_scores(truth, found, targets)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ChanceAgreementWarning)
+            if order_held is None:
+                cosine = cosine_agreement(held_a, held_b)
+            else:
+                cosines = np.einsum("ij,ij->i", held_a, held_b[order_held])
+                cosines *= inverse_a * inverse_b[order_held]
+                cosine = float(np.mean(cosines, dtype=np.float64))
         values = {
-            "linear_cka": linear_cka(A, B_now, batch_size=batch_size),
-            "debiased_cka": linear_cka(A, B_now, debiased=True, batch_size=batch_size),
+            "linear_cka": plain,
+            "debiased_cka": debiased,
             f"mutual_knn@{k}": float(np.mean(shared / k)),
+            f"retrieval_jaccard@{k}": float(np.mean(jaccard)),
+            f"retrieval_mrr@{k}": float(np.mean(reciprocal)),
+            "cosine_agreement": cosine,
         }
         return values, shared
 
-    def relative_scores(order):
-        """The measures of the held-out relative codes, ``B``'s rows in ``order``."""
-        jaccard, mrr = agreement_of_neighbours(truth[order], found, order)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ChanceAgreementWarning)
-            cosine = cosine_agreement(held_a, held_b[order])
-        return {
-            f"retrieval_jaccard@{k}": jaccard,
-            f"retrieval_mrr@{k}": mrr,
-            "cosine_agreement": cosine,
-        }
-
-    identity = np.arange(n_samples)
-    observed, shared = raw_scores(identity)
-    observed.update(relative_scores(np.arange(n_held)))
+    observed, shared = scores(None, None)
     nulls = {name: np.empty(n_permutations) for name in observed}
     # Two streams of the same seed: the draws of permutation_test(..., random_state=
     # random_state) on (A, B) and on the held-out relative codes.
     # (None or a RandomState instance: one shared stream.)
     rng_raw, rng_relative = (check_random_state(random_state) for _ in range(2))
-    for draw in range(n_permutations):
-        values, _ = raw_scores(rng_raw.permutation(n_samples))
-        values.update(relative_scores(rng_relative.permutation(n_held)))
+    for draw in progress(
+        range(n_permutations), description="permutations", enabled=show_progress
+    ):
+        values, _ = scores(
+            rng_raw.permutation(n_samples), rng_relative.permutation(n_held)
+        )
         for name, value in values.items():
             nulls[name][draw] = value
 
-    meanings = {
-        template.format(k=k): (codes, meaning.format(k=k))
-        for template, (codes, meaning) in MEANINGS.items()
-    }
-    metrics, rows = {}, []
-    for name, value in observed.items():
-        null = nulls[name]
-        pvalue = (
-            (1 + np.count_nonzero(null >= value)) / (1 + n_permutations)
-            if n_permutations
-            else np.nan
-        )
-        metrics[name] = value
-        if n_permutations:
-            metrics[f"{name}_pvalue"] = float(pvalue)
-        codes, meaning = meanings[name]
-        null_mean = float(np.mean(null)) if n_permutations else np.nan
-        rows.append((name, codes, value, null_mean, float(pvalue), meaning))
-    measures = pd.DataFrame(
-        rows, columns=["measure", "codes", "value", "null_mean", "pvalue", "meaning"]
-    )
-
+    metrics, measures = _tables_of_measures(observed, nulls, k, n_permutations)
+    neighbour_agreement = shared / k
     per_class = None
     if labels is not None:
-        for side, table in [("a", neighbours_a), ("b", neighbours_b)]:
-            same = labels[table] == labels[:, None]
-            metrics[f"label_purity_{side}@{k}"] = float(np.mean(same))
+        names, codes = np.unique(labels, return_inverse=True)
+        counts = np.bincount(codes, minlength=names.shape[0])
+        for side, table in [("a", table_a), ("b", table_b)]:
+            purity = table.label_share(codes, counts)
+            metrics[f"label_purity_{side}@{k}"] = float(np.mean(purity))
         per_class = (
-            pd.DataFrame({"label": labels, f"mutual_knn@{k}": shared / k})
+            pd.DataFrame({"label": labels, f"mutual_knn@{k}": neighbour_agreement})
             .groupby("label", sort=True)[f"mutual_knn@{k}"]
             .agg(n_items="size", mean="mean")
             .rename(columns={"mean": f"mutual_knn@{k}"})
             .reset_index()
         )
+    for table, recall in knn_recall.items():
+        metrics[f"knn_recall_{table}@{k}"] = recall
 
     return SpaceComparison(
         metrics=metrics,
         measures=measures,
         nulls=nulls,
-        neighbour_agreement=shared / k,
+        neighbour_agreement=neighbour_agreement,
         anchor_indices=anchor_indices,
         evaluated_indices=evaluated,
-        anchor_similarities_a=codes_a[anchor_indices],
-        anchor_similarities_b=codes_b[anchor_indices],
+        anchor_similarities_a=anchor_similarities[0],
+        anchor_similarities_b=anchor_similarities[1],
         per_class=per_class,
         relative_a=relative_a,
         relative_b=relative_b,
@@ -368,16 +289,71 @@ def compare_spaces(
         n_anchors=int(n_anchors),
         n_permutations=int(n_permutations),
         shapes=(A.shape, B.shape),
+        knn_algorithm=knn_algorithm,
+        knn_recall=knn_recall,
     )
 
 
-def _check_labels(labels, n_samples):
-    if labels is None:
-        return None
-    labels = np.asarray(labels)
-    if labels.ndim != 1 or labels.shape[0] != n_samples:
-        raise ValueError(
-            f"labels must hold one label per item: expected shape ({n_samples},), "
-            f"got {labels.shape}."
+def _neighbour_tables(
+    A, B, held_a, held_b, k, batch_size, algorithm, random_state, show_progress
+):
+    """The four tables: each space's neighbours, and the codes' retrieval tables."""
+    if algorithm == "exact":
+        options = dict(batch_size=batch_size, show_progress=show_progress)
+        table_a = space_table(A, k, name="A", **options)
+        table_b = space_table(B, k, name="B", **options)
+        truth, found = retrieval_tables(held_a, held_b, k=k, **options)
+        return (table_a, table_b, truth, found), {}
+    rng = check_random_state(random_state)
+    options = dict(k=k, random_state=rng, show_progress=show_progress)
+    tables, recall = [], {}
+    for name, X in (("a", A), ("b", B)):
+        unit = normalize_rows(X, np)  # one space's unit rows at a time
+        table, recall[name] = faiss_table(
+            unit, unit, exclude_self=True, ranked=False, name=name, **options
         )
-    return labels
+        tables.append(table)
+    del unit
+    unit_b = normalize_rows(held_b, np)
+    for name, queries in (
+        ("codes_b", unit_b),
+        ("codes_ab", normalize_rows(held_a, np)),
+    ):
+        table, recall[name] = faiss_table(
+            queries,
+            unit_b,
+            exclude_self=False,
+            ranked=name == "codes_ab",
+            name=name,
+            **options,
+        )
+        tables.append(table)
+    return tuple(tables), recall
+
+
+def _inverse_norms(X):
+    """``1 / |x|`` per row (0 for a zero row), in float64."""
+    norms = np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64))
+    return np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+
+
+def _tables_of_measures(observed, nulls, k, n_permutations):
+    """The flat ``metrics`` dict and the tidy ``measures`` table."""
+    meanings = {
+        template.format(k=k): (codes, meaning.format(k=k))
+        for template, (codes, meaning) in MEANINGS.items()
+    }
+    metrics, rows = {}, []
+    for name, value in observed.items():
+        null = nulls[name]
+        pvalue = permutation_pvalue(value, null, name) if n_permutations else np.nan
+        metrics[name] = value
+        if n_permutations:
+            metrics[f"{name}_pvalue"] = pvalue
+        codes, meaning = meanings[name]
+        null_mean = float(np.mean(null)) if n_permutations else np.nan
+        rows.append((name, codes, value, null_mean, pvalue, meaning))
+    measures = pd.DataFrame(
+        rows, columns=["measure", "codes", "value", "null_mean", "pvalue", "meaning"]
+    )
+    return metrics, measures

@@ -1,74 +1,32 @@
-"""Neighbourhood and retrieval agreement of two spaces: Jaccard@k, mutual k-NN, MRR.
+"""Neighbourhood agreement of two spaces (Jaccard, mutual k-NN) and match ranks (MRR).
 
 Cosine similarities between all pairs of rows are computed a chunk of rows at a time,
-so no ``n_samples x n_samples`` matrix is ever held whole.
+so no ``n_samples x n_samples`` matrix is ever held whole. Ties follow the rule of
+:mod:`skrelrep.metrics._knn`: tied rows are averaged over, never ordered by index.
 """
 
-import numbers
-
 import numpy as np
-from sklearn.utils import check_scalar, gen_batches
+from sklearn.utils import gen_batches
 
 from ..utils._chunks import chunk_n_rows
 from ..utils._norms import normalize_rows
 from ._chance import warn_if_mrr_at_chance
-from ._validation import check_batch_size, check_pair
+from ._deprecation import deprecated
+from ._knn import CHUNK_BYTES, ProductBuffer, tie_tolerance
+from ._symmetric import symmetric_table
+from ._validation import check_batch_size, check_k, check_pair
 
-__all__ = ["jaccard_at_k", "mean_reciprocal_rank", "mutual_knn"]
-
-
-def _candidates(similarities, k):
-    """Each row's values that may be among its ``k`` largest, with their columns.
-
-    The k-th largest value of a strided sample of a row is a lower bound of the row's
-    k-th largest, so only the values reaching it are kept: left-aligned in a narrow
-    block, in increasing column order, padded with ``-inf``. Short rows, or rows the
-    bound does not thin out (heavy ties), are returned whole.
-    """
-    n_rows, n_samples = similarities.shape
-    step = n_samples // max(8 * k, n_samples // 16)
-    if step >= 2:
-        sample = similarities[:, ::step]
-        n_sampled = sample.shape[1]
-        bound = np.partition(sample, n_sampled - k, axis=1)[:, n_sampled - k, None]
-        candidates = similarities >= bound
-        counts = np.count_nonzero(candidates, axis=1)
-        width = counts.max()
-        if 2 * width <= n_samples:
-            starts = np.cumsum(counts) - counts
-            in_rows = np.repeat(np.arange(n_rows), counts)
-            positions = np.arange(counts.sum()) - np.repeat(starts, counts)
-            flat = np.flatnonzero(candidates)
-            values = np.full((n_rows, width), -np.inf, dtype=similarities.dtype)
-            values[in_rows, positions] = similarities.ravel()[flat]
-            columns = np.zeros((n_rows, width), dtype=np.intp)
-            columns[in_rows, positions] = flat % n_samples
-            return values, columns
-    return similarities, np.broadcast_to(np.arange(n_samples), similarities.shape)
+__all__ = [
+    "jaccard_at_k",
+    "mean_reciprocal_rank",
+    "mutual_knn",
+    "neighbourhood_jaccard",
+    "space_table",
+    "target_ranks",
+]
 
 
-def _top_k(similarities, k, rows):
-    """Columns of each row's ``k`` most similar other rows, shape ``(n_rows, k)``.
-
-    ``similarities`` holds the chunk ``rows`` against all rows and is overwritten.
-    Columns tied at the k-th place enter in increasing index order.
-    """
-    n_rows = similarities.shape[0]
-    similarities[np.arange(n_rows), np.arange(rows.start, rows.stop)] = -np.inf
-    values, columns = _candidates(similarities, k)
-    width = values.shape[1]
-    kth = np.partition(values, width - k, axis=1)[:, width - k, None]
-    take = values > kth
-    needed = k - np.count_nonzero(take, axis=1)
-    tied = values == kth
-    take |= tied
-    # Rare (duplicate or zero rows): more columns tie at the k-th place than fit.
-    for row in np.flatnonzero(np.count_nonzero(tied, axis=1) > needed):
-        take[row, np.flatnonzero(tied[row])[needed[row] :]] = False
-    return columns[take].reshape(n_rows, k)
-
-
-def jaccard_at_k(A, B, k=10, *, batch_size=None):
+def neighbourhood_jaccard(A, B, *, k=10, batch_size=None):
     """Mean Jaccard index of each item's k nearest neighbours, each space searched alone.
 
     For every row ``i``, let ``N_A(i)`` be the ``k`` rows of ``A`` with the highest
@@ -81,15 +39,14 @@ def jaccard_at_k(A, B, k=10, *, batch_size=None):
     Each space's own neighbourhoods are compared; no vector of ``A`` is ever compared
     with a vector of ``B``. So an angle-preserving map (a rotation) between the spaces
     leaves the score at 1, although a query from one space would retrieve nothing in
-    the other. This is not the measure of the paper's word-embedding table (Moschella
-    et al., 2023, Table 1): that is cross-space retrieval, queries from ``A`` searched
-    among the rows of ``B`` (:func:`retrieval_agreement`), which is about 0 for
-    rotated absolute spaces; on the same vectors the two scores differ.
+    the other. This is not the paper's Jaccard@k (Moschella et al., 2023, Table 1):
+    that is cross-space retrieval, queries from ``A`` searched among the rows of
+    ``B`` (:func:`retrieval_agreement`), which is about 0 for rotated absolute spaces.
 
-    Ties are broken deterministically: among rows tied at the k-th place, the ones
-    with the lowest indices are taken. A zero row has cosine similarity 0 with every
-    row, so its neighbours are the rows of highest similarity, which ties keep in
-    index order.
+    Rows tied at the ``k``-th place (duplicate or zero rows) are averaged over, not
+    ordered by index: ``|N_A(i) & N_B(i)|`` is its mean over the orders of the tied
+    rows, as if ties were broken at random independently in each space (see
+    :ref:`metrics_ties`). A zero row is equally similar (0) to every row.
 
     Parameters
     ----------
@@ -112,18 +69,17 @@ def jaccard_at_k(A, B, k=10, *, batch_size=None):
     --------
     retrieval_agreement : The paper's Jaccard@k and MRR@k, queries from one space
         searched among the other's rows (the columns must mean the same thing).
-    mean_reciprocal_rank : Whether each item finds itself across the two spaces.
     mutual_knn : The same neighbour sets, scored by their overlap over ``k``.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from skrelrep.metrics import jaccard_at_k
+    >>> from skrelrep.metrics import neighbourhood_jaccard
     >>> A = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
 
     A rotation (here by 90 degrees) keeps every neighbourhood:
 
-    >>> jaccard_at_k(A, A @ np.array([[0.0, 1.0], [-1.0, 0.0]]), k=1)
+    >>> neighbourhood_jaccard(A, A @ np.array([[0.0, 1.0], [-1.0, 0.0]]), k=1)
     1.0
 
     Swapping the roles of rows 1 and 2 in ``B`` changes the neighbours of every row.
@@ -133,22 +89,50 @@ def jaccard_at_k(A, B, k=10, *, batch_size=None):
     ``A`` and ``{2, 3}`` in ``B``) and row 3 keeps both (Jaccard 1):
 
     >>> B = A[[0, 2, 1, 3]]
-    >>> jaccard_at_k(A, B, k=1)
+    >>> neighbourhood_jaccard(A, B, k=1)
     0.0
-    >>> jaccard_at_k(A, B, k=2)
+    >>> neighbourhood_jaccard(A, B, k=2)
     0.5
     """
     shared = _shared_neighbours(A, B, k, batch_size)
     return float(np.mean(shared / (2 * k - shared)))
 
 
+def jaccard_at_k(A, B, k=10, *, batch_size=None):
+    """Deprecated: :func:`neighbourhood_jaccard`, under the paper's name of another measure.
+
+    "Jaccard@k" is the paper's cross-space retrieval measure
+    (:func:`retrieval_agreement`); this function computes each space's own
+    neighbourhoods, :func:`neighbourhood_jaccard`. Deprecated since 0.1, removed in
+    0.3.
+
+    Parameters
+    ----------
+    A : array-like of shape (n_samples, n_features_a)
+        The items in the first space.
+    B : array-like of shape (n_samples, n_features_b)
+        The same items, in the same order, in the second space.
+    k : int, default=10
+        Number of neighbours, ``1 <= k < n_samples``.
+    batch_size : int, default=None
+        Rows whose similarities to all rows are held at once.
+
+    Returns
+    -------
+    score : float
+        :func:`neighbourhood_jaccard` of ``A`` and ``B``.
+    """
+    deprecated("jaccard_at_k", "use neighbourhood_jaccard(A, B, k=k)")
+    return neighbourhood_jaccard(A, B, k=k, batch_size=batch_size)
+
+
 def mutual_knn(A, B, *, k=10, batch_size=None):
     """Mutual k-nearest-neighbour alignment of two spaces of the same items.
 
     For every row ``i``, ``N_A(i)`` and ``N_B(i)`` are the ``k`` rows most similar to
-    row ``i`` by cosine in ``A`` and in ``B``, row ``i`` itself excluded (ties as in
-    :func:`jaccard_at_k`). The score is the mean over rows of
-    ``|N_A(i) & N_B(i)| / k`` (Huh et al., 2024): 1 when every item keeps its
+    row ``i`` by cosine in ``A`` and in ``B``, row ``i`` itself excluded (ties
+    averaged, as in :func:`neighbourhood_jaccard`). The score is the mean over rows
+    of ``|N_A(i) & N_B(i)| / k`` (Huh et al., 2024): 1 when every item keeps its
     neighbours, about ``k / (n_samples - 1)`` for unrelated spaces. Only each space's
     own neighbourhoods matter, so it compares raw spaces of any widths: two encoders'
     absolute embeddings need no anchors.
@@ -172,7 +156,7 @@ def mutual_knn(A, B, *, k=10, batch_size=None):
 
     See Also
     --------
-    jaccard_at_k : The same neighbour sets, scored by intersection over union.
+    neighbourhood_jaccard : The same neighbour sets, scored by intersection over union.
 
     References
     ----------
@@ -196,56 +180,43 @@ def mutual_knn(A, B, *, k=10, batch_size=None):
 
 
 def _shared_neighbours(A, B, k, batch_size):
-    """Per row, how many of its ``k`` nearest neighbours the two spaces share."""
+    """Per row, the mean number of its ``k`` nearest neighbours the spaces share."""
     A, B = check_pair(A, B, same_width=False)
-    n_samples = A.shape[0]
-    check_scalar(k, "k", numbers.Integral, min_val=1)
-    if k >= n_samples:
-        raise ValueError(
-            f"k={k} must be smaller than the number of rows ({n_samples}): each row's "
-            "neighbours are the other rows."
-        )
+    k = check_k(k, A.shape[0])
     check_batch_size(batch_size)
-    return shared_counts(
-        neighbour_table(A, k, batch_size), neighbour_table(B, k, batch_size)
+    table_a = space_table(A, k, batch_size, name="A")
+    return table_a.shared(space_table(B, k, batch_size, name="B"))
+
+
+def space_table(X, k, batch_size=None, *, name="the space", show_progress=False):
+    """Each row's ``k`` nearest other rows of ``X`` by cosine: a neighbour table."""
+    return symmetric_table(
+        normalize_rows(X, np),
+        k=k,
+        exclude_self=True,
+        batch_size=batch_size,
+        name=name,
+        show_progress=show_progress,
     )
-
-
-def neighbour_table(X, k, batch_size=None):
-    """Each row's ``k`` nearest other rows by cosine, shape ``(n_samples, k)``."""
-    X = normalize_rows(X, np)
-    n_samples = X.shape[0]
-    # Per row of a chunk: a row of similarities, a boolean mask over it and the
-    # gathered candidates (more only where ties defeat the candidate bound).
-    chunk = chunk_n_rows(n_samples, n_samples * (X.itemsize + 2), batch_size)
-    table = np.empty((n_samples, k), dtype=np.intp)
-    for rows in gen_batches(n_samples, chunk):
-        table[rows] = _top_k(X[rows] @ X.T, k, rows)
-    return table
-
-
-def shared_counts(first, second):
-    """Per row, how many entries two tables of distinct entries per row share."""
-    # A row's entry in both tables appears twice, side by side, once sorted.
-    both = np.sort(np.hstack([first, second]), axis=1)
-    return np.count_nonzero(both[:, 1:] == both[:, :-1], axis=1)
 
 
 def mean_reciprocal_rank(A, B, *, batch_size=None):
     """Mean reciprocal rank of each item's own match, retrieved from ``A`` into ``B``.
 
     For every row ``i``, all rows of ``B`` are ranked by cosine similarity to
-    ``A[i]``; the rank of the match ``B[i]`` is one plus the number of rows ``j`` with
-    ``cos(A[i], B[j]) > cos(A[i], B[i])`` (strictly: ties count in the match's
-    favour). The score is the mean of ``1 / rank``: 1 when every item retrieves itself
-    first, about ``log(n_samples) / n_samples`` for unrelated spaces. It is directional
-    (``A`` queries, ``B`` is searched) and needs spaces of the same width, such as
-    relative representations on parallel anchors. A score within three standard
-    errors of random ranks warns with a :class:`ChanceAgreementWarning`: that is what
-    the raw embeddings of two encoders give.
+    ``A[i]``, and the match is ``B[i]``. Rows tied with the match are averaged over:
+    with ``g`` rows more similar and ``t`` others tied, each rank from ``g + 1`` to
+    ``g + t + 1`` is equally likely, and ``1 / rank`` is averaged over them (see
+    :ref:`metrics_ties`). The score is the mean over items: 1 when every item
+    retrieves itself first, about ``log(n_samples) / n_samples`` for unrelated
+    spaces. It is directional (``A`` queries, ``B`` is searched) and needs spaces of
+    the same width, such as relative representations on parallel anchors. A score
+    within three standard errors of random ranks warns with a
+    :class:`ChanceAgreementWarning`: that is what the raw embeddings of two encoders
+    give.
 
-    A zero row of ``A`` is equally similar (0) to every row of ``B`` and so ranks its
-    match first; a zero row of ``B`` is ranked after every row of positive similarity.
+    A zero row of ``A`` is equally similar (0) to every row of ``B``: its match is
+    tied with every row, at the mean of all ranks.
 
     Parameters
     ----------
@@ -264,7 +235,7 @@ def mean_reciprocal_rank(A, B, *, batch_size=None):
 
     See Also
     --------
-    jaccard_at_k : Agreement of neighbourhoods, for spaces of any widths.
+    retrieval_scores : Recall@k and MRR@k of queries whose answers are any rows.
 
     Examples
     --------
@@ -286,29 +257,39 @@ def mean_reciprocal_rank(A, B, *, batch_size=None):
     A, B = check_pair(A, B, same_width=True)
     check_batch_size(batch_size)
     n_samples = A.shape[0]
-    ranks = match_ranks(normalize_rows(A, np), normalize_rows(B, np), batch_size)
-    score = float(np.mean(1.0 / ranks))
+    above, tied = target_ranks(
+        normalize_rows(A, np), normalize_rows(B, np), np.arange(n_samples), batch_size
+    )
+    harmonic = np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, n_samples + 1))])
+    reciprocal = (harmonic[above + tied] - harmonic[above]) / tied
+    score = float(np.mean(reciprocal))
     warn_if_mrr_at_chance(score, n_samples)
     return score
 
 
-def match_ranks(queries, index, batch_size=None):
-    """The rank of row ``i`` of ``index`` among all its rows, for query ``i``.
+def target_ranks(queries, index, targets, batch_size=None):
+    """Per query, the rows more similar than its target, and the size of its tie.
 
-    ``queries`` and ``index`` hold unit rows (``index`` may hold more rows than
-    ``queries``). The rank is one plus the number of rows strictly more similar:
-    ties count in the match's favour.
+    ``queries`` and ``index`` hold unit rows; query ``i``'s target is index row
+    ``targets[i]``. Returns ``above`` (rows strictly more similar, beyond the tie
+    tolerance) and ``tied`` (rows within it, the target included): the target's rank
+    is equally likely to be each of ``above + 1 .. above + tied``.
     """
     n_queries, n_items = queries.shape[0], index.shape[0]
-    ranks = np.empty(n_queries, dtype=np.int64)
-    chunk = chunk_n_rows(n_queries, n_items * (queries.itemsize + 1), batch_size)
+    tolerance = tie_tolerance(queries.dtype, queries.shape[1])
+    above = np.empty(n_queries, dtype=np.int64)
+    tied = np.empty(n_queries, dtype=np.int64)
+    chunk = chunk_n_rows(
+        n_queries, n_items * (queries.itemsize + 1), batch_size, max_bytes=CHUNK_BYTES
+    )
+    product = ProductBuffer(chunk, n_items, np.result_type(queries, index))
     for rows in gen_batches(n_queries, chunk):
-        similarities = queries[rows] @ index.T
-        # The match's similarity is read from the same product, so that a row equal
-        # to the match is an exact tie and not a rounding difference.
-        own = similarities[
-            np.arange(similarities.shape[0]), np.arange(rows.start, rows.stop)
-        ]
-        ranks[rows] = 1 + np.count_nonzero(similarities > own[:, None], axis=1)
-        del similarities  # free this chunk before the next one is computed
-    return ranks
+        similarities = product(queries[rows], index)
+        # The target's similarity is read from the same product.
+        own = similarities[np.arange(similarities.shape[0]), targets[rows], None]
+        mask = product.mask[: similarities.shape[0]]
+        np.greater(similarities, own + tolerance, out=mask)
+        above[rows] = np.count_nonzero(mask, axis=1)
+        np.greater_equal(similarities, own - tolerance, out=mask)
+        tied[rows] = np.count_nonzero(mask, axis=1)
+    return above, tied - above

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils import check_random_state, check_scalar
 
+from ..utils._warnings import warn
 from ._chance import ChanceAgreementWarning
 from ._validation import check_pair
 
-__all__ = ["PermutationTestResult", "permutation_test"]
+__all__ = ["PermutationTestResult", "permutation_pvalue", "permutation_test"]
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,8 @@ class PermutationTestResult:
     statistic : float
         The measure on the spaces as given.
     pvalue : float
-        ``(1 + #{null >= statistic}) / (1 + n_permutations)``.
+        ``(1 + #{null >= statistic}) / (1 + n_permutations)``; NaN when the
+        statistic or a value of the null is NaN.
     null_distribution : ndarray of shape (n_permutations,)
         The measure with the rows of ``B`` permuted, one value per permutation.
     """
@@ -47,7 +49,8 @@ def permutation_test(
     :mod:`skrelrep.metrics` where higher means more agreement fits, and any callable
     ``measure(A, B, **measure_params)`` returning a float. The null values are at
     chance by construction, so :class:`ChanceAgreementWarning` is silenced while they
-    are computed.
+    are computed. A measure that returns NaN (on the spaces as given or on a
+    permutation) has no p-value: it is NaN, with a ``RuntimeWarning``.
 
     Parameters
     ----------
@@ -107,5 +110,26 @@ def permutation_test(
         warnings.simplefilter("ignore", ChanceAgreementWarning)
         for draw in range(n_permutations):
             null[draw] = measure(A, B[rng.permutation(B.shape[0])], **measure_params)
-    pvalue = (1 + np.count_nonzero(null >= statistic)) / (1 + n_permutations)
-    return PermutationTestResult(statistic, float(pvalue), null)
+    return PermutationTestResult(statistic, permutation_pvalue(statistic, null), null)
+
+
+def permutation_pvalue(statistic, null, name="the measure"):
+    """``(1 + #{null >= statistic}) / (1 + len(null))``, or NaN (warned) with NaNs.
+
+    A NaN compares false with everything: counted as it is, it would give the
+    smallest p-value to a measure that returned nothing.
+    """
+    missing = np.count_nonzero(np.isnan(null))
+    if np.isnan(statistic) or missing:
+        where = (
+            "on the spaces as given"
+            if np.isnan(statistic)
+            else f"on {missing} of {null.shape[0]} permutations"
+        )
+        warn(
+            f"{name} is NaN {where}: no p-value (NaN). Check the measure on these "
+            "spaces before testing it.",
+            RuntimeWarning,
+        )
+        return float("nan")
+    return float((1 + np.count_nonzero(null >= statistic)) / (1 + null.shape[0]))

@@ -104,9 +104,9 @@ def test_metrics_equal_the_measures_computed_independently(spaces, comparison):
     codes_a, codes_b, anchors, kept = _held_out_codes(A, B, 30, 3)
     np.testing.assert_array_equal(np.sort(comparison.anchor_indices), np.sort(anchors))
     np.testing.assert_array_equal(comparison.evaluated_indices, kept)
-    jaccard, mrr = retrieval_agreement(codes_a, codes_b, k=5)
-    assert metrics["retrieval_jaccard@5"] == pytest.approx(jaccard)
-    assert metrics["retrieval_mrr@5"] == pytest.approx(mrr)
+    agreement = retrieval_agreement(codes_a, codes_b, k=5)
+    assert metrics["retrieval_jaccard@5"] == pytest.approx(agreement.jaccard)
+    assert metrics["retrieval_mrr@5"] == pytest.approx(agreement.mrr)
     assert metrics["cosine_agreement"] == pytest.approx(
         cosine_agreement(codes_a, codes_b)
     )
@@ -145,13 +145,13 @@ def test_nulls_are_those_of_permutation_test(spaces, comparison):
     codes_a, codes_b, _, _ = _held_out_codes(A, B, 30, seed)
     check(
         "retrieval_jaccard@5",
-        lambda a, b: retrieval_agreement(a, b, k=5)[0],
+        lambda a, b: retrieval_agreement(a, b, k=5).jaccard,
         codes_a,
         codes_b,
     )
     check(
         "retrieval_mrr@5",
-        lambda a, b: retrieval_agreement(a, b, k=5)[1],
+        lambda a, b: retrieval_agreement(a, b, k=5).mrr,
         codes_a,
         codes_b,
     )

@@ -1,6 +1,7 @@
 """Tests for skrelrep.metrics: hand-computed cases, brute-force references, invariances."""
 
 import tracemalloc
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -14,9 +15,10 @@ from sklearn.neighbors import NearestNeighbors
 from skrelrep.metrics import (
     ChanceAgreementWarning,
     cosine_agreement,
-    jaccard_at_k,
     linear_cka,
     mean_reciprocal_rank,
+    mutual_knn,
+    neighbourhood_jaccard,
     pivot_stitching_matrix,
     stitching_matrix,
 )
@@ -41,28 +43,40 @@ def _cosines(A, B):
     return np.array([[float(np.dot(a, b)) for b in B] for a in A])
 
 
-def _neighbour_sets(X, k):
-    """k nearest other rows by cosine, ties to the lowest index, by sorting."""
+# Similarities closer than this are tied: the exact-tie spaces below give cosines
+# that are exactly equal or apart by at least 0.1.
+_TIE = 1e-9
+
+
+def _neighbour_weights(X, k):
+    """Each row's weight on every other row: 1 above the k-th value, and the free
+    places shared equally among the rows tied with the k-th (by sorting)."""
     similarities = _cosines(X, X)
-    sets = []
+    weights = np.zeros_like(similarities)
     for i, row in enumerate(similarities):
-        others = [j for j in range(len(row)) if j != i]
-        others.sort(key=lambda j: (-row[j], j))
-        sets.append(set(others[:k]))
-    return sets
+        others = sorted((j for j in range(len(row)) if j != i), key=lambda j: -row[j])
+        kth = row[others[k - 1]]
+        above = [j for j in others if row[j] > kth + _TIE]
+        tied = [j for j in others if abs(row[j] - kth) <= _TIE]
+        weights[i, above] = 1.0
+        weights[i, tied] = (k - len(above)) / len(tied)
+    return weights
 
 
 def _jaccard_reference(A, B, k):
-    sets_a, sets_b = _neighbour_sets(A, k), _neighbour_sets(B, k)
-    return np.mean(
-        [len(a & b) / len(a | b) for a, b in zip(sets_a, sets_b, strict=True)]
-    )
+    shared = np.sum(_neighbour_weights(A, k) * _neighbour_weights(B, k), axis=1)
+    return np.mean(shared / (2 * k - shared))
 
 
 def _mrr_reference(A, B):
+    """1 / rank averaged over the ranks the match's ties allow (by counting)."""
     similarities = _cosines(A, B)
-    ranks = [1 + np.sum(row > row[i]) for i, row in enumerate(similarities)]
-    return np.mean(1.0 / np.asarray(ranks))
+    reciprocal = []
+    for i, row in enumerate(similarities):
+        above = np.sum(row > row[i] + _TIE)
+        tied = np.sum(np.abs(row - row[i]) <= _TIE)
+        reciprocal.append(np.mean(1.0 / np.arange(above + 1, above + tied + 1)))
+    return np.mean(reciprocal)
 
 
 def _cka_reference(A, B):
@@ -89,34 +103,72 @@ def _pair(seed=0, n=40, width_a=6, width_b=4):
 
 
 # ---------------------------------------------------------------------------
-# jaccard_at_k
+# neighbourhood_jaccard
 
 
 def test_jaccard_hand_computed():
     A = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
     B = A[[0, 2, 1, 3]]
-    assert jaccard_at_k(A, A, k=1) == 1.0
-    assert jaccard_at_k(A, B, k=1) == 0.0
+    assert neighbourhood_jaccard(A, A, k=1) == 1.0
+    assert neighbourhood_jaccard(A, B, k=1) == 0.0
     # Row 0: {1, 3} vs {2, 3}; row 1: {0, 3} vs {2, 3}; row 2: {1, 3} vs {0, 3};
     # row 3: {1, 2} vs {1, 2}.
-    assert jaccard_at_k(A, B, k=2) == pytest.approx((3 * (1 / 3) + 1) / 4)
+    assert neighbourhood_jaccard(A, B, k=2) == pytest.approx((3 * (1 / 3) + 1) / 4)
     # With k = n - 1 every row's neighbours are all the other rows.
-    assert jaccard_at_k(A, B, k=3) == 1.0
+    assert neighbourhood_jaccard(A, B, k=3) == 1.0
 
 
-def test_jaccard_ties_go_to_the_lowest_index():
+def test_jaccard_ties_are_averaged_not_ordered_by_index():
     # Rows 0, 1 and 2 point the same way; row 3 is orthogonal to all of them.
     A = np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0], [0.0, 1.0]])
     A = np.hstack([A, np.zeros((4, 1))])
-    # B has no ties and its nearest neighbours are 0 -> 1, 1 -> 0, 2 -> 0, 3 -> 0:
-    # exactly the lowest-index choice among A's ties (the highest-index choice, 2, 2,
-    # 1, 2, would score 0).
+    # B has no ties and its nearest neighbours are 0 -> 1, 1 -> 0, 2 -> 0, 3 -> 0.
     B = np.array([[1.0, 0.0, 0.0], [1.0, 0.1, 0.0], [1.0, 0.0, 0.3], [1.0, 0.0, -0.3]])
-    assert [min(s) for s in _neighbour_sets(B, 1)] == [1, 0, 0, 0]
-    assert jaccard_at_k(A, B, k=1) == 1.0
-    # At k=2, A's row 3 takes {0, 1} of its three-way tie, as B's row 3 does; B's
-    # rows 0 and 1 tie between rows 2 and 3 and take 2, as A's rows do.
-    assert jaccard_at_k(A, B, k=2) == 1.0
+    # At k=1, rows 0, 1 and 2 of A each have two tied neighbours (weight 1/2 each)
+    # and row 3 three (1/3 each): the lowest-index choice would score 1.0, the
+    # highest-index one 0.0. B's neighbour is among them for every row.
+    shared = np.array([1 / 2, 1 / 2, 1 / 2, 1 / 3])
+    expected = np.mean(shared / (2 - shared))
+    assert neighbourhood_jaccard(A, B, k=1) == pytest.approx(expected)
+    assert neighbourhood_jaccard(A, B, k=1) == pytest.approx(
+        _jaccard_reference(A, B, 1)
+    )
+    # The score does not depend on the order of the rows, ties or not.
+    rng = np.random.RandomState(0)
+    for _ in range(5):
+        order = rng.permutation(4)
+        assert neighbourhood_jaccard(A[order], B[order], k=1) == pytest.approx(expected)
+        assert neighbourhood_jaccard(A[order], B[order], k=2) == pytest.approx(
+            neighbourhood_jaccard(A, B, k=2)
+        )
+
+
+def test_tie_averaging_is_the_mean_over_random_tie_breaks():
+    """Shared counts equal their mean over independent random orders of the ties."""
+    rng = np.random.RandomState(1)
+    A, B = _exact_tie_space(rng, 12), _exact_tie_space(rng, 12)
+    k = 3
+
+    draws = 4000
+
+    def random_sets(X):
+        """Per draw and row, a mask of its k nearest, ties in a random order."""
+        # The cosines here are exactly -1, 0 or 1: scaled by 10, the noise in
+        # [0, 1) orders equal values only.
+        order = -10 * np.round(_cosines(X, X), 9)
+        np.fill_diagonal(order, np.inf)
+        keys = order + rng.uniform(size=(draws, *order.shape))
+        nearest = np.argsort(keys, axis=2)[:, :, :k]
+        mask = np.zeros(keys.shape, bool)
+        np.put_along_axis(mask, nearest, True, axis=2)
+        return mask
+
+    total = np.sum(random_sets(A) & random_sets(B), axis=(0, 2))
+    expected = np.sum(_neighbour_weights(A, k) * _neighbour_weights(B, k), axis=1)
+    # Each mean of 4000 draws of a count in [0, 3] is within 0.1 of its expectation
+    # (more than 6 standard errors).
+    np.testing.assert_allclose(total / draws, expected, atol=0.1)
+    assert mutual_knn(A, B, k=k) == pytest.approx(np.mean(expected) / k)
 
 
 @pytest.mark.parametrize("k", [1, 3, 10])
@@ -128,7 +180,7 @@ def test_jaccard_matches_sklearn_neighbours(k):
         indices = nn.kneighbors(X, return_distance=False)
         sets.append([set(row) - {i} for i, row in enumerate(indices)])
     expected = np.mean([len(a & b) / len(a | b) for a, b in zip(*sets, strict=True)])
-    assert jaccard_at_k(A, B, k=k) == pytest.approx(expected)
+    assert neighbourhood_jaccard(A, B, k=k) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -137,8 +189,10 @@ def test_jaccard_with_exact_ties_and_zero_rows_matches_sorting(seed, k):
     rng = np.random.RandomState(seed)
     A = _exact_tie_space(rng, 30)
     B = np.vstack([_exact_tie_space(rng, 15), rng.normal(size=(15, 3))])
-    assert jaccard_at_k(A, B, k=k) == pytest.approx(_jaccard_reference(A, B, k))
-    assert not np.isnan(jaccard_at_k(np.zeros((5, 2)), np.zeros((5, 3)), k=2))
+    assert neighbourhood_jaccard(A, B, k=k) == pytest.approx(
+        _jaccard_reference(A, B, k)
+    )
+    assert not np.isnan(neighbourhood_jaccard(np.zeros((5, 2)), np.zeros((5, 3)), k=2))
 
 
 def test_jaccard_sampled_bound_path_matches_sorting():
@@ -149,29 +203,33 @@ def test_jaccard_sampled_bound_path_matches_sorting():
     A = np.repeat(centres, 60, axis=0) + 0.3 * rng.normal(size=(240, 5))
     A[200:210] = A[0]
     B = A @ rng.normal(size=(5, 3)) + 0.3 * rng.normal(size=(240, 3))
-    assert jaccard_at_k(A, B, k=5) == pytest.approx(_jaccard_reference(A, B, 5))
+    assert neighbourhood_jaccard(A, B, k=5) == pytest.approx(
+        _jaccard_reference(A, B, 5)
+    )
     # Mostly one repeated row: the bound filters out too little, so whole rows are
     # partitioned instead.
     A[:150] = A[0]
-    assert jaccard_at_k(A, B, k=5) == pytest.approx(_jaccard_reference(A, B, 5))
+    assert neighbourhood_jaccard(A, B, k=5) == pytest.approx(
+        _jaccard_reference(A, B, 5)
+    )
 
 
 def test_jaccard_invariances():
     A, B = _pair(seed=1, n=60)
-    expected = jaccard_at_k(A, B, k=5)
+    expected = neighbourhood_jaccard(A, B, k=5)
     rotation_a = ortho_group.rvs(A.shape[1], random_state=0)
     rotation_b = ortho_group.rvs(B.shape[1], random_state=1)
     scales = np.random.RandomState(2).uniform(0.1, 10, size=(len(A), 1))
     # Each space on its own: rotations, positive rescaling of rows, the order of the
     # arguments.
-    assert jaccard_at_k(A @ rotation_a, B @ rotation_b, k=5) == expected
-    assert jaccard_at_k(scales * A, B, k=5) == expected
-    assert jaccard_at_k(B, A, k=5) == expected
+    assert neighbourhood_jaccard(A @ rotation_a, B @ rotation_b, k=5) == expected
+    assert neighbourhood_jaccard(scales * A, B, k=5) == expected
+    assert neighbourhood_jaccard(B, A, k=5) == expected
     # Relabelling the items in both spaces at once changes nothing either.
     perm = np.random.RandomState(3).permutation(len(A))
-    assert jaccard_at_k(A[perm], B[perm], k=5) == pytest.approx(expected)
+    assert neighbourhood_jaccard(A[perm], B[perm], k=5) == pytest.approx(expected)
     # A translation is not a similarity of cosine geometry: it does matter.
-    assert jaccard_at_k(A + 3.0, B, k=5) != expected
+    assert neighbourhood_jaccard(A + 3.0, B, k=5) != expected
 
 
 # ---------------------------------------------------------------------------
@@ -187,14 +245,17 @@ def test_mrr_hand_computed():
     assert mean_reciprocal_rank(A, A[::-1]) == pytest.approx((1 / 3 + 1 + 1 / 3) / 3)
 
 
-def test_mrr_ties_favour_the_match_and_zero_rows_are_defined():
-    # B[0] and B[1] are the same direction: strictly more similar rows only count.
+def test_mrr_ties_are_averaged_and_zero_rows_are_defined():
+    # B[0] and B[1] are the same direction: the match is first or second, 1/2 each.
     A = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
-    assert mean_reciprocal_rank(A, 2 * A) == 1.0
-    # A zero query ties everything (rank 1); a zero match ranks after positives.
+    assert mean_reciprocal_rank(A, 2 * A) == pytest.approx((0.75 + 0.75 + 1) / 3)
+    # A zero query ties with every row: 1/rank averaged over ranks 1 to 3. A zero
+    # match (similarity 0) ranks after the two rows of positive similarity.
     A = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0]])
     B = np.array([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]])
-    assert mean_reciprocal_rank(A, B) == pytest.approx((1 + 1 / 3 + 1) / 3)
+    zero_query = (1 + 1 / 2 + 1 / 3) / 3
+    assert mean_reciprocal_rank(A, B) == pytest.approx((zero_query + 1 / 3 + 1) / 3)
+    assert mean_reciprocal_rank(A, B) == pytest.approx(_mrr_reference(A, B))
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -204,7 +265,13 @@ def test_mrr_matches_brute_force(seed):
     B = A + rng.normal(scale=1.0, size=A.shape)
     assert mean_reciprocal_rank(A, B) == pytest.approx(_mrr_reference(A, B))
     T = _exact_tie_space(rng, 30)
-    assert mean_reciprocal_rank(T, T[::-1]) == pytest.approx(_mrr_reference(T, T[::-1]))
+    # Duplicated directions: each match shares its place with its copies.
+    assert mean_reciprocal_rank(T, T) == pytest.approx(_mrr_reference(T, T))
+    assert mean_reciprocal_rank(T, T) < 1
+    with warnings.catch_warnings():  # unrelated orders: chance, as it is
+        warnings.simplefilter("ignore", ChanceAgreementWarning)
+        score = mean_reciprocal_rank(T, T[::-1])
+    assert score == pytest.approx(_mrr_reference(T, T[::-1]))
 
 
 def test_mrr_invariances_and_direction():
@@ -290,7 +357,7 @@ def test_linear_cka_invariances_and_degenerate_spaces():
 @pytest.mark.parametrize(
     "metric",
     [
-        lambda A, B, **kw: jaccard_at_k(A, B, k=4, **kw),
+        lambda A, B, **kw: neighbourhood_jaccard(A, B, k=4, **kw),
         mean_reciprocal_rank,
         linear_cka,
     ],
@@ -309,7 +376,7 @@ def test_chunking_does_not_change_the_result(metric):
 @pytest.mark.parametrize(
     "metric",
     [
-        lambda A, B: jaccard_at_k(A, B, k=5),
+        lambda A, B: neighbourhood_jaccard(A, B, k=5),
         mean_reciprocal_rank,
         cosine_agreement,
         linear_cka,
@@ -329,7 +396,8 @@ def test_float32_and_list_and_tensor_inputs(metric):
 
 
 @pytest.mark.parametrize(
-    "metric", [jaccard_at_k, mean_reciprocal_rank, cosine_agreement, linear_cka]
+    "metric",
+    [neighbourhood_jaccard, mean_reciprocal_rank, cosine_agreement, linear_cka],
 )
 def test_bad_input_errors(metric):
     A = np.ones((5, 3))
@@ -352,13 +420,13 @@ def test_same_width_metrics_reject_different_widths(metric):
 def test_jaccard_rejects_bad_k_and_batch_size():
     A = np.random.RandomState(0).normal(size=(5, 2))
     with pytest.raises(ValueError, match="smaller than the number of rows"):
-        jaccard_at_k(A, A, k=5)
+        neighbourhood_jaccard(A, A, k=5)
     with pytest.raises(ValueError, match="k == 0"):
-        jaccard_at_k(A, A, k=0)
+        neighbourhood_jaccard(A, A, k=0)
     with pytest.raises(TypeError, match="k must be an instance of int"):
-        jaccard_at_k(A, A, k=2.0)
+        neighbourhood_jaccard(A, A, k=2.0)
     with pytest.raises(ValueError, match="batch_size == 0"):
-        jaccard_at_k(A, A, k=2, batch_size=0)
+        neighbourhood_jaccard(A, A, k=2, batch_size=0)
 
 
 def _peak_bytes(function, *args, **kwargs):
@@ -378,7 +446,7 @@ def _check_bounded_memory(n_samples, n_features, working_memory_mib):
     budget = working_memory_mib * 2**20 + 3 * A.nbytes  # the chunk + row copies
     with sklearn.config_context(working_memory=working_memory_mib):
         for metric in (
-            lambda: jaccard_at_k(A, B, k=10),
+            lambda: neighbourhood_jaccard(A, B, k=10),
             lambda: mean_reciprocal_rank(A, B),
             lambda: linear_cka(A, B),
             lambda: cosine_agreement(A, B),

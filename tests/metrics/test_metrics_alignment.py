@@ -11,10 +11,10 @@ from skrelrep.metrics import (
     ChanceAgreementWarning,
     PermutationTestResult,
     cosine_agreement,
-    jaccard_at_k,
     linear_cka,
     mean_reciprocal_rank,
     mutual_knn,
+    neighbourhood_jaccard,
     permutation_test,
 )
 
@@ -65,10 +65,10 @@ def test_mutual_knn_invariances_and_chance():
     # Related by twice as many shared neighbours as the Jaccard index's union counts.
     A, B = _related(noise=0.8)
     shared = mutual_knn(A, B, k=10)
-    assert jaccard_at_k(A, B, k=10) == pytest.approx(
+    assert neighbourhood_jaccard(A, B, k=10) == pytest.approx(
         np.mean(list(_shared_over_union(A, B, 10))), abs=1e-12
     )
-    assert shared > jaccard_at_k(A, B, k=10)
+    assert shared > neighbourhood_jaccard(A, B, k=10)
 
 
 def _shared_over_union(A, B, k):
@@ -129,7 +129,7 @@ def test_debiased_cka_against_gram_matrices(noise):
 
 
 def test_debiased_cka_is_near_zero_on_independent_spaces():
-    """The issue's case: n=64, where the plain estimator sees structure."""
+    """n=64: where the plain estimator sees structure, the debiased one does not."""
     rng = np.random.RandomState(0)
     biased, debiased = [], []
     for _ in range(30):
