@@ -444,9 +444,11 @@ def _measure_repeat(pair, seed):
             from skrelrep.experiments.words import retrieval_agreement
 
             for source, target in ((a, b), (b, a)):
-                jaccard, mrr = retrieval_agreement(codes[source][1], codes[target][1])
-                values[(f"words: Jaccard@5, {source}→{target}", center)] = jaccard
-                values[(f"words: MRR@5, {source}→{target}", center)] = mrr
+                agreement = retrieval_agreement(codes[source][1], codes[target][1])
+                values[(f"words: Jaccard@5, {source}→{target}", center)] = (
+                    agreement.jaccard
+                )
+                values[(f"words: MRR@5, {source}→{target}", center)] = agreement.mrr
     return values, chance, chosen_c
 
 

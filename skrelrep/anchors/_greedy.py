@@ -54,7 +54,7 @@ class GreedyAnchorSelector(BaseEstimator):
           ranked against all ``R_parallel`` rows
           (:func:`~skrelrep.metrics.mean_reciprocal_rank`);
         - ``"jaccard"``: mean Jaccard index of each row's ``k`` nearest neighbours in
-          the two relative spaces (:func:`~skrelrep.metrics.jaccard_at_k`);
+          the two relative spaces (:func:`~skrelrep.metrics.neighbourhood_jaccard`);
         - ``"cosine"``: mean cosine between each row's two relative representations
           (:func:`~skrelrep.metrics.cosine_agreement`), the cheapest.
 

@@ -5,7 +5,7 @@ The paper notebook's measures (queries from a source space searched among the ta
 space's words): Jaccard@k of the retrieved words against the target word's own
 neighbours, MRR@k, and the cosine between a word's two vectors; beside them, the
 library's :func:`~skrelrep.metrics.mean_reciprocal_rank` and
-:func:`~skrelrep.metrics.jaccard_at_k`.
+:func:`~skrelrep.metrics.neighbourhood_jaccard`.
 """
 
 import functools
@@ -18,8 +18,8 @@ from .. import LatentTranslator, RelativeTransformer
 from ..metrics import (
     ChanceAgreementWarning,
     cosine_agreement,
-    jaccard_at_k,
     mean_reciprocal_rank,
+    neighbourhood_jaccard,
     retrieval_agreement,
 )
 from ..utils._progress import progress
@@ -36,18 +36,18 @@ LIBRARY_METRICS = ["MRR", f"neighbourhood jaccard@{K}"]
 
 def _metrics(A, B, k):
     """Every metric of one direction (source ``A``, target ``B``)."""
-    jaccard, mrr_at_k = retrieval_agreement(A, B, k=k)
+    agreement = retrieval_agreement(A, B, k=k)
     # The absolute rows measure chance on purpose: the report shows it beside the
     # relative rows, so the metrics' chance warning would only repeat the table.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ChanceAgreementWarning)
         cosine, mrr = cosine_agreement(A, B), mean_reciprocal_rank(A, B)
     return {
-        f"jaccard@{k}": jaccard,
-        f"MRR@{k}": mrr_at_k,
+        f"jaccard@{k}": agreement.jaccard,
+        f"MRR@{k}": agreement.mrr,
         "cosine": cosine,
         "MRR": mrr,
-        f"neighbourhood jaccard@{k}": jaccard_at_k(A, B, k=k),
+        f"neighbourhood jaccard@{k}": neighbourhood_jaccard(A, B, k=k),
     }
 
 

@@ -17,9 +17,9 @@ from .. import RelativeTransformer
 from ..metrics import (
     ChanceAgreementWarning,
     cosine_agreement,
-    jaccard_at_k,
     linear_cka,
     mean_reciprocal_rank,
+    neighbourhood_jaccard,
 )
 from ..utils._matplotlib import pyplot
 from ._claims import describe, exceeds, falls_to_chance, far_above_chance
@@ -69,7 +69,7 @@ def latent_similarity(codes_a, codes_b, *, n_anchors=300, k=10, random_state=0):
     }
     rows = []
     for space, (A, B) in spaces.items():
-        rows.append((space, f"jaccard@{k}", jaccard_at_k(A, B, k=k)))
+        rows.append((space, f"jaccard@{k}", neighbourhood_jaccard(A, B, k=k)))
         rows.append((space, "linear CKA", linear_cka(A, B)))
         if A.shape[1] == B.shape[1]:
             # The absolute codes' coordinates are unrelated: chance on purpose.

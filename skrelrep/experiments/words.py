@@ -16,7 +16,7 @@ searched among the target space's words:
 Here both models are trained on one offline corpus (the King James Bible) so that
 they share a vocabulary. The library's own metrics are reported beside these:
 :func:`~skrelrep.metrics.mean_reciprocal_rank` (the rank among all words, not cut at
-5) and :func:`~skrelrep.metrics.jaccard_at_k` (each space's own neighbourhoods, which
+5) and :func:`~skrelrep.metrics.neighbourhood_jaccard` (each space's own neighbourhoods, which
 an angle-preserving map keeps: it is high for absolute vectors too).
 """
 
@@ -169,7 +169,7 @@ def word_findings(results, every_word=None, every_word_label=""):
             [absolute[d, neighbourhood] for d in directions],
             [absolute[d, f"jaccard@{K}"] for d in directions],
             margin=NEIGHBOURHOOD_ADVANTAGE,
-            names=("own neighbourhoods (jaccard_at_k)", "retrieval_agreement"),
+            names=("own neighbourhoods (neighbourhood_jaccard)", "retrieval_agreement"),
         )
     )
     return findings
@@ -232,7 +232,7 @@ The first three metrics follow the paper's notebook: queries from the source spa
 searched among the target's words; Jaccard@{k} of the retrieved words against the \
 target word's own neighbours, MRR@{k} (0 beyond rank {k}), mean cosine. `MRR` is \
 skrelrep's `mean_reciprocal_rank` (rank among all words); `neighbourhood jaccard@{k}` \
-is skrelrep's `jaccard_at_k`, which compares each space's own neighbourhoods: \
+is skrelrep's `neighbourhood_jaccard`, which compares each space's own neighbourhoods: \
 rotations leave it unchanged, so it is as high for absolute vectors; it is not the \
 paper's measure (that is `retrieval_agreement`, the first two columns). Published: the \
 official notebook's outputs (pretrained FastText and Word2Vec, 20k words, 10 seeds). \

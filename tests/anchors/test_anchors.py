@@ -22,7 +22,11 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skrelrep import GreedyAnchorSelector, RelativeTransformer, StitchedPipeline
 from skrelrep.anchors import _fps, _kmeans
 from skrelrep.anchors._greedy import _OBJECTIVES
-from skrelrep.metrics import cosine_agreement, jaccard_at_k, mean_reciprocal_rank
+from skrelrep.metrics import (
+    cosine_agreement,
+    mean_reciprocal_rank,
+    neighbourhood_jaccard,
+)
 from skrelrep.utils._norms import normalize_rows
 
 STRATEGIES = ["random", "stratified", "fps", "kmeans"]
@@ -329,7 +333,7 @@ def test_selection_makes_no_normalised_copy_of_x(strategy, traced_peak):
 METRICS = ["mrr", "jaccard", "cosine"]
 REFERENCE = {
     "mrr": mean_reciprocal_rank,
-    "jaccard": lambda A, B: jaccard_at_k(A, B, k=5),
+    "jaccard": lambda A, B: neighbourhood_jaccard(A, B, k=5),
     "cosine": cosine_agreement,
 }
 
@@ -535,7 +539,10 @@ def test_greedy_anchors_agree_better_than_as_many_baseline_anchors_on_digits():
             other = relative.reanchor(train[1][relative.anchor_indices_])
             R, R_parallel = relative.transform(test[0]), other.transform(test[1])
             scores.append(
-                [mean_reciprocal_rank(R, R_parallel), jaccard_at_k(R, R_parallel, 10)]
+                [
+                    mean_reciprocal_rank(R, R_parallel),
+                    neighbourhood_jaccard(R, R_parallel, k=10),
+                ]
             )
         return np.mean(scores, axis=0)
 

@@ -65,7 +65,8 @@ def test_retrieval_agreement_matches_brute_force(k):
     rng = np.random.RandomState(0)
     A = rng.normal(size=(60, 8))
     B = A + rng.normal(scale=0.8, size=A.shape)  # related but not identical
-    jaccard, mrr = retrieval_agreement(A, B, k=k)
+    found = retrieval_agreement(A, B, k=k)
+    jaccard, mrr = found.jaccard, found.mrr
     expected_jaccard, expected_mrr = _brute_force_retrieval(A, B, k)
     assert jaccard == pytest.approx(expected_jaccard)
     assert mrr == pytest.approx(expected_mrr)
@@ -75,9 +76,10 @@ def test_retrieval_agreement_matches_brute_force(k):
 def test_retrieval_agreement_identical_and_unrelated_spaces():
     rng = np.random.RandomState(1)
     A = rng.normal(size=(200, 10))
-    assert retrieval_agreement(A, A, k=5) == (1.0, 1.0)
-    jaccard, mrr = retrieval_agreement(A, rng.normal(size=A.shape), k=5)
-    assert jaccard < 0.1 and mrr < 0.1
+    same = retrieval_agreement(A, A, k=5)
+    assert (same.jaccard, same.mrr) == (1.0, 1.0)
+    unrelated = retrieval_agreement(A, rng.normal(size=A.shape), k=5)
+    assert unrelated.jaccard < 0.1 and unrelated.mrr < 0.1
 
 
 def test_word_agreement_is_invariant_to_rotation_and_scale():
