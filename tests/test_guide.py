@@ -49,9 +49,6 @@ OTHER_PAGES = [
 # Pages whose code is being rewritten on other branches: not run until they are
 # merged and brought under this test (then remove them from here).
 PENDING = {
-    "stitching.rst": "rewritten on another branch (stitching without relative steps)",
-    "pipelines.rst": "rewritten on another branch (the encoders' common options)",
-    "compare.rst": "rewritten on another branch (the compare command's layouts)",
     "migration.rst": "rewritten on another branch (the migration recipe)",
 }
 # Pages that set what a process reads once, run in a fresh interpreter without:

@@ -1,4 +1,4 @@
-"""Compare two fabricated embedding spaces of the same 400 items, with their nulls."""
+"""The figure of compare.rst: the permutation nulls of its example (the same code)."""
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -13,6 +13,5 @@ basis = np.linalg.qr(rng.normal(size=(48, 48)))[0][:32]
 B = A @ basis + 0.8 * rng.normal(size=(400, 48))
 
 comparison = compare_spaces(A, B, n_anchors=100, k=10, n_permutations=99)
-print(comparison.measures[["measure", "codes", "value", "null_mean", "pvalue"]])
 plot_permutation_nulls(comparison)
 plt.show()
