@@ -7,5 +7,6 @@ switching, how much of re-embedding's retrieval the bridge keeps.
 """
 
 from ._bridge import QueryBridge
+from ._persistence import load_bridge
 
-__all__ = ["QueryBridge"]
+__all__ = ["QueryBridge", "load_bridge"]
