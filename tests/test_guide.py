@@ -52,7 +52,6 @@ PENDING = {
     "stitching.rst": "rewritten on another branch (stitching without relative steps)",
     "pipelines.rst": "rewritten on another branch (the encoders' common options)",
     "compare.rst": "rewritten on another branch (the compare command's layouts)",
-    "migration.rst": "rewritten on another branch (the migration recipe)",
 }
 # Pages that set what a process reads once, run in a fresh interpreter without:
 OWN_PROCESS = {"gpu.rst": ("SCIPY_ARRAY_API",)}
