@@ -87,3 +87,16 @@ def test_a_foreign_class_is_refused(bridge, tmp_path):
     skops_io.dump({"bridge": fitted, "run": os.system}, path)
     with pytest.raises(ValueError, match="system"):
         load_bridge(path)
+
+
+def test_a_class_skops_marks_unsafe_is_refused(bridge, tmp_path):
+    # scikit-learn's tree storage indexes its arrays without bounds checks: skops
+    # lists it as unsafe to trust, and so does load_bridge, though it is sklearn's.
+    from sklearn.tree import DecisionTreeClassifier
+
+    fitted, pair = bridge
+    tree = DecisionTreeClassifier(random_state=0).fit(pair["old"], np.arange(400) % 2)
+    path = tmp_path / "bridge.skops"
+    skops_io.dump({"bridge": fitted, "tree": tree}, path)
+    with pytest.raises(ValueError, match=r"sklearn\.tree\._tree\.Tree"):
+        load_bridge(path)
