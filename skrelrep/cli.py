@@ -148,7 +148,8 @@ def main(argv=None):
     - 0: every experiment ran, whatever its findings (the report says which of the
       paper's claims our numbers support);
     - 2: bad arguments, or ``--out`` is not a writable directory; nothing ran (the
-      error is printed on stderr, by argparse for arguments); for ``compare``, also
+      error is printed on stderr, by argparse for arguments); for ``compare`` and
+      ``migrate plan``, also
       an input file that is missing, unreadable, not numeric, not finite, or whose
       rows do not match the other's (one line naming the file);
     - 3: an experiment was skipped because an optional data set or package is not

@@ -46,7 +46,11 @@ def read_faiss(path, selector, *, labels):
     with open(path, "rb"):  # a missing or unreadable file: the OSError's reason
         pass
     # The index read is kept referenced: a downcast view does not own it.
-    stored = faiss.read_index(str(path))
+    try:
+        stored = faiss.read_index(str(path))
+    except RuntimeError as error:  # FAISS's reason follows its source location
+        reason = str(error).strip().splitlines()[0].rsplit(": ", 1)[-1]
+        raise Unreadable(f"is not an index FAISS can read ({reason})") from None
     index = faiss.downcast_index(stored)
     notes = []
     if type(index).__name__.startswith("IndexIDMap"):

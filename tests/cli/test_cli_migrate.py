@@ -255,3 +255,14 @@ def test_the_curve_halves_down_to_the_fewest_anchors():
     assert _migrate_command.anchor_counts(12) == [12]
     assert _migrate_command.anchor_counts(1000) == [62, 125, 250, 500, 1000]
     assert _migrate_command.anchor_counts(50) == [12, 25, 50]
+
+
+@pytest.mark.parametrize("content", [b"not an index", b""])
+def test_a_file_that_is_no_faiss_index_is_one_line(tmp_path, spaces, content, capsys):
+    def mutate(tmp_path, index_spec, files):
+        path = tmp_path / "junk.faiss"
+        path.write_bytes(content)
+        return str(path)
+
+    err = _bad(tmp_path, spaces, capsys, mutate)
+    assert "junk.faiss: is not an index FAISS can read" in err
