@@ -98,6 +98,13 @@ def add_migrate_parser(subparsers, *, seed):
         "re-embedding's Recall@10 (default: %(default)s)",
     )
     plan.add_argument(
+        "--curve",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also fit on halves, quarters, ... of the anchors for the forecast's "
+        "curve (each is one more fit; default: on)",
+    )
+    plan.add_argument(
         "--out", default="skrelrep-migrate", help="plan folder (default: %(default)s)"
     )
     plan.add_argument(
@@ -177,7 +184,7 @@ def _run(parser, args, argv):
             f"{MIN_ANCHORS}"
         )
     command = "skrelrep " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
-    counts = anchor_counts(old.shape[0])
+    counts = anchor_counts(old.shape[0]) if args.curve else [old.shape[0]]
     order = np.random.RandomState(args.seed).permutation(old.shape[0])
     curve, bridge = [], None
     started = time.perf_counter()

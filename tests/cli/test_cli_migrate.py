@@ -266,3 +266,12 @@ def test_a_file_that_is_no_faiss_index_is_one_line(tmp_path, spaces, content, ca
 
     err = _bad(tmp_path, spaces, capsys, mutate)
     assert "junk.faiss: is not an index FAISS can read" in err
+
+
+def test_no_curve_fits_once_on_every_anchor(tmp_path, spaces, capsys):
+    index_spec, files = _write(tmp_path, spaces)
+    status, out = _plan(tmp_path, index_spec, files, "--no-curve")
+    assert status == 0, capsys.readouterr().err
+    plan = json.loads((out / "plan.json").read_text())
+    assert [p["n_anchors"] for p in plan["curve"]] == [40]
+    assert "changed the forecast" not in (out / "report.md").read_text()
