@@ -58,6 +58,7 @@ LAYERS = [
             f"{PACKAGE}.report",
             f"{PACKAGE}.plotting",
             f"{PACKAGE}._compare_command",
+            f"{PACKAGE}._migrate_command",
             f"{PACKAGE}.cli",
             f"{PACKAGE}.__main__",
         ],

@@ -1,10 +1,12 @@
-"""The ``skrelrep`` command line: ``demo``, ``reproduce`` and ``compare``.
+"""The ``skrelrep`` command line: ``demo``, ``reproduce``, ``compare`` and ``migrate``.
 
 ``skrelrep demo`` is the main job: zero-shot stitching across seeds on scikit-learn's
 digits (it needs only the core install and matplotlib), printed and written as a
 report. ``skrelrep reproduce NAME`` runs one of the paper's experiments, or all of them.
 ``skrelrep compare A B`` compares the user's own two embedding files of the same items
 (:func:`skrelrep.metrics.compare_spaces`, in :mod:`skrelrep._compare_command`).
+``skrelrep migrate plan`` forecasts bridging an old index to a new model
+(:mod:`skrelrep._migrate_command`).
 
 The report folder is checked before any work; each experiment's files are written as
 soon as it finishes, and ``report.md`` is rewritten after each one, marked partial
@@ -18,6 +20,7 @@ import time
 import warnings
 
 from ._compare_command import add_compare_parser, parse_integer, run_compare
+from ._migrate_command import add_migrate_parser, run_migrate
 from .experiments import EXPERIMENTS, get_experiment
 from .utils._atomic import check_writable_dir
 
@@ -106,6 +109,7 @@ def _parser():
     reproduce.add_argument("experiment", choices=[*REPRODUCIBLE, "all"])
     common(reproduce, "skrelrep-report")
     add_compare_parser(sub, seed=_seed)
+    add_migrate_parser(sub, seed=_seed)
     return parser
 
 
@@ -144,7 +148,8 @@ def main(argv=None):
     - 0: every experiment ran, whatever its findings (the report says which of the
       paper's claims our numbers support);
     - 2: bad arguments, or ``--out`` is not a writable directory; nothing ran (the
-      error is printed on stderr, by argparse for arguments); for ``compare``, also
+      error is printed on stderr, by argparse for arguments); for ``compare`` and
+      ``migrate plan``, also
       an input file that is missing, unreadable, not numeric, not finite, or whose
       rows do not match the other's (one line naming the file);
     - 3: an experiment was skipped because an optional data set or package is not
@@ -159,6 +164,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.command == "compare":
         return run_compare(parser, args, argv)
+    if args.command == "migrate":
+        return run_migrate(parser, args, argv)
     names = (
         ["demo"]
         if args.command == "demo"

@@ -48,9 +48,7 @@ OTHER_PAGES = [
 
 # Pages whose code is being rewritten on other branches: not run until they are
 # merged and brought under this test (then remove them from here).
-PENDING = {
-    "migration.rst": "rewritten on another branch (the migration recipe)",
-}
+PENDING = {}
 # Pages that set what a process reads once, run in a fresh interpreter without:
 OWN_PROCESS = {"gpu.rst": ("SCIPY_ARRAY_API",)}
 

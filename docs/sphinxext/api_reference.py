@@ -78,7 +78,10 @@ SECTIONS = [
         "Search an index embedded by an old model with a new model's queries, and "
         "forecast how much of re-embedding's retrieval that keeps "
         "(see :doc:`user_guide/migration`).",
-        [("Bridging", ["QueryBridge"])],
+        [
+            ("Bridging", ["QueryBridge"]),
+            ("Serving and saving", ["faiss_index", "search_faiss", "load_bridge"]),
+        ],
     ),
     (
         "skrelrep.datasets",

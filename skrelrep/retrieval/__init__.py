@@ -7,5 +7,7 @@ switching, how much of re-embedding's retrieval the bridge keeps.
 """
 
 from ._bridge import QueryBridge
+from ._faiss import faiss_index, search_faiss
+from ._persistence import load_bridge
 
-__all__ = ["QueryBridge"]
+__all__ = ["QueryBridge", "faiss_index", "load_bridge", "search_faiss"]

@@ -23,13 +23,16 @@ Formats of an embedding matrix (rows are items, columns features):
 In every format, a column of increasing whole numbers among fractional features (an
 index or item ids) is refused: it is never a feature.
 
+- ``.faiss`` or ``.index``: a FAISS index that stores its vectors (a flat index, or
+  HNSW, NSG or IVF over full vectors), read back in the index's order; one that stores
+  compressed codes is refused (see :mod:`._faiss_files`).
+
 Labels (one per row): a 1-D ``.npy``/``.npz`` array (numbers or strings), a
 one-column ``.parquet`` file or ``FILE.parquet:COLUMN``, or a ``.csv``/``.txt`` file
 with one label per line and no header. A missing label (NaN, a null, an empty line,
 ``NA``) is refused, and so are fractional numbers (a continuous target, not classes).
 
-Each file type has one reader in ``_READERS``; a new type (a FAISS index file, for
-instance) is one more entry there, a function ``reader(path, selector, *, labels)``
+Each file type has one reader in ``_READERS``; a new type is one more entry there, a function ``reader(path, selector, *, labels)``
 returning :class:`~skrelrep.utils._file_contents.Contents`.
 """
 
@@ -38,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from ._csv_files import read_csv
+from ._faiss_files import FAISS_SUFFIXES, read_faiss
 from ._file_contents import MISSING_WORDS, Unreadable
 from ._numpy_files import read_npy, read_npz
 from ._parquet_files import read_parquet
@@ -51,9 +55,10 @@ _READERS = {
     ".parquet": read_parquet,
     ".csv": read_csv,
     ".txt": read_csv,  # labels only
+    **dict.fromkeys(FAISS_SUFFIXES, read_faiss),  # embeddings only
 }
-SUFFIXES = (".npy", ".npz", ".parquet", ".csv")
-_LABEL_SUFFIXES = (*SUFFIXES, ".txt")
+SUFFIXES = (".npy", ".npz", ".parquet", ".csv", *FAISS_SUFFIXES)
+_LABEL_SUFFIXES = (".npy", ".npz", ".parquet", ".csv", ".txt")
 # The suffixes whose files hold several arrays, and what a ":NAME" selects in them.
 _SELECTORS = {".npz": "KEY", ".parquet": "COLUMN"}
 
