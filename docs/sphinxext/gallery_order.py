@@ -9,6 +9,8 @@ ORDER = [
     "plot_pretrained_stitching.py",
     "plot_cross_lingual.py",
     "plot_translation.py",
+    "plot_reuse_classifier.py",
+    "plot_faiss_migration.py",
     "plot_gpu.py",
     "plot_dask_grid_search.py",
 ]
