@@ -68,7 +68,8 @@ class Plan:
 
 def heldout_margins(stage, X, targets, *, hubness, max_bytes=None):
     """How far each held-out anchor's own document is ahead of the 10th best other,
-    and how far the best other is (columns 0 and 1).
+    and how far the best other is (columns 0 and 1); column 2 is the share of the
+    anchor's old-model neighbourhood it retrieves (the forecast's input).
 
     Non-negative exactly when the own document ranks in the top 10 (Recall@10; ties
     count in the anchor's favour, as in :func:`~skrelrep.metrics.retrieval_scores`).
@@ -96,7 +97,6 @@ def heldout_margins(stage, X, targets, *, hubness, max_bytes=None):
     tenth_value = values[rows, tenth]
     # Besides the margin, the spread of the best other documents' scores: the scale
     # of the space's neighbourhoods, that the forecast reads margins in.
-    # Column 2: the share of the old neighbourhood kept (the forecast's input).
     kept = preserved(ids, targets, docs, max_bytes=max_bytes)
     return np.column_stack(
         [own - tenth_value, values[rows, first_other] - tenth_value, kept]
