@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._forecast import preserved
 from ._hubness import csls_statistics
 from ._maps import RelativeStart, fit_translation, refine_contrastive
 from ._search import sweep
@@ -67,7 +68,8 @@ class Plan:
 
 def heldout_margins(stage, X, targets, *, hubness, max_bytes=None):
     """How far each held-out anchor's own document is ahead of the 10th best other,
-    and how far the best other is (columns 0 and 1).
+    and how far the best other is (columns 0 and 1); column 2 is the share of the
+    anchor's old-model neighbourhood it retrieves (the forecast's input).
 
     Non-negative exactly when the own document ranks in the top 10 (Recall@10; ties
     count in the anchor's favour, as in :func:`~skrelrep.metrics.retrieval_scores`).
@@ -87,7 +89,7 @@ def heldout_margins(stage, X, targets, *, hubness, max_bytes=None):
     rows = np.arange(values.shape[0])
     if docs.shape[0] <= RECALL_AT:  # every document is in the top 10
         margins = np.maximum(own - values[:, -1], 0)
-        return np.column_stack([margins, np.zeros_like(margins)])
+        return np.column_stack([margins, np.zeros_like(margins), np.ones_like(margins)])
     # The 10th best other: the 10th column where the own document is not among the
     # first 10, else the 11th.
     first_other = np.where(others[:, 0], 0, 1)
@@ -95,7 +97,10 @@ def heldout_margins(stage, X, targets, *, hubness, max_bytes=None):
     tenth_value = values[rows, tenth]
     # Besides the margin, the spread of the best other documents' scores: the scale
     # of the space's neighbourhoods, that the forecast reads margins in.
-    return np.column_stack([own - tenth_value, values[rows, first_other] - tenth_value])
+    kept = preserved(ids, targets, docs, max_bytes=max_bytes)
+    return np.column_stack(
+        [own - tenth_value, values[rows, first_other] - tenth_value, kept]
+    )
 
 
 def _translation_candidates(method, scaling, n_pairs, n_features):
@@ -371,7 +376,7 @@ def final_margins(problem, plan, stage):
     but are not fitted on); it leaves out the contrastive refinement.
     """
     n_anchors = problem.anchors_new.shape[0]
-    margins = np.empty((n_anchors, 2), dtype=np.float64)
+    margins = np.empty((n_anchors, 3), dtype=np.float64)
     for fold in plan.folds:
         train = np.setdiff1d(np.arange(n_anchors), fold)
         X, Y = problem.anchors_new[train], problem.anchors_old[train]
