@@ -79,7 +79,8 @@ def stitch_auto(stitch, stitch_by_translation, encoder_from, decoder_from, ancho
                 )
                 predicted[test] = fold.predict(_safe_indexing(source, test))
         except ValueError:
-            # Too few anchors per fold for this map (see LatentTranslator).
+            # A map the folds cannot fit (too few anchors for it), or codes the
+            # decoder's input-space check refuses: not a candidate.
             continue
         scores[f"translation:{method}:{scaling}"] = _agreement(predicted, reference)
 
