@@ -473,7 +473,7 @@ class StitchedPipeline(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
             This pipeline's anchor items as ``encoder_from`` reads them, when it reads
             another domain (parallel anchors). By default, ``self.anchor_inputs_``.
 
-        via : {"relative", "translation", "absolute"}, default="relative"
+        via : {"relative", "translation", "absolute", "auto"}, default="relative"
             How the spaces are joined, see :func:`stitch`.
 
         method : {"orthogonal", "linear", "affine"}, default="orthogonal"

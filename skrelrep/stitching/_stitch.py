@@ -12,6 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from .._translation import LatentTranslator
 from ..utils._warnings import warn
+from ._auto import stitch_auto
 from ._cache import EncoderCache
 from ._checks import (
     PARALLEL_HINT,
@@ -27,7 +28,7 @@ from ._guard import REMEDY, code_origin, same_encoder
 
 __all__ = ["stitch", "stitch_by_translation"]
 
-_VIAS = ("relative", "translation", "absolute")
+_VIAS = ("relative", "translation", "absolute", "auto")
 
 
 def stitch(
@@ -67,10 +68,12 @@ def stitch(
         ``encoder_from`` reads it; by default ``decoder_from.anchor_inputs_`` (one
         domain). See :ref:`cross_domain_stitching`.
 
-    via : {"relative", "translation", "absolute"}, default="relative"
+    via : {"relative", "translation", "absolute", "auto"}, default="relative"
         Re-anchor the decoder's relative step, fit a translation on the anchors
-        (:func:`stitch_by_translation`), or ask for the absolute baseline of
-        passthrough pipelines. See :ref:`absolute_baseline`.
+        (:func:`stitch_by_translation`), ask for the absolute baseline of
+        passthrough pipelines (:ref:`absolute_baseline`), or, with ``"auto"``, pick
+        the bridge that best agrees with ``decoder_from`` on the anchors (out of
+        fold); the result then has ``stitch_choice_`` and ``stitch_cv_scores_``.
 
     method : {"orthogonal", "linear", "affine"}, default="orthogonal"
         The translation's map, with ``via="translation"``.
@@ -144,6 +147,10 @@ def stitch(
     if via not in _VIAS:
         raise ValueError(
             f"via must be one of {', '.join(map(repr, _VIAS))}; got {via!r}."
+        )
+    if via == "auto":
+        return stitch_auto(
+            stitch, stitch_by_translation, encoder_from, decoder_from, anchor_inputs
         )
     if via == "translation":
         return stitch_by_translation(
