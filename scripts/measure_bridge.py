@@ -189,7 +189,7 @@ def run_one(
     )
     D = np.asarray(old_docs[index])
     queries = np.asarray(new_queries[index[test]])
-    reembedded = retrieval_scores(queries, np.asarray(new_docs[index]))["recall@10"]
+    reembedded = retrieval_scores(queries, np.asarray(new_docs[index])).recall[10]
     anchors = np.random.RandomState(1000 + seed).choice(pool, n_anchors, replace=False)
     X, Y = np.asarray(new_docs[index[anchors]]), D[anchors]
     U = np.asarray(new_queries[unpaired_items]) if unpaired else None
@@ -227,7 +227,7 @@ def run_one(
     if variant == "full":
         translator = LatentTranslator().fit(X, Y)
         row["orthogonal"] = (
-            retrieval_scores(translator.transform(queries), D)["recall@10"] / reembedded
+            retrieval_scores(translator.transform(queries), D).recall[10] / reembedded
         )
         relative = RelativeTransformer(
             n_anchors=None, anchor_selection=list(anchors), center=True
@@ -235,7 +235,7 @@ def run_one(
         row["relative"] = (
             retrieval_scores(
                 relative.reanchor(X).transform(queries), relative.transform(D)
-            )["recall@10"]
+            ).recall[10]
             / reembedded
         )
     return row
