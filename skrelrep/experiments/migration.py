@@ -122,7 +122,7 @@ def migration_curve(
         )
 
     def add(method, n_anchors, repeat, scores):
-        for measure, values in scores.iterrows():
+        for measure, values in scores.to_frame().iterrows():
             rows.append((method, n_anchors, repeat, measure, *values))
 
     if index_a.shape[1] == queries_b.shape[1]:
